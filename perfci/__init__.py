@@ -1,0 +1,8 @@
+"""perfci: a performance-regression gate for Flask + SQLAlchemy services."""
+
+from perfci.check import Check
+from perfci.measurement import Direction, Evidence, Kind, Measurement
+
+__version__ = "0.1.0"
+
+__all__ = ["Check", "Direction", "Evidence", "Kind", "Measurement", "__version__"]

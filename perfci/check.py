@@ -1,0 +1,45 @@
+"""The base class of every check plugin, built-in or third-party."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from perfci.measurement import Measurement
+
+if TYPE_CHECKING:
+    from perfci.context import RunContext
+
+
+class CheckOptions(BaseModel):
+    """Base of a check's config section (``checks.<name>`` in perfci.yaml).
+
+    Unknown keys are errors; subclasses declare their fields with defaults.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+
+
+class Check(ABC):
+    """A check turns what it sees of the target into measurements.
+
+    Subclasses set ``name`` (the first segment of every metric they emit),
+    ``Options`` (their validated config section), whether they need the
+    target served over HTTP (gunicorn), and whether their measurements are
+    all deterministic (``perfci run --quick`` runs only those).
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    Options: ClassVar[type[CheckOptions]] = CheckOptions
+    needs_http: ClassVar[bool] = False
+    deterministic: ClassVar[bool] = True
+
+    @abstractmethod
+    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
+        """Measure the target; ``options`` is an instance of ``self.Options``."""

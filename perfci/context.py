@@ -1,0 +1,71 @@
+"""What a check sees of the target during one run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import Engine
+from werkzeug.test import TestResponse
+
+from perfci.endpoint import Endpoint
+from perfci.recorder import QueryRecorder
+
+if TYPE_CHECKING:
+    from perfci.server import Server
+
+
+@dataclass
+class RunContext:
+    """Handed to every ``Check.collect``.
+
+    ``app`` is the target built in-process from its factory, its schema
+    created and seeded; ``engine`` is its SQLAlchemy engine; ``recorder``
+    records statements per thread; ``endpoints`` are ``target.endpoints``
+    from perfci.yaml; ``seeded`` maps table names to seeded row counts.
+    ``server()`` starts gunicorn on first use (and the runner always stops
+    it); ``progress`` reports a line of progress for long work.
+    """
+
+    app: Flask
+    engine: Engine
+    recorder: QueryRecorder
+    endpoints: tuple[Endpoint, ...]
+    seeded: Mapping[str, int]
+    workdir: Path
+    server_factory: Callable[[], Server]
+    progress: Callable[[str], None] = field(default=lambda message: None)
+    target_settings: Mapping[str, Any] = field(default_factory=dict)
+    _server: Server | None = field(default=None, repr=False)
+
+    def client(self) -> FlaskClient:
+        return self.app.test_client()
+
+    def call(self, endpoint: Endpoint, client: FlaskClient | None = None) -> TestResponse:
+        """Issue ``endpoint`` in-process through the WSGI test client."""
+        client = client or self.client()
+        return client.open(
+            endpoint.path,
+            method=endpoint.method,
+            query_string=endpoint.query,
+            json=endpoint.json,
+            headers=dict(endpoint.headers),
+        )
+
+    def server(self) -> Server:
+        """The target under gunicorn; started on first call, stopped by the runner."""
+        if self._server is None:
+            self._server = self.server_factory()
+        return self._server
+
+    @property
+    def base_url(self) -> str:
+        return self.server().base_url
+
+    @property
+    def started_server(self) -> Server | None:
+        return self._server

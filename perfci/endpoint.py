@@ -1,0 +1,71 @@
+"""An endpoint to exercise: method, path, query string and optional body."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """``GET /api/coocook/chefs?cuisine=Korean``; ``subject`` names it in metrics."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...] = ()
+    json: Any = None
+    headers: tuple[tuple[str, str], ...] = field(default=())
+
+    @classmethod
+    def parse(
+        cls,
+        text: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Endpoint:
+        """Parse ``"METHOD /path?query"`` (method defaults to GET); ValueError if malformed."""
+        parts = text.split()
+        if len(parts) == 1:
+            method, target = "GET", parts[0]
+        elif len(parts) == 2:
+            method, target = parts[0].upper(), parts[1]
+        else:
+            raise ValueError(f"expected 'METHOD /path', got {text!r}")
+        if method not in METHODS:
+            raise ValueError(f"unknown HTTP method {method!r} in {text!r}")
+        url = urlsplit(target)
+        if url.scheme or url.netloc or not url.path.startswith("/"):
+            raise ValueError(f"expected a path starting with '/', got {target!r}")
+        return cls(
+            method=method,
+            path=url.path,
+            query=tuple(parse_qsl(url.query, keep_blank_values=True)),
+            json=json,
+            headers=tuple(sorted((headers or {}).items())),
+        )
+
+    @property
+    def target(self) -> str:
+        """Path plus query string, as sent on the wire."""
+        return f"{self.path}?{urlencode(self.query)}" if self.query else self.path
+
+    @property
+    def subject(self) -> str:
+        """The subject segment of this endpoint's metric names."""
+        return f"{self.method} {self.target}"
+
+    def with_query(self, **params: str) -> Endpoint:
+        """A copy with query parameters set (replacing any of the same name)."""
+        kept = tuple((k, v) for k, v in self.query if k not in params)
+        return Endpoint(
+            method=self.method,
+            path=self.path,
+            query=kept + tuple(sorted(params.items())),
+            json=self.json,
+            headers=self.headers,
+        )

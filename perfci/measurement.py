@@ -1,0 +1,168 @@
+"""What a check observes: a named value with its unit, direction and evidence."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Direction(StrEnum):
+    """Which way is better."""
+
+    LOWER = "lower"  # e.g. queries per request, latency
+    HIGHER = "higher"  # e.g. throughput, hit ratio
+    EQUAL = "equal"  # a fact that must not change, e.g. the pool class
+
+
+class Kind(StrEnum):
+    """Deterministic facts are compared exactly; timings need statistics."""
+
+    DETERMINISTIC = "deterministic"
+    TIMING = "timing"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of evidence shown with a verdict: ``label`` is e.g. sql, plan, note."""
+
+    label: str
+    text: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"label": self.label, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
+        return cls(label=str(data["label"]), text=str(data["text"]))
+
+
+Value = float | str
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One metric of one run.
+
+    ``name`` is ``check/subject/metric``; the subject may itself contain
+    slashes (``n_plus_one/GET /api/coocook/chefs/queries``). String values are
+    only allowed for ``Direction.EQUAL`` facts.
+    """
+
+    name: str
+    value: Value
+    unit: str
+    direction: Direction
+    kind: Kind = Kind.DETERMINISTIC
+    samples: tuple[float, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    # Timing metrics only: the same statistic on the in-run calibration probe.
+    calibration: tuple[float, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        if self.name.count("/") < 2:
+            raise ValueError(f"measurement name {self.name!r} is not 'check/subject/metric'")
+        if isinstance(self.value, str) and self.direction is not Direction.EQUAL:
+            raise ValueError(f"{self.name}: a text value needs direction 'equal'")
+
+    @property
+    def check(self) -> str:
+        return self.name.split("/", 1)[0]
+
+    @property
+    def subject(self) -> str:
+        return self.name.split("/", 1)[1].rsplit("/", 1)[0]
+
+    @property
+    def metric(self) -> str:
+        return self.name.rsplit("/", 1)[1]
+
+    def summary(self) -> dict[str, float]:
+        """Summary statistics of the samples (empty for deterministic values)."""
+        if not self.samples:
+            return {}
+        ordered = sorted(self.samples)
+        return {
+            "n": float(len(ordered)),
+            "min": ordered[0],
+            "median": statistics.median(ordered),
+            "mean": statistics.fmean(ordered),
+            "stdev": statistics.stdev(ordered) if len(ordered) > 1 else 0.0,
+            "max": ordered[-1],
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": self.name,
+            "value": self.value,
+            "unit": self.unit,
+            "direction": self.direction.value,
+            "kind": self.kind.value,
+        }
+        if self.samples:
+            data["summary"] = self.summary()
+            data["samples"] = list(self.samples)
+        if self.calibration:
+            data["calibration"] = list(self.calibration)
+        if self.evidence:
+            data["evidence"] = [e.to_dict() for e in self.evidence]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Measurement:
+        """Build from ``to_dict`` output; raises KeyError/ValueError on bad data."""
+        value = data["value"]
+        if not isinstance(value, str):
+            value = float(value)
+        return cls(
+            name=str(data["name"]),
+            value=value,
+            unit=str(data["unit"]),
+            direction=Direction(data["direction"]),
+            kind=Kind(data.get("kind", Kind.DETERMINISTIC.value)),
+            samples=tuple(float(s) for s in data.get("samples", ())),
+            evidence=tuple(Evidence.from_dict(e) for e in data.get("evidence", ())),
+            calibration=tuple(float(s) for s in data.get("calibration", ())),
+        )
+
+
+def timing(
+    name: str,
+    samples: Sequence[float],
+    *,
+    unit: str = "ms",
+    statistic: str = "median",
+    direction: Direction = Direction.LOWER,
+    evidence: Sequence[Evidence] = (),
+) -> Measurement:
+    """A timing measurement whose value is a statistic of its samples.
+
+    ``statistic`` is ``median``, ``mean`` or ``pNN`` (a percentile, e.g. p95).
+    """
+    if not samples:
+        raise ValueError(f"{name}: a timing measurement needs samples")
+    return Measurement(
+        name=name,
+        value=percentile(samples, statistic),
+        unit=unit,
+        direction=direction,
+        kind=Kind.TIMING,
+        samples=tuple(float(s) for s in samples),
+        evidence=tuple(evidence),
+    )
+
+
+def percentile(samples: Sequence[float], statistic: str) -> float:
+    """``median``, ``mean`` or ``pNN`` of samples (linear interpolation)."""
+    ordered = sorted(samples)
+    if statistic == "mean":
+        return statistics.fmean(ordered)
+    q = 50.0 if statistic == "median" else float(statistic.removeprefix("p"))
+    if len(ordered) == 1:
+        return ordered[0]
+    pos = (len(ordered) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)

@@ -1,0 +1,59 @@
+"""The result of one run: what reporters render and ``--json`` writes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from perfci.measurement import Measurement
+from perfci.verdict.model import Judgement, Outcome, Verdict
+
+RESULTS_SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Measurements and verdicts of one run, with where and when they were taken."""
+
+    suite: str
+    measurements: tuple[Measurement, ...]
+    judgement: Judgement
+    exit_code: int
+    started_at: str  # ISO 8601, UTC
+    duration_s: float
+    commit: str | None = None
+    branch: str | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+    baseline_path: str | None = None
+    checks: tuple[str, ...] = ()  # checks that ran, in order
+    skipped_checks: tuple[str, ...] = ()
+
+    @property
+    def verdicts(self) -> tuple[Verdict, ...]:
+        return self.judgement.verdicts
+
+    def counts(self) -> dict[Outcome, int]:
+        """How many verdicts of each outcome (every outcome present, zeros included)."""
+        counts = dict.fromkeys(Outcome, 0)
+        for verdict in self.verdicts:
+            counts[verdict.outcome] += 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "perfci_results": RESULTS_SCHEMA,
+            "suite": self.suite,
+            "exit_code": self.exit_code,
+            "started_at": self.started_at,
+            "duration_s": self.duration_s,
+            "commit": self.commit,
+            "branch": self.branch,
+            "environment": dict(self.environment),
+            "baseline_path": self.baseline_path,
+            "checks": list(self.checks),
+            "skipped_checks": list(self.skipped_checks),
+            "counts": {k.value: v for k, v in self.counts().items()},
+            "measurements": [m.to_dict() for m in self.measurements],
+            "verdicts": [v.to_dict() for v in self.verdicts],
+        }

@@ -1,0 +1,139 @@
+"""The inputs and outputs of the verdict engine (pure data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from perfci.measurement import Measurement
+
+
+class Outcome(StrEnum):
+    PASS = "pass"
+    REGRESSION = "regression"
+    IMPROVEMENT = "improvement"
+    BUDGET = "budget violation"
+    NEW = "new"
+    MISSING = "missing"
+    ACKNOWLEDGED = "acknowledged"
+    NOISY = "too noisy to judge"
+
+    @property
+    def fails(self) -> bool:
+        return self in (Outcome.REGRESSION, Outcome.BUDGET, Outcome.MISSING)
+
+
+class Mode(StrEnum):
+    """How a verdict was reached (the report says which, per verdict)."""
+
+    EXACT = "exact"  # deterministic value compared exactly
+    BASELINE = "baseline"  # timing samples vs a stored baseline
+    NORMALIZED = "normalized"  # timing vs baseline, scaled by the in-run calibration probe
+    SAME_RUN = "same-run"  # timing, base and head measured interleaved in this run
+    BUDGET = "budget"  # only an absolute budget applied (no baseline value)
+
+
+@dataclass(frozen=True)
+class ThresholdRule:
+    pattern: str  # fnmatch glob over measurement names
+    threshold: float  # relative, 0.10 = 10%
+    strict: bool = False  # judge timing even when too noisy
+
+
+@dataclass(frozen=True)
+class BudgetRule:
+    pattern: str
+    max: float | None = None  # in ``unit``
+    min: float | None = None
+    unit: str | None = None  # None: the measurement's own unit
+    source: str = ""  # "perfci.yaml:14", for messages
+
+
+@dataclass(frozen=True)
+class AckRule:
+    pattern: str
+    reason: str
+    expires: dt.date | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything the engine needs besides the measurements. ``today`` keeps it clock-free."""
+
+    today: dt.date
+    default_threshold: float = 0.10
+    thresholds: tuple[ThresholdRule, ...] = ()
+    budgets: tuple[BudgetRule, ...] = ()
+    acknowledgements: tuple[AckRule, ...] = ()
+    alpha: float = 0.05  # significance level of timing verdicts
+    # Checks disabled or filtered out (--only/--quick): their missing metrics are not failures.
+    skipped_checks: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One measurement judged. ``reason`` is one sentence with the numbers behind it."""
+
+    name: str
+    outcome: Outcome
+    mode: Mode
+    reason: str
+    current: Measurement | None = None
+    baseline: Measurement | None = None
+    change: float | None = None  # relative, signed: +0.15 = 15% larger than baseline
+    threshold: float | None = None
+    p_value: float | None = None
+    budget: BudgetRule | None = None
+    acknowledged: AckRule | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def fails(self) -> bool:
+        return self.outcome.fails
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "outcome": self.outcome.value,
+            "mode": self.mode.value,
+            "reason": self.reason,
+            "current": self.current.to_dict() if self.current else None,
+            "baseline": self.baseline.to_dict() if self.baseline else None,
+            "change": self.change,
+            "threshold": self.threshold,
+            "p_value": self.p_value,
+            "budget": _budget_dict(self.budget),
+            "acknowledged": (
+                {
+                    "pattern": self.acknowledged.pattern,
+                    "reason": self.acknowledged.reason,
+                    "expires": self.acknowledged.expires.isoformat()
+                    if self.acknowledged.expires
+                    else None,
+                }
+                if self.acknowledged
+                else None
+            ),
+            "notes": list(self.notes),
+        }
+
+
+def _budget_dict(budget: BudgetRule | None) -> dict[str, Any] | None:
+    if budget is None:
+        return None
+    return {"pattern": budget.pattern, "max": budget.max, "min": budget.min, "unit": budget.unit}
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The engine's answer: one verdict per measurement, plus rules that matched nothing."""
+
+    verdicts: tuple[Verdict, ...]
+    unmatched_rules: tuple[str, ...] = ()  # e.g. "perfci.yaml:14: budget 'latency/x/p95'"
+
+    @property
+    def failed(self) -> bool:
+        return any(v.fails for v in self.verdicts)
