@@ -1,0 +1,68 @@
+"""Fixtures shared by the whole suite: the real PostgreSQL and Redis services.
+
+On a developer's machine without the services those tests are skipped; in CI
+(``PERFCI_REQUIRE_SERVICES=1``, set by .ci/run) a missing service fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+POSTGRES_URL = os.environ.get("PERFCI_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("PERFCI_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _service_missing(what: str, error: Exception) -> None:
+    message = f"{what} is not reachable ({type(error).__name__}: {error})"
+    if os.environ.get("PERFCI_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{message}; PERFCI_REQUIRE_SERVICES=1 makes this a failure")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin_url = make_url(POSTGRES_URL)
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as error:  # any connection failure means "service missing"
+        _service_missing(f"PostgreSQL at {admin_url.render_as_string(hide_password=True)}", error)
+    name = f"perfci_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The URL of the Redis server; each test should use its own key prefix."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except Exception as error:  # any connection failure means "service missing"
+        _service_missing(f"Redis at {REDIS_URL}", error)
+    finally:
+        client.close()
+    yield REDIS_URL
+
+
+@pytest.fixture
+def unique_prefix() -> str:
+    """A key prefix no other test uses (for Redis caches)."""
+    return f"perfci-test-{uuid.uuid4().hex[:8]}:"
