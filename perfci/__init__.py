@@ -1,8 +1,9 @@
 """perfci: a performance-regression gate for Flask + SQLAlchemy services."""
 
-from perfci.check import Check
+from perfci.check import Check, CheckOptions
+from perfci.hookspecs import hookimpl
 from perfci.measurement import Direction, Evidence, Kind, Measurement
 
 __version__ = "0.1.0"
 
-__all__ = ["Check", "Direction", "Evidence", "Kind", "Measurement", "__version__"]
+__all__ = ["Check", "CheckOptions", "hookimpl", "Direction", "Evidence", "Kind", "Measurement", "__version__"]

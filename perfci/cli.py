@@ -1,0 +1,349 @@
+"""The ``perfci`` command line. The only module that prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
+
+import click
+
+from perfci import __version__
+from perfci.baseline import Baseline, baseline_path, load_baseline, load_measurements, write_baseline
+from perfci.config.load import bind_checks, find_config, read_config
+from perfci.config.model import Config
+from perfci.environment import fingerprint, git_info
+from perfci.errors import ConfigError, ExitCode, PerfciError
+from perfci.measurement import Measurement
+from perfci.plugins import PluginHost
+from perfci.reporters import render_json, render_junit, render_markdown, render_terminal, write_report
+from perfci.result import RunResult
+from perfci.runner import Selection, build_rules, judge_measurements, measure, select_checks
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every ``finally`` (server stop) runs."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted()
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Entry point: one line per user error, the documented exit code, no traceback."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        code = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except PerfciError as error:
+        click.echo(f"perfci: {error}", err=True)
+        sys.exit(int(error.exit_code))
+    except click.exceptions.Abort:
+        click.echo("perfci: interrupted", err=True)
+        sys.exit(130)
+    except Interrupted:
+        click.echo("perfci: terminated (SIGTERM); the target server was stopped", err=True)
+        sys.exit(143)
+    except KeyboardInterrupt:
+        click.echo("perfci: interrupted; the target server was stopped", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(ExitCode.USAGE)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="perfci")
+def cli() -> None:
+    """perfci: fail the build when a Flask + SQLAlchemy service gets slower.
+
+    perfci reads perfci.yaml, runs check plugins against the target app
+    (queries per request, N+1 shapes, query plans, pool settings, cache hits,
+    payload bytes, latency, load), compares each measurement with the stored
+    baseline and fails when one is more than 10% worse.
+
+    \b
+    Typical use:
+      perfci run                      gate this commit against baselines/
+      perfci run --quick              deterministic checks only (seconds)
+      perfci baseline update          measure and store a new baseline
+      perfci compare base.json head.json
+
+    \b
+    Exit codes: 0 pass, 1 regression or budget violation, 2 usage or
+    configuration error, 3 target failed to start or a check crashed,
+    4 publishing results failed, 130/143 interrupted.
+    """
+
+
+def _config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="perfci.yaml to use (default: found in the current directory or above).",
+    )(func)
+
+
+def load_project(config_path: Path | None) -> tuple[Config, PluginHost]:
+    """Read perfci.yaml, load every plugin, validate each check's section."""
+    path = config_path or find_config()
+    if config_path is not None and not config_path.is_file():
+        raise ConfigError(f"no such config file: {config_path}")
+    model, source = read_config(path)
+    host = PluginHost()
+    root = path.resolve().parent
+    host.load(
+        local_paths=[root / p for p in model.plugins.paths],
+        disabled=model.plugins.disable,
+    )
+    config = bind_checks(model, source, host.checks())
+    host.configure(config)
+    return config, host
+
+
+def _progress() -> Callable[[str], None]:
+    started = time.monotonic()
+
+    def report(message: str) -> None:
+        click.echo(f"perfci [{time.monotonic() - started:6.1f}s] {message}", err=True)
+
+    return report
+
+
+def _measure(
+    config: Config, host: PluginHost, only: Sequence[str], quick: bool
+) -> tuple[Selection, list[Measurement], float]:
+    selection = select_checks(config, host.checks(), only=only, quick=quick)
+    measured = measure(config, host, selection, progress=_progress())
+    return selection, measured.measurements, measured.duration_s
+
+
+def _baselines_dir(config: Config, override: Path | None) -> Path:
+    return override if override is not None else config.resolve(config.model.baselines.directory)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@_config_option
+@click.option("--baselines", "baselines_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory of baseline files (default: baselines.directory in perfci.yaml).")
+@click.option("--only", multiple=True, metavar="CHECK", help="Run only this check (repeatable).")
+@click.option("--quick", is_flag=True, help="Run only the deterministic checks: no timing, no load.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the results (measurements and verdicts) as JSON.")
+@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a Markdown report (for PR comments and job summaries).")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write JUnit XML: one testcase per verdict.")
+def run(
+    config_path: Path | None,
+    baselines_dir: Path | None,
+    only: tuple[str, ...],
+    quick: bool,
+    json_path: Path | None,
+    markdown_path: Path | None,
+    junit_path: Path | None,
+) -> int:
+    """Measure the target and gate it against the stored baseline.
+
+    \b
+    Example:
+      perfci run --only n_plus_one --only indexes --junit perfci.xml
+    """
+    config, host = load_project(config_path)
+    directory = _baselines_dir(config, baselines_dir)
+    path = baseline_path(directory, config.model.suite)
+    baseline = _load_baseline_or_none(config, path)
+    started_at = dt.datetime.now(dt.UTC)
+    selection, measurements, duration = _measure(config, host, only, quick)
+    rules = build_rules(config, today=dt.date.today(), skipped=selection.skipped)
+    judgement = judge_measurements(
+        measurements, baseline.measurements if baseline else None, rules
+    )
+    commit, branch = git_info(config.root)
+    result = RunResult(
+        suite=config.model.suite,
+        measurements=tuple(measurements),
+        judgement=judgement,
+        exit_code=int(ExitCode.REGRESSION if judgement.failed else ExitCode.OK),
+        started_at=started_at.isoformat(timespec="seconds"),
+        duration_s=round(duration, 3),
+        commit=commit,
+        branch=branch,
+        environment=fingerprint(),
+        baseline_path=str(path) if baseline else None,
+        checks=selection.run,
+        skipped_checks=selection.skipped,
+    )
+    return _report(result, host, json_path, markdown_path, junit_path)
+
+
+def _load_baseline_or_none(config: Config, path: Path) -> Baseline | None:
+    if path.exists():
+        return load_baseline(path)
+    if config.model.baselines.required:
+        raise ConfigError(
+            f"no baseline at {path}: create it with `perfci baseline update` "
+            "(or set baselines.required: false)"
+        )
+    return None
+
+
+def _report(
+    result: RunResult,
+    host: PluginHost,
+    json_path: Path | None,
+    markdown_path: Path | None,
+    junit_path: Path | None,
+) -> int:
+    """Every reporter runs before the exit code is returned."""
+    if json_path:
+        write_report(json_path, render_json(result))
+    if markdown_path:
+        write_report(markdown_path, render_markdown(result))
+    if junit_path:
+        write_report(junit_path, render_junit(result))
+    click.echo(render_terminal(result, color=sys.stdout.isatty(), width=_width()))
+    host.run_finished(result)
+    return result.exit_code
+
+
+def _width() -> int:
+    import shutil
+
+    return max(80, min(160, shutil.get_terminal_size((120, 24)).columns))
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("base", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("head", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_config_option
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path))
+def compare(
+    base: Path,
+    head: Path,
+    config_path: Path | None,
+    json_path: Path | None,
+    markdown_path: Path | None,
+    junit_path: Path | None,
+) -> int:
+    """Judge HEAD against BASE: two results files (`perfci run --json`) or baselines.
+
+    Thresholds, budgets and acknowledgements come from perfci.yaml when one is
+    found; otherwise the default 10% threshold applies.
+    """
+    base_measurements = load_measurements(base)
+    head_measurements = load_measurements(head)
+    try:
+        path = config_path or find_config()
+    except ConfigError:
+        path = None
+    host = PluginHost()
+    if path is not None:
+        model, source = read_config(path)
+        config = Config(model=model, path=path.resolve(), check_options={}, lines=source.lines)
+        rules = build_rules(config, today=dt.date.today())
+        suite = model.suite
+    else:
+        from perfci.verdict.model import Rules
+
+        rules = Rules(today=dt.date.today())
+        suite = "compare"
+    judgement = judge_measurements(head_measurements, base_measurements, rules)
+    result = RunResult(
+        suite=suite,
+        measurements=tuple(head_measurements),
+        judgement=judgement,
+        exit_code=int(ExitCode.REGRESSION if judgement.failed else ExitCode.OK),
+        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        duration_s=0.0,
+        baseline_path=str(base),
+        checks=tuple(sorted({m.check for m in head_measurements})),
+    )
+    return _report(result, host, json_path, markdown_path, junit_path)
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def baseline() -> None:
+    """Create or inspect the stored baseline (baselines/<suite>.json)."""
+
+
+@baseline.command("update", context_settings=CONTEXT_SETTINGS)
+@_config_option
+@click.option("--baselines", "baselines_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--only", multiple=True, metavar="CHECK",
+              help="Measure only this check; the others keep their stored values.")
+@click.option("--quick", is_flag=True, help="Measure only the deterministic checks.")
+def baseline_update(
+    config_path: Path | None, baselines_dir: Path | None, only: tuple[str, ...], quick: bool
+) -> int:
+    """Measure the target and write its baseline atomically.
+
+    With --only or --quick the stored measurements of the checks not run are
+    kept, so a partial update never drops metrics.
+    """
+    config, host = load_project(config_path)
+    path = baseline_path(_baselines_dir(config, baselines_dir), config.model.suite)
+    selection, measurements, _ = _measure(config, host, only, quick)
+    kept: list[Measurement] = []
+    if path.exists() and selection.skipped:
+        previous = load_baseline(path)
+        kept = [m for m in previous.measurements if m.check in selection.skipped]
+    commit, branch = git_info(config.root)
+    new = Baseline(
+        suite=config.model.suite,
+        commit=commit,
+        branch=branch,
+        environment=fingerprint(),
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        measurements=tuple(sorted([*kept, *measurements], key=lambda m: m.name)),
+    )
+    write_baseline(path, new)
+    click.echo(f"perfci: wrote {len(new.measurements)} measurements to {path}")
+    return 0
+
+
+@baseline.command("show", context_settings=CONTEXT_SETTINGS)
+@_config_option
+@click.option("--baselines", "baselines_dir", type=click.Path(file_okay=False, path_type=Path))
+def baseline_show(config_path: Path | None, baselines_dir: Path | None) -> int:
+    """Print the stored baseline: commit, environment and every measurement."""
+    path = config_path or find_config()
+    model, source = read_config(path)
+    config = Config(model=model, path=path.resolve(), check_options={}, lines=source.lines)
+    stored = load_baseline(baseline_path(_baselines_dir(config, baselines_dir), model.suite))
+    click.echo(f"suite {stored.suite}  commit {stored.commit or '?'}  created {stored.created_at}")
+    click.echo("environment " + ", ".join(f"{k}={v}" for k, v in sorted(stored.environment.items())))
+    for m in stored.measurements:
+        click.echo(f"  {m.name}  {m.value} {m.unit}  ({m.kind.value}, {m.direction.value} is better)")
+    return 0
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@_config_option
+def plugins(config_path: Path | None) -> int:
+    """List every registered plugin with its source, version and checks."""
+    try:
+        path = config_path or find_config()
+    except ConfigError:
+        path = None
+    host = PluginHost()
+    if path is not None:
+        model, _ = read_config(path)
+        root = path.resolve().parent
+        host.load(local_paths=[root / p for p in model.plugins.paths], disabled=model.plugins.disable)
+    else:
+        host.load()
+    for info in host.plugins():
+        checks = ", ".join(info.checks) or "-"
+        click.echo(f"{info.name:<20} {info.source:<12} {info.version:<10} checks: {checks}  ({info.location})")
+    return 0

@@ -1,0 +1,154 @@
+"""Find, parse and validate perfci.yaml; every error names file, line and key."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from perfci.check import Check, CheckOptions
+from perfci.config.model import Config, ConfigModel
+from perfci.config.yamlsource import Loc, YamlSource, dotted, load_yaml
+from perfci.errors import ConfigError
+
+CONFIG_NAMES = ("perfci.yaml", "perfci.yml")
+
+
+def find_config(start: Path | None = None) -> Path:
+    """perfci.yaml in ``start`` (default: the working directory) or the nearest parent."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+    raise ConfigError(f"no perfci.yaml in {here} or any parent directory (use --config PATH)")
+
+
+def read_config(path: Path, environ: Mapping[str, str] | None = None) -> tuple[ConfigModel, YamlSource]:
+    """Parse and validate everything but the checks' own sections."""
+    source = load_yaml(path, environ)
+    if not isinstance(source.data, dict):
+        raise ConfigError("the top level must be a mapping of sections", where=source.where(()))
+    model = validate(ConfigModel, source.data, (), source)
+    assert isinstance(model, ConfigModel)
+    root = str(path.resolve().parent)
+    if root not in sys.path:
+        # target.app and local plugins may name modules beside perfci.yaml.
+        sys.path.insert(0, root)
+    return model, source
+
+
+def bind_checks(
+    model: ConfigModel, source: YamlSource, checks: Mapping[str, type[Check]]
+) -> Config:
+    """Validate ``checks.<name>`` sections against the plugins' Options models."""
+    options: dict[str, Any] = {}
+    for name, raw in model.checks.items():
+        if name not in checks:
+            raise ConfigError(
+                f"checks.{name}: unknown check {name!r}{suggest(name, checks)}",
+                where=source.where(("checks", name)),
+            )
+        options[name] = validate(checks[name].Options, raw or {}, ("checks", name), source)
+    for name, check in checks.items():
+        if name not in options:
+            options[name] = check.Options()
+    return Config(model=model, path=source.path.resolve(), check_options=options, lines=source.lines)
+
+
+def validate(model: type[BaseModel], data: Any, loc: Loc, source: YamlSource) -> BaseModel:
+    """``model.model_validate(data)``, turning the first error into a located ConfigError."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where_loc = (*loc, *first["loc"])
+        raise ConfigError(
+            f"{dotted(where_loc)}: {_describe(first, model, tuple(first['loc']))}",
+            where=source.where(where_loc),
+        ) from None
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` or, failing a close match, the list of choices."""
+    options = sorted(str(c) for c in choices)
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (known: {', '.join(options)})" if options else ""
+
+
+_EXPECTED = {
+    "int_parsing": "expected an integer",
+    "int_type": "expected an integer",
+    "int_from_float": "expected an integer",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected a string",
+    "dict_type": "expected a mapping",
+    "list_type": "expected a list",
+    "model_type": "expected a mapping",
+    "model_attributes_type": "expected a mapping",
+    "date_from_datetime_parsing": "expected a date like 2026-12-31",
+    "date_parsing": "expected a date like 2026-12-31",
+    "date_type": "expected a date like 2026-12-31",
+}
+
+
+def _describe(error: Mapping[str, Any], model: type[BaseModel], loc: Loc) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        return f"unknown key {key!r}{suggest(key, _fields_at(model, loc[:-1]))}"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in _EXPECTED:
+        return f"{_EXPECTED[kind]}, got {value!r}"
+    if kind == "value_error":
+        return str(error["ctx"]["error"]) if "ctx" in error else str(error["msg"])
+    message = str(error["msg"])
+    return message[:1].lower() + message[1:] + (f", got {value!r}" if value is not None else "")
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The field names of the (nested) model at ``loc``, for did-you-mean."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            current = _inner_model(current)
+            if isinstance(part, int):
+                continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(part)
+        if field is None:
+            # A dict keyed by user names (budgets, thresholds): step into its value type.
+            current = _inner_model(current)
+            continue
+        current = field.annotation
+    current = _inner_model(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) is not None or get_args(annotation):
+        for arg in get_args(annotation):
+            found = _inner_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+__all__ = ["CONFIG_NAMES", "CheckOptions", "bind_checks", "find_config", "read_config", "suggest"]

@@ -1,0 +1,146 @@
+"""The schema of perfci.yaml (checks' own sections are declared by their plugins)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+
+def parse_fraction(value: Any) -> float:
+    """``10%`` or ``0.10`` → 0.10. A bare number above 1 is refused as ambiguous."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%"):
+            try:
+                return float(text[:-1]) / 100.0
+            except ValueError:
+                raise ValueError(f"expected a percentage like 10%, got {value!r}") from None
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"expected a percentage like 10%, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a percentage like 10%, got {value!r}")
+    if not 0 <= value <= 1:
+        raise ValueError(f"write a percentage (10%) or a fraction (0.10), got {value!r}")
+    return float(value)
+
+
+Fraction = Annotated[float, BeforeValidator(parse_fraction)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EndpointConfig(_Section):
+    """An endpoint with a body or headers; a plain string ``"GET /path"`` is the short form."""
+
+    request: str
+    json_body: Any = Field(default=None, alias="json")
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class ServerConfig(_Section):
+    workers: int = Field(default=2, ge=1, le=64)
+    threads: int = Field(default=4, ge=1, le=256)
+    # A gunicorn config file (relative to perfci.yaml); command-line options override it.
+    config: str | None = None
+    port: int = Field(default=0, ge=0, le=65535)  # 0: a free loopback port
+    startup_timeout: float = Field(default=30.0, gt=0)
+    health: str = "/health"
+
+
+class TargetConfig(_Section):
+    app: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    # "sqlite": a fresh SQLite file per run; anything else is a SQLAlchemy URL.
+    database: str = "sqlite"
+    database_key: str = "SQLALCHEMY_DATABASE_URI"
+    seed: str | None = None
+    seed_args: dict[str, Any] = Field(default_factory=dict)
+    endpoints: list[str | EndpointConfig] = Field(default_factory=list)
+    server: ServerConfig = Field(default_factory=ServerConfig)
+
+    @field_validator("app", "seed")
+    @classmethod
+    def _module_colon_name(cls, value: str | None) -> str | None:
+        if value is not None and (value.count(":") != 1 or not all(value.split(":"))):
+            raise ValueError(f"expected 'module:name', got {value!r}")
+        return value
+
+
+class ThresholdConfig(_Section):
+    threshold: Fraction
+    strict: bool = False
+
+
+class BudgetConfig(_Section):
+    max: str | float | None = None
+    min: str | float | None = None
+
+
+class AcknowledgeConfig(_Section):
+    metric: str
+    reason: str = Field(min_length=1)
+    expires: dt.date | None = None
+
+
+class BaselinesConfig(_Section):
+    directory: str = "baselines"
+    # Without a baseline file a run cannot compare anything: fail unless allowed.
+    required: bool = True
+
+
+class PluginsConfig(_Section):
+    paths: list[str] = Field(default_factory=list)
+    disable: list[str] = Field(default_factory=list)
+
+
+class ConfigModel(_Section):
+    """The top level of perfci.yaml."""
+
+    suite: str = Field(default="perfci", pattern=r"^[A-Za-z0-9_.-]+$")
+    target: TargetConfig
+    checks: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
+    thresholds: dict[str, Fraction | ThresholdConfig] = Field(default_factory=dict)
+    budgets: dict[str, BudgetConfig] = Field(default_factory=dict)
+    acknowledge: list[AcknowledgeConfig] = Field(default_factory=list)
+    baselines: BaselinesConfig = Field(default_factory=BaselinesConfig)
+    plugins: PluginsConfig = Field(default_factory=PluginsConfig)
+
+
+class Config:
+    """A validated perfci.yaml: the model, where it came from, and each check's options."""
+
+    def __init__(
+        self,
+        model: ConfigModel,
+        path: Path,
+        check_options: dict[str, Any],
+        lines: dict[tuple[str | int, ...], int],
+    ) -> None:
+        self.model = model
+        self.path = path
+        self.check_options = check_options  # check name -> validated Options instance
+        self._lines = lines
+
+    @property
+    def root(self) -> Path:
+        """The directory holding perfci.yaml; relative paths in it start here."""
+        return self.path.parent
+
+    def where(self, *loc: str | int) -> str:
+        """``perfci.yaml:14`` for a key path (nearest written ancestor)."""
+        for end in range(len(loc), -1, -1):
+            line = self._lines.get(tuple(loc[:end]))
+            if line is not None:
+                return f"{self.path.name}:{line}"
+        return self.path.name
+
+    def resolve(self, relative: str) -> Path:
+        path = Path(relative)
+        return path if path.is_absolute() else self.root / path

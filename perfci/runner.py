@@ -1,0 +1,232 @@
+"""One run: build the target, run the selected checks, judge the measurements."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfci.check import Check
+from perfci.config.load import suggest
+from perfci.config.model import Config, EndpointConfig, ThresholdConfig
+from perfci.context import RunContext
+from perfci.endpoint import Endpoint
+from perfci.errors import CheckCrashed, ConfigError, PerfciError
+from perfci.measurement import Measurement
+from perfci.plugins import PluginHost
+from perfci.recorder import QueryRecorder
+from perfci.server import Server
+from perfci.target import build_target
+from perfci.units import parse_quantity
+from perfci.verdict import judge
+from perfci.verdict.model import AckRule, BudgetRule, Judgement, Rules, ThresholdRule
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which checks run, and which are skipped (disabled, --only, --quick)."""
+
+    run: tuple[str, ...]
+    skipped: tuple[str, ...]
+
+
+@dataclass
+class Measured:
+    measurements: list[Measurement] = field(default_factory=list)
+    seeded: dict[str, int] = field(default_factory=dict)
+    duration_s: float = 0.0
+
+
+def select_checks(
+    config: Config,
+    checks: dict[str, type[Check]],
+    *,
+    only: Sequence[str] = (),
+    quick: bool = False,
+) -> Selection:
+    for name in only:
+        if name not in checks:
+            raise ConfigError(f"--only: unknown check {name!r}{suggest(name, checks)}")
+    run, skipped = [], []
+    for name, check in checks.items():
+        enabled = config.check_options[name].enabled
+        wanted = (not only or name in only) and (not quick or check.deterministic)
+        # A check is only run when perfci.yaml lists it or --only names it.
+        listed = name in config.model.checks or name in only
+        (run if enabled and wanted and listed else skipped).append(name)
+    if not run:
+        raise ConfigError("no check selected: list checks under 'checks:' in perfci.yaml")
+    return Selection(tuple(run), tuple(skipped))
+
+
+def endpoints_of(config: Config) -> tuple[Endpoint, ...]:
+    endpoints = []
+    for index, item in enumerate(config.model.target.endpoints):
+        try:
+            if isinstance(item, EndpointConfig):
+                endpoints.append(Endpoint.parse(item.request, json=item.json_body, headers=item.headers))
+            else:
+                endpoints.append(Endpoint.parse(item))
+        except ValueError as error:
+            raise ConfigError(
+                f"target.endpoints[{index}]: {error}", where=config.where("target", "endpoints", index)
+            ) from None
+    return tuple(endpoints)
+
+
+def measure(
+    config: Config,
+    host: PluginHost,
+    selection: Selection,
+    *,
+    progress: Progress = lambda message: None,
+) -> Measured:
+    """Build the target and run the selected checks; the server and files are always cleaned up."""
+    checks = host.checks()
+    endpoints = endpoints_of(config)
+    target_config = config.model.target
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="perfci-run-"))
+    ctx: RunContext | None = None
+    recorder: QueryRecorder | None = None
+    try:
+        progress(f"building target {target_config.app}")
+        target = build_target(target_config, workdir)
+        if target.seeded:
+            sizes = ", ".join(f"{k} {v}" for k, v in sorted(target.seeded.items()))
+            progress(f"seeded {sizes}")
+        recorder = QueryRecorder(target.engine)
+
+        def start_server() -> Server:
+            progress(f"starting gunicorn ({target_config.server.workers} workers)")
+            server = Server(
+                target_config.app,
+                target.app_config,
+                target_config.server,
+                root=config.root,
+                log_path=workdir / "gunicorn.log",
+            )
+            server.start()
+            return server
+
+        ctx = RunContext(
+            app=target.app,
+            engine=target.engine,
+            recorder=recorder,
+            endpoints=endpoints,
+            seeded=target.seeded,
+            workdir=workdir,
+            server_factory=start_server,
+            progress=progress,
+            target_settings=target.app_config,
+        )
+        measured = Measured(seeded=target.seeded)
+        with target.app.app_context():
+            host.target_ready(ctx)
+            for index, name in enumerate(selection.run, 1):
+                progress(f"[{index}/{len(selection.run)}] {name}")
+                produced = _collect(checks[name](), name, ctx, config)
+                host.check_finished(name, produced)
+                measured.measurements.extend(produced)
+        measured.duration_s = time.monotonic() - started
+        return measured
+    finally:
+        if ctx is not None and ctx.started_server is not None:
+            ctx.started_server.stop()
+        if recorder is not None:
+            recorder.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _collect(check: Check, name: str, ctx: RunContext, config: Config) -> list[Measurement]:
+    try:
+        produced = list(check.collect(ctx, config.check_options[name]))
+    except PerfciError:
+        raise
+    except Exception as error:
+        raise CheckCrashed(f"check {name!r} crashed: {type(error).__name__}: {error}") from error
+    seen: set[str] = set()
+    for measurement in produced:
+        if measurement.check != name:
+            raise CheckCrashed(f"check {name!r} produced {measurement.name!r}, outside its own name")
+        if measurement.name in seen:
+            raise CheckCrashed(f"check {name!r} produced {measurement.name!r} twice")
+        seen.add(measurement.name)
+    return produced
+
+
+def build_rules(config: Config, *, today: dt.date, skipped: Sequence[str] = ()) -> Rules:
+    """Turn the thresholds, budgets and acknowledgements of perfci.yaml into engine rules."""
+    model = config.model
+    default = 0.10
+    thresholds: list[ThresholdRule] = []
+    for pattern, value in model.thresholds.items():
+        source = config.where("thresholds", pattern)
+        if pattern == "default":
+            default = value.threshold if isinstance(value, ThresholdConfig) else value
+            continue
+        if isinstance(value, ThresholdConfig):
+            thresholds.append(ThresholdRule(pattern, value.threshold, value.strict, source=source))
+        else:
+            thresholds.append(ThresholdRule(pattern, value, source=source))
+    budgets = []
+    for pattern, budget in model.budgets.items():
+        source = config.where("budgets", pattern)
+        if budget.max is None and budget.min is None:
+            raise ConfigError(f"budgets.{pattern}: give max, min or both", where=source)
+        limits: dict[str, float | None] = {"max": None, "min": None}
+        units: set[str] = set()
+        for key in ("max", "min"):
+            raw = getattr(budget, key)
+            if raw is None:
+                continue
+            try:
+                value, unit = parse_quantity(str(raw))
+            except ValueError as error:
+                raise ConfigError(f"budgets.{pattern}.{key}: {error}", where=source) from None
+            limits[key] = value
+            if unit:
+                units.add(unit)
+        if len(units) > 1:
+            raise ConfigError(f"budgets.{pattern}: max and min use different units", where=source)
+        budgets.append(
+            BudgetRule(
+                pattern,
+                max=limits["max"],
+                min=limits["min"],
+                unit=units.pop() if units else None,
+                source=source,
+            )
+        )
+    acks = tuple(
+        AckRule(a.metric, a.reason, a.expires, source=config.where("acknowledge", i))
+        for i, a in enumerate(model.acknowledge)
+    )
+    return Rules(
+        today=today,
+        default_threshold=default,
+        thresholds=tuple(thresholds),
+        budgets=tuple(budgets),
+        acknowledgements=acks,
+        skipped_checks=frozenset(skipped),
+    )
+
+
+def judge_measurements(
+    current: Sequence[Measurement],
+    baseline: Sequence[Measurement] | None,
+    rules: Rules,
+) -> Judgement:
+    """The engine's verdicts; a rule that matches nothing is a configuration error."""
+    judgement = judge(current, baseline, rules)
+    if judgement.unmatched_rules:
+        first = judgement.unmatched_rules[0]
+        more = len(judgement.unmatched_rules) - 1
+        raise ConfigError(first + (f" (and {more} more)" if more else ""))
+    return judgement

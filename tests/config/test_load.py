@@ -1,0 +1,232 @@
+"""perfci.yaml parsing and validation: every error names file, line and key."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from perfci.check import Check, CheckOptions
+from perfci.config.load import bind_checks, find_config, read_config
+from perfci.errors import ConfigError
+
+
+class SamplesOptions(CheckOptions):
+    samples: int = 100
+    endpoints: list[str] = []
+
+
+class LatencyLike(Check):
+    name = "latency"
+    Options = SamplesOptions
+
+    def collect(self, ctx, options):  # type: ignore[no-untyped-def]
+        return []
+
+
+CHECKS: dict[str, type[Check]] = {"latency": LatencyLike}
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "perfci.yaml"
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return path
+
+
+def error_of(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> str:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        model, source = read_config(path, env or {})
+        bind_checks(model, source, CHECKS)
+    return str(info.value)
+
+
+def test_valid_config_binds_check_options(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        suite: demo
+        target:
+          app: toyapp:create_app
+        checks:
+          latency:
+            samples: 50
+        thresholds:
+          default: 5%
+          "latency/*": {threshold: 25%, strict: true}
+        budgets:
+          "latency/GET /x/p95": {max: 25ms}
+        """,
+    )
+    model, source = read_config(path, {})
+    config = bind_checks(model, source, CHECKS)
+    options = config.check_options["latency"]
+    assert isinstance(options, SamplesOptions)
+    assert options.samples == 50
+    assert config.where("budgets", "latency/GET /x/p95") == "perfci.yaml:11"
+    assert model.thresholds["default"] == pytest.approx(0.05)
+
+
+def test_wrong_type_names_file_line_and_key(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+        checks:
+          latency:
+            samples: many
+        """,
+    )
+    assert message == "perfci.yaml:5: checks.latency.samples: expected an integer, got 'many'"
+
+
+def test_unknown_check_suggests_the_close_name(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+        checks:
+          latncy: {}
+        """,
+    )
+    assert message == "perfci.yaml:4: checks.latncy: unknown check 'latncy' (did you mean 'latency'?)"
+
+
+def test_unknown_top_level_key_suggests(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+        budget: {}
+        """,
+    )
+    assert message == "perfci.yaml:3: budget: unknown key 'budget' (did you mean 'budgets'?)"
+
+
+def test_unknown_nested_key_suggests(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+          server:
+            worker: 4
+        """,
+    )
+    assert message == "perfci.yaml:4: target.server.worker: unknown key 'worker' (did you mean 'workers'?)"
+
+
+def test_unknown_key_in_a_check_section(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+        checks:
+          latency:
+            sample: 3
+        """,
+    )
+    assert "perfci.yaml:5: checks.latency.sample: unknown key 'sample' (did you mean 'samples'?)" == message
+
+
+def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "target:\n  app: [unclosed\nchecks: {}\n")
+    assert message.startswith("perfci.yaml:3: invalid YAML")
+
+
+def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "target:\n  app: a:b\n  app: c:d\n")
+    assert message == "perfci.yaml:3: duplicate key 'target.app'"
+
+
+def test_missing_required_key(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "suite: x\n")
+    assert message == "perfci.yaml:1: target: required key is missing"
+
+
+def test_env_interpolation_with_default(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+          database: ${DB_URL}
+          config:
+            FAULTS: ${PERFCI_FAULTS:-}
+            TOKEN: "x-${SECRET}-y"
+        """,
+    )
+    model, _ = read_config(path, {"DB_URL": "postgresql://h/db", "SECRET": "s3"})
+    assert model.target.database == "postgresql://h/db"
+    assert model.target.config == {"FAULTS": "", "TOKEN": "x-s3-y"}
+
+
+def test_unset_env_var_is_an_error_with_line(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+          database: ${DB_URL}
+        """,
+    )
+    assert message.startswith("perfci.yaml:3: target.database: environment variable DB_URL is not set")
+
+
+def test_threshold_needs_a_percentage(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+        thresholds:
+          default: 10
+        """,
+    )
+    assert message.startswith("perfci.yaml:4: thresholds.default")
+    assert "10%" in message
+
+
+def test_bad_app_spec(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "target:\n  app: toyapp.create_app\n")
+    assert message == "perfci.yaml:2: target.app: expected 'module:name', got 'toyapp.create_app'"
+
+
+def test_acknowledge_needs_a_reason_and_a_date(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+        acknowledge:
+          - metric: "latency/*"
+            reason: known
+            expires: soon
+        """,
+    )
+    assert message.startswith("perfci.yaml:6: acknowledge[0].expires: expected a date")
+
+
+def test_find_config_walks_up(tmp_path: Path) -> None:
+    write(tmp_path, "target:\n  app: a:b\n")
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    assert find_config(nested) == tmp_path / "perfci.yaml"
+
+
+def test_find_config_none(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no perfci.yaml"):
+        find_config(tmp_path)
+
+
+def test_empty_file_needs_a_target(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "") == "perfci.yaml: target: required key is missing"
+
+
+def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
+    assert "must be a mapping" in error_of(tmp_path, "- a\n- b\n")
