@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
@@ -17,6 +18,7 @@ import pluggy
 
 from perfci import hookspecs
 from perfci.check import Check
+from perfci.config.load import suggest
 from perfci.errors import CheckCrashed, ConfigError, PerfciError
 
 if TYPE_CHECKING:
@@ -81,6 +83,7 @@ class PluginHost:
                     version="-",
                     location=str(file),
                 )
+        self._check_pending()
         unknown = set(disabled) - set(self._infos) - _entry_point_names() - _local_names(local_paths)
         if unknown:
             raise ConfigError(f"plugins.disable: no plugin named {sorted(unknown)[0]!r}")
@@ -105,6 +108,19 @@ class PluginHost:
             raise ConfigError(f"plugin {name!r} is invalid: {error}") from None
         self._infos[name] = PluginInfo(name, source, version, location)
         self._checks = None
+
+    def _check_pending(self) -> None:
+        """A hook implementation that matches no hookspec (a typo) is an error."""
+        try:
+            self._pm.check_pending()
+        except pluggy.PluginValidationError as error:
+            found = re.search(r"unknown hook '(\w+)'", str(error))
+            hook = found.group(1) if found else "?"
+            known = [n for n in dir(hookspecs) if n.startswith("perfci_")]
+            plugin = self._pm.get_name(error.plugin) or "?"
+            raise ConfigError(
+                f"plugin {plugin!r} is invalid: unknown hook {hook!r}{suggest(hook, known)}"
+            ) from None
 
     # --- phase 1: startup --------------------------------------------------
 

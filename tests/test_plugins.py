@@ -1,0 +1,142 @@
+"""Plugin registration: entry points, local directories, failures named in one line."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import pytest
+
+import perfci
+from perfci import hookspecs
+from perfci.check import Check
+from perfci.errors import CheckCrashed, ConfigError
+from perfci.plugins import PluginHost
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.py"
+    path.write_text(text)
+    return path
+
+
+GOOD = '''
+import perfci
+from perfci import Check, Measurement, Direction
+
+class Hello(Check):
+    name = "hello"
+    def collect(self, ctx, options):
+        yield Measurement("hello/world/answer", 42, "count", Direction.EQUAL)
+
+@perfci.hookimpl
+def perfci_checks():
+    return [Hello]
+'''
+
+
+def test_every_hook_is_documented_and_grouped() -> None:
+    source = inspect.getsource(hookspecs)
+    hooks = [n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]
+    assert hooks, "no hookspecs found"
+    for hook in hooks:
+        assert hook.name.startswith("perfci_")
+        doc = ast.get_docstring(hook)
+        assert doc and "called" in doc.lower(), f"{hook.name} must say when it is called"
+    assert source.count("# --- Phase") >= 4
+
+
+def test_local_plugin_directory_registers_checks(tmp_path: Path) -> None:
+    write(tmp_path / "local", "hello", GOOD)
+    host = PluginHost()
+    host.load(local_paths=[tmp_path / "local"])
+    assert "hello" in host.checks()
+    info = next(p for p in host.plugins() if p.name == "hello")
+    assert info.source == "local"
+    assert info.checks == ("hello",)
+
+
+def test_local_plugin_with_syntax_error_is_named(tmp_path: Path) -> None:
+    write(tmp_path / "local", "broken", "def oops(:\n")
+    host = PluginHost()
+    with pytest.raises(ConfigError) as info:
+        host.load(local_paths=[tmp_path / "local"])
+    message = str(info.value)
+    assert "plugin 'broken' failed to import: SyntaxError" in message
+    assert "broken.py:1" in message
+
+
+def test_local_plugin_raising_at_import_names_file_and_line(tmp_path: Path) -> None:
+    write(tmp_path / "local", "raiser", "x = 1\nraise RuntimeError('nope')\n")
+    with pytest.raises(ConfigError, match=r"raiser.py:2: plugin 'raiser' failed to import: RuntimeError: nope"):
+        PluginHost().load(local_paths=[tmp_path / "local"])
+
+
+def test_two_plugins_with_one_check_name(tmp_path: Path) -> None:
+    write(tmp_path / "local", "first", GOOD)
+    write(tmp_path / "local", "second", GOOD)
+    host = PluginHost()
+    host.load(local_paths=[tmp_path / "local"])
+    with pytest.raises(ConfigError, match="check 'hello' is provided by both plugin"):
+        host.checks()
+
+
+def test_disabled_plugin_is_not_registered(tmp_path: Path) -> None:
+    write(tmp_path / "local", "hello", GOOD)
+    host = PluginHost()
+    host.load(local_paths=[tmp_path / "local"], disabled=["hello"])
+    assert "hello" not in host.checks()
+
+
+def test_disabling_an_unknown_plugin_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="plugins.disable: no plugin named 'nosuch'"):
+        PluginHost().load(disabled=["nosuch"])
+
+
+def test_missing_plugin_directory(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is not a directory"):
+        PluginHost().load(local_paths=[tmp_path / "nope"])
+
+
+def test_perfci_checks_returning_junk(tmp_path: Path) -> None:
+    write(
+        tmp_path / "local",
+        "junk",
+        "import perfci\n@perfci.hookimpl\ndef perfci_checks():\n    return ['not a class']\n",
+    )
+    host = PluginHost()
+    host.load(local_paths=[tmp_path / "local"])
+    with pytest.raises(ConfigError, match="plugin 'junk': perfci_checks returned 'not a class'"):
+        host.checks()
+
+
+def test_crashing_hook_names_the_plugin(tmp_path: Path) -> None:
+    write(
+        tmp_path / "local",
+        "crashy",
+        "import perfci\n@perfci.hookimpl\ndef perfci_configure(config):\n    raise KeyError('boom')\n",
+    )
+    host = PluginHost()
+    host.load(local_paths=[tmp_path / "local"])
+    with pytest.raises(CheckCrashed, match=r"plugin 'crashy' crashed in perfci_configure: KeyError"):
+        host.configure(config=None)  # type: ignore[arg-type]
+
+
+def test_misspelled_hook_is_rejected(tmp_path: Path) -> None:
+    write(tmp_path / "local", "typo", "import perfci\n@perfci.hookimpl\ndef perfci_chekcs():\n    return []\n")
+    with pytest.raises(ConfigError, match="plugin 'typo' is invalid"):
+        PluginHost().load(local_paths=[tmp_path / "local"])
+
+
+def test_register_object_directly() -> None:
+    class Plugin:
+        @perfci.hookimpl
+        def perfci_checks(self) -> list[type[Check]]:
+            return []
+
+    host = PluginHost()
+    host.register(Plugin(), name="inline")
+    assert host.checks() == {} or all(isinstance(k, str) for k in host.checks())
+    assert any(p.name == "inline" for p in host.plugins())
