@@ -1,0 +1,250 @@
+"""How reporters spell numbers, changes and verdicts: the one place that formats them.
+
+Every reporter goes through these functions so the terminal, the PR comment and
+JUnit show the same value the same way. ``quantity`` stands in for
+``perfci.units.format_quantity`` until that module lands; the rest is
+report-specific (verdict labels, sort order, the summary line).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+from perfci.measurement import Measurement
+from perfci.result import RunResult
+from perfci.verdict.model import BudgetRule, Outcome, Verdict
+
+DASH = "—"
+
+# Most urgent first: failures, then what a reviewer should look at, then passes.
+_RANK: dict[Outcome, int] = {
+    Outcome.REGRESSION: 0,
+    Outcome.BUDGET: 1,
+    Outcome.MISSING: 2,
+    Outcome.NOISY: 3,
+    Outcome.ACKNOWLEDGED: 4,
+    Outcome.NEW: 5,
+    Outcome.IMPROVEMENT: 6,
+    Outcome.PASS: 7,
+}
+
+# Words first, symbols as a second cue: never colour alone.
+_LABEL: dict[Outcome, tuple[str, str]] = {
+    Outcome.REGRESSION: ("✗", "REGRESSION"),
+    Outcome.BUDGET: ("✗", "BUDGET VIOLATION"),
+    Outcome.MISSING: ("✗", "MISSING"),
+    Outcome.NOISY: ("?", "too noisy"),
+    Outcome.ACKNOWLEDGED: ("!", "acknowledged"),
+    Outcome.NEW: ("+", "new"),
+    Outcome.IMPROVEMENT: ("✓", "improvement"),
+    Outcome.PASS: ("✓", "pass"),
+}
+
+# Summary-line phrases: (singular, plural).
+_PHRASE: dict[Outcome, tuple[str, str]] = {
+    Outcome.REGRESSION: ("regression", "regressions"),
+    Outcome.BUDGET: ("budget violation", "budget violations"),
+    Outcome.MISSING: ("missing", "missing"),
+    Outcome.NOISY: ("too noisy to judge", "too noisy to judge"),
+    Outcome.ACKNOWLEDGED: ("acknowledged", "acknowledged"),
+    Outcome.NEW: ("new", "new"),
+    Outcome.IMPROVEMENT: ("improvement", "improvements"),
+    Outcome.PASS: ("passed", "passed"),
+}
+
+# Outcomes whose reason and evidence are spelled out under the table.
+DETAILED: frozenset[Outcome] = frozenset(
+    {Outcome.REGRESSION, Outcome.BUDGET, Outcome.MISSING, Outcome.NOISY, Outcome.ACKNOWLEDGED}
+)
+
+_TIME_SCALE = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+_COUNT_UNITS = frozenset({"count", "statements", "queries", "requests", "rows", ""})
+_BYTE_UNITS = frozenset({"bytes", "byte", "B"})
+
+
+def number(value: float) -> str:
+    """About three significant digits, no exponent for large values, thousands separated."""
+    if not math.isfinite(value):
+        return _non_finite(value)
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    if magnitude >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def _non_finite(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    return "∞" if value > 0 else "-∞"
+
+
+def _count(value: float) -> str:
+    if math.isfinite(value) and value == int(value):
+        return f"{int(value):,}"
+    return number(value)
+
+
+def quantity(value: float | str, unit: str) -> str:
+    """A value with its unit, scaled to a readable unit: 0.0123 s → "12.3 ms"."""
+    if isinstance(value, str):
+        return value
+    if not math.isfinite(value):
+        return f"{_non_finite(value)} {unit}".rstrip()
+    if unit in _TIME_SCALE:
+        seconds = value * _TIME_SCALE[unit]
+        for name, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+            if abs(seconds) >= scale:
+                return f"{number(seconds / scale)} {name}"
+        return f"{number(seconds / 1e-9)} ns" if seconds else "0 s"
+    if unit in _BYTE_UNITS:
+        if abs(value) < 1024:
+            return f"{_count(value)} B"
+        scaled, prefix = value / 1024, "KiB"
+        for bigger in ("MiB", "GiB"):
+            if abs(scaled) < 1024:
+                break
+            scaled, prefix = scaled / 1024, bigger
+        return f"{number(scaled)} {prefix}"
+    if unit == "ratio":
+        return f"{value * 100:.1f}%"
+    if unit == "%":
+        return f"{value:.1f}%"
+    if unit in _COUNT_UNITS:
+        text = _count(value)
+        return f"{text} {unit}" if unit not in ("count", "") else text
+    return f"{number(value)} {unit}"
+
+
+def measured(measurement: Measurement | None) -> str:
+    """A measurement's value with its unit, or a dash when there is none."""
+    if measurement is None:
+        return DASH
+    return quantity(measurement.value, measurement.unit)
+
+
+def percent(fraction: float) -> str:
+    """A relative amount as a percentage: 0.1 → "10%", 0.125 → "12.5%"."""
+    if not math.isfinite(fraction):
+        return _non_finite(fraction)
+    text = f"{fraction * 100:.1f}".removesuffix(".0")
+    return f"{text}%"
+
+
+def change(verdict: Verdict) -> str:
+    """The signed relative change: "+15.0%", "-3.2%", "+∞" (from zero), "changed" for text facts."""
+    if verdict.change is None:
+        current, baseline = verdict.current, verdict.baseline
+        if (
+            current is not None
+            and baseline is not None
+            and isinstance(current.value, str)
+            and current.value != baseline.value
+        ):
+            return "changed"
+        return DASH
+    if math.isnan(verdict.change):
+        return "n/a"
+    if math.isinf(verdict.change):
+        return "+∞" if verdict.change > 0 else "-∞"
+    return f"{verdict.change * 100:+.1f}%"
+
+
+def budget(rule: BudgetRule, unit: str) -> str:
+    """A budget rule in words: "max 25 ms", "min 100 req/s", "min 1 s, max 2 s"."""
+    unit = rule.unit or unit
+    parts = []
+    if rule.min is not None:
+        parts.append(f"min {quantity(rule.min, unit)}")
+    if rule.max is not None:
+        parts.append(f"max {quantity(rule.max, unit)}")
+    text = ", ".join(parts) or "no limit"
+    return f"{text} ({rule.source})" if rule.source else text
+
+
+def unit_of(verdict: Verdict) -> str:
+    measurement = verdict.current or verdict.baseline
+    return measurement.unit if measurement else ""
+
+
+def label(outcome: Outcome) -> str:
+    """The verdict word with a symbol, e.g. "✗ REGRESSION", "✓ pass"."""
+    symbol, word = _LABEL[outcome]
+    return f"{symbol} {word}"
+
+
+def word(outcome: Outcome) -> str:
+    """The verdict word alone: failures in capitals ("REGRESSION"), the rest in lower case."""
+    return _LABEL[outcome][1]
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """``check/subject/metric`` → (check, ``subject/metric``)."""
+    check, _, rest = name.partition("/")
+    return check, rest
+
+
+def ordered(verdicts: Iterable[Verdict]) -> list[Verdict]:
+    """Failures first, then noisy/acknowledged/new/improvements, then passes; stable within each."""
+    return sorted(verdicts, key=lambda v: _RANK[v.outcome])
+
+
+def details(verdict: Verdict) -> list[tuple[str, str]]:
+    """The facts behind a verdict besides its reason, as (label, text) pairs."""
+    unit = unit_of(verdict)
+    facts: list[tuple[str, str]] = []
+    if verdict.threshold is not None:
+        facts.append(("threshold", percent(verdict.threshold)))
+    if verdict.budget is not None:
+        facts.append(("budget", budget(verdict.budget, unit)))
+    if verdict.p_value is not None:
+        facts.append(("p-value", f"{verdict.p_value:.3g}"))
+    current = verdict.current
+    if current is not None and current.samples:
+        facts.append(("samples", str(len(current.samples))))
+    if verdict.acknowledged is not None:
+        ack = verdict.acknowledged
+        text = ack.reason
+        if ack.expires is not None:
+            text += f" (until {ack.expires.isoformat()})"
+        if ack.source:
+            text += f" [{ack.source}]"
+        facts.append(("acknowledged", text))
+    facts.extend(("note", note) for note in verdict.notes)
+    return facts
+
+
+def summary(result: RunResult) -> str:
+    """One line: "2 regressions, 1 budget violation, 40 passed — FAILED (exit 1)"."""
+    return f"{tally(result)} {DASH} {status(result)} (exit {result.exit_code})"
+
+
+def tally(result: RunResult) -> str:
+    """The non-zero counts, most urgent first: "2 regressions, 1 budget violation, 40 passed"."""
+    counts = result.counts()
+    parts = [
+        f"{n} {_PHRASE[outcome][0 if n == 1 else 1]}"
+        for outcome in sorted(counts, key=_RANK.__getitem__)
+        if (n := counts[outcome])
+    ]
+    return ", ".join(parts) or "no measurements"
+
+
+def status(result: RunResult) -> str:
+    """PASSED (exit 0), FAILED (exit 1) or ERROR (anything else)."""
+    if result.exit_code == 0:
+        return "PASSED"
+    if result.exit_code == 1:
+        return "FAILED"
+    return "ERROR"
+
+
+def lines(text: str) -> Sequence[str]:
+    """Evidence text split into lines, trailing blank lines dropped."""
+    return text.rstrip("\n").splitlines() or [""]

@@ -1,0 +1,103 @@
+"""The terminal report: a table of every verdict, the evidence behind failures, a summary line."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from perfci.reporters import format as fmt
+from perfci.result import RunResult
+from perfci.verdict.model import Outcome, Verdict
+
+_STYLE: dict[Outcome, str] = {
+    Outcome.REGRESSION: "bold red",
+    Outcome.BUDGET: "bold red",
+    Outcome.MISSING: "bold red",
+    Outcome.NOISY: "yellow",
+    Outcome.ACKNOWLEDGED: "magenta",
+    Outcome.NEW: "cyan",
+    Outcome.IMPROVEMENT: "green",
+    Outcome.PASS: "green",
+}
+
+
+def render_terminal(result: RunResult, *, color: bool, width: int = 120) -> str:
+    """Render ``result`` for a terminal; ANSI colour only when ``color`` is true.
+
+    The output does not depend on the environment (``NO_COLOR``, ``COLUMNS``,
+    ``TERM``): the caller decides ``color`` and ``width``.
+    """
+    buffer = StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        width=width,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        legacy_windows=False,
+        _environ={},
+    )
+    verdicts = fmt.ordered(result.verdicts)
+    if verdicts:
+        console.print(_table(verdicts))
+    for verdict in verdicts:
+        if verdict.outcome in fmt.DETAILED:
+            console.print(_details(verdict), soft_wrap=True)
+    if result.judgement.unmatched_rules:
+        console.print(Text("Rules that matched no measurement:", style="bold red"))
+        for rule in result.judgement.unmatched_rules:
+            console.print(Text(f"  {rule}"), soft_wrap=True)
+    style = "bold green" if result.exit_code == 0 else "bold red"
+    console.print()
+    console.print(Text(fmt.summary(result), style=style), soft_wrap=True)
+    # Rich pads every table cell to the column width; trailing blanks only get in the way.
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+
+
+def _table(verdicts: list[Verdict]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("check", no_wrap=True)
+    table.add_column("metric", overflow="fold")
+    table.add_column("baseline", justify="right", no_wrap=True)
+    table.add_column("current", justify="right", no_wrap=True)
+    table.add_column("change", justify="right", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    for verdict in verdicts:
+        check, metric = fmt.split_name(verdict.name)
+        style = _STYLE[verdict.outcome]
+        table.add_row(
+            Text(check),
+            Text(metric),
+            Text(fmt.measured(verdict.baseline)),
+            Text(fmt.measured(verdict.current)),
+            Text(fmt.change(verdict)),
+            Text(fmt.label(verdict.outcome), style=style),
+        )
+    return table
+
+
+def _details(verdict: Verdict) -> Text:
+    text = Text()
+    text.append("\n")
+    text.append(fmt.label(verdict.outcome), style=_STYLE[verdict.outcome])
+    text.append(f" {verdict.name}\n", style="bold")
+    text.append(f"  {verdict.reason}\n")
+    for name, value in fmt.details(verdict):
+        text.append(f"  {name}: ", style="dim")
+        text.append(f"{value}\n")
+    evidence = verdict.current.evidence if verdict.current else ()
+    if not evidence and verdict.baseline is not None:
+        evidence = verdict.baseline.evidence
+    for item in evidence:
+        text.append(f"  {item.label}:\n", style="dim")
+        for line in fmt.lines(item.text):
+            text.append(f"    {line}\n")
+    text.rstrip()
+    return text
