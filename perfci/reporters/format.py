@@ -58,25 +58,34 @@ DETAILED: frozenset[Outcome] = frozenset(
     {Outcome.REGRESSION, Outcome.BUDGET, Outcome.MISSING, Outcome.NOISY, Outcome.ACKNOWLEDGED}
 )
 
-_TIME_SCALE = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-_COUNT_UNITS = frozenset({"count", "statements", "queries", "requests", "rows", ""})
-_BYTE_UNITS = frozenset({"bytes", "byte", "B"})
+# unit -> (ladder of display units, size of one unit in the ladder's base unit)
+_TIME = ("ns", "µs", "ms", "s"), {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+_SIZE = (
+    ("B", "KB", "MB", "GB"),
+    {"B": 1.0, "bytes": 1.0, "byte": 1.0, "KB": 1e3, "MB": 1e6, "GB": 1e9},
+)
+_BINARY = ("B", "KiB", "MiB", "GiB"), {"KiB": 1024.0, "MiB": 1024.0**2, "GiB": 1024.0**3}
+_BARE = frozenset({"count", ""})
 
 
 def number(value: float) -> str:
-    """About three significant digits, no exponent for large values, thousands separated."""
+    """Whole numbers as integers, otherwise about three significant digits: 1234, 12.3, 0.0451."""
     if not math.isfinite(value):
         return _non_finite(value)
-    if value == 0:
-        return "0"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
     magnitude = abs(value)
     if magnitude >= 100:
-        return f"{value:,.0f}"
+        return f"{value:.0f}"
     if magnitude >= 10:
-        return f"{value:.1f}"
+        return _trim(f"{value:.1f}")
     if magnitude >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3g}"
+        return _trim(f"{value:.2f}")
+    return _trim(f"{value:.3g}") if magnitude >= 1e-4 else f"{value:.2e}"
+
+
+def _trim(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _non_finite(value: float) -> str:
@@ -85,41 +94,36 @@ def _non_finite(value: float) -> str:
     return "∞" if value > 0 else "-∞"
 
 
-def _count(value: float) -> str:
-    if math.isfinite(value) and value == int(value):
-        return f"{int(value):,}"
-    return number(value)
-
-
 def quantity(value: float | str, unit: str) -> str:
-    """A value with its unit, scaled to a readable unit: 0.0123 s → "12.3 ms"."""
+    """A value with its unit, scaled to a readable unit: 0.0123 s → "12.3 ms", 0.5 ratio → "50%".
+
+    Follows the conventions of ``perfci.units.format_quantity`` (decimal KB for
+    bytes, trailing zeros trimmed) so that columns and the engine's reasons agree.
+    """
     if isinstance(value, str):
         return value
-    if not math.isfinite(value):
-        return f"{_non_finite(value)} {unit}".rstrip()
-    if unit in _TIME_SCALE:
-        seconds = value * _TIME_SCALE[unit]
-        for name, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-            if abs(seconds) >= scale:
-                return f"{number(seconds / scale)} {name}"
-        return f"{number(seconds / 1e-9)} ns" if seconds else "0 s"
-    if unit in _BYTE_UNITS:
-        if abs(value) < 1024:
-            return f"{_count(value)} B"
-        scaled, prefix = value / 1024, "KiB"
-        for bigger in ("MiB", "GiB"):
-            if abs(scaled) < 1024:
-                break
-            scaled, prefix = scaled / 1024, bigger
-        return f"{number(scaled)} {prefix}"
     if unit == "ratio":
-        return f"{value * 100:.1f}%"
+        return f"{number(value * 100)}%"
     if unit == "%":
-        return f"{value:.1f}%"
-    if unit in _COUNT_UNITS:
-        text = _count(value)
-        return f"{text} {unit}" if unit not in ("count", "") else text
+        return f"{number(value)}%"
+    if unit in _BARE:
+        return number(value)
+    for ladder, scales in (_TIME, _SIZE, _BINARY):
+        if unit in scales and math.isfinite(value) and value != 0:
+            base = value * scales[unit]
+            shown = ladder[0]
+            for candidate in ladder:
+                if abs(base / _scale(candidate)) >= 1:
+                    shown = candidate
+            return f"{number(base / _scale(shown))} {shown}"
     return f"{number(value)} {unit}"
+
+
+def _scale(unit: str) -> float:
+    for _, scales in (_TIME, _SIZE, _BINARY):
+        if unit in scales:
+            return scales[unit]
+    raise KeyError(unit)
 
 
 def measured(measurement: Measurement | None) -> str:

@@ -131,7 +131,7 @@ def sample_verdicts() -> list[Verdict]:
             name="payload/GET /api/campaigns/bytes",
             outcome=Outcome.ACKNOWLEDGED,
             mode=Mode.EXACT,
-            reason="response grew from 10.0 KiB to 12.0 KiB (+20.0%), acknowledged",
+            reason="response grew from 10.2 KB to 12.3 KB (+20.0%), acknowledged",
             current=Measurement(
                 "payload/GET /api/campaigns/bytes", 12288, "bytes", Direction.LOWER
             ),

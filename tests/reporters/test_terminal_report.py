@@ -74,7 +74,7 @@ def test_evidence_is_shown_for_failures(sample_result: RunResult) -> None:
     plain = render_terminal(sample_result, color=False)
     assert "SELECT chefs.id, chefs.name FROM chefs WHERE chefs.user_id = ?" in plain
     assert "    SCAN bookings" in plain
-    assert "budget: max 25.0 ms (perfci.yaml:14)" in plain
+    assert "budget: max 25 ms (perfci.yaml:14)" in plain
     assert "campaign descriptions now included (#42) (until 2027-01-31)" in plain
 
 
