@@ -36,6 +36,7 @@ def perfci_checks() -> Sequence[type[Check]]:
     be unique across all plugins; its ``Options`` model validates the
     ``checks.<name>`` section of perfci.yaml.
     """
+    return ()
 
 
 @hookspec
