@@ -40,6 +40,7 @@ class ThresholdRule:
     pattern: str  # fnmatch glob over measurement names
     threshold: float  # relative, 0.10 = 10%
     strict: bool = False  # judge timing even when too noisy
+    source: str = ""  # "perfci.yaml:14", for messages
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,365 @@
+"""Baseline files: versioned JSON under ``baselines/<suite>.json``, written atomically.
+
+A newer schema is refused, an older one migrated through ``MIGRATIONS``, and
+anything unreadable, corrupt or of the wrong shape is a ``ConfigError`` naming
+the file (exit 2): a broken baseline is never a pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from perfci.errors import ConfigError
+from perfci.measurement import Direction, Kind, Measurement
+from perfci.result import RESULTS_SCHEMA
+
+BASELINE_SCHEMA = 1
+SCHEMA_KEY = "perfci_baseline"
+
+JSONObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The measurements a suite is compared with, and where and when they were taken."""
+
+    suite: str
+    schema: int = BASELINE_SCHEMA
+    commit: str | None = None
+    branch: str | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+    created_at: str = ""  # ISO 8601, UTC
+    measurements: tuple[Measurement, ...] = ()
+
+    def by_name(self) -> dict[str, Measurement]:
+        return {m.name: m for m in self.measurements}
+
+    def to_dict(self) -> JSONObject:
+        return {
+            SCHEMA_KEY: BASELINE_SCHEMA,
+            "suite": self.suite,
+            "commit": self.commit,
+            "branch": self.branch,
+            "environment": dict(self.environment),
+            "created_at": self.created_at,
+            "measurements": [m.to_dict() for m in self.measurements],
+        }
+
+
+class ShapeError(ValueError):
+    """A field of a JSON document does not have the expected shape."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+
+
+# --- migrations -----------------------------------------------------------------------------
+
+
+def _migrate_0_to_1(data: JSONObject) -> JSONObject:
+    """Schema 0, the legacy ``{"metrics": {name: {"value": v, "unit": u}}}`` layout.
+
+    It kept no direction or kind: text values become ``equal`` facts, numbers
+    ``lower`` is better, and entries with samples are timings.
+    """
+    metrics = data.get("metrics")
+    if not isinstance(metrics, dict):
+        raise ShapeError("metrics", f"expected an object, got {_type_name(metrics)}")
+    measurements = []
+    for name, entry in metrics.items():
+        if not isinstance(entry, dict):
+            raise ShapeError(f"metrics.{name}", f"expected an object, got {_type_name(entry)}")
+        text = isinstance(entry.get("value"), str)
+        measurement: JSONObject = {
+            "name": name,
+            "value": entry.get("value"),
+            "unit": entry.get("unit", ""),
+            "direction": entry.get(
+                "direction", Direction.EQUAL.value if text else Direction.LOWER.value
+            ),
+            "kind": entry.get(
+                "kind", Kind.TIMING.value if entry.get("samples") else "deterministic"
+            ),
+        }
+        if "samples" in entry:
+            measurement["samples"] = entry["samples"]
+        measurements.append(measurement)
+    return {
+        SCHEMA_KEY: 1,
+        "suite": data.get("suite"),
+        "commit": data.get("commit"),
+        "branch": data.get("branch"),
+        "environment": data.get("environment", {}),
+        "created_at": data.get("created_at", ""),
+        "measurements": measurements,
+    }
+
+
+# from-version -> function returning the document in from-version + 1
+MIGRATIONS: dict[int, Callable[[JSONObject], JSONObject]] = {0: _migrate_0_to_1}
+
+
+def schema_of(data: JSONObject) -> int:
+    """The baseline schema of a parsed document; the legacy layout (no key, ``metrics``) is 0."""
+    if SCHEMA_KEY in data:
+        version = data[SCHEMA_KEY]
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ShapeError(SCHEMA_KEY, f"expected an integer, got {_type_name(version)}")
+        return version
+    if "metrics" in data:
+        return 0
+    raise ShapeError(SCHEMA_KEY, "missing: not a perfci baseline")
+
+
+def migrate(data: JSONObject) -> JSONObject:
+    """Bring a parsed document up to ``BASELINE_SCHEMA``; ConfigError-ready messages on failure."""
+    version = schema_of(data)
+    if version > BASELINE_SCHEMA:
+        raise _Unsupported(
+            f"written by a newer perfci (schema {version} > {BASELINE_SCHEMA}); upgrade perfci"
+        )
+    while version < BASELINE_SCHEMA:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise _Unsupported(f"schema {version} is too old: no migration to {BASELINE_SCHEMA}")
+        data = step(data)
+        previous, version = version, schema_of(data)
+        if version <= previous:
+            raise RuntimeError(f"baseline migration from schema {previous} did not advance it")
+    return data
+
+
+class _Unsupported(ValueError):
+    """The schema cannot be read by this perfci (newer, or too old to migrate)."""
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def baseline_path(directory: str | os.PathLike[str], suite: str) -> Path:
+    """``<directory>/<suite>.json``."""
+    return Path(directory) / f"{suite}.json"
+
+
+def load_baseline(path: str | os.PathLike[str]) -> Baseline:
+    """Read, migrate and validate a baseline file; ConfigError(where=path) on any problem."""
+    path = Path(path)
+    return _parse_baseline(_read_json(path), path)
+
+
+def _parse_baseline(data: JSONObject, path: Path) -> Baseline:
+    try:
+        return _baseline_from(migrate(data), default_suite=path.stem)
+    except _Unsupported as error:
+        raise ConfigError(str(error), where=str(path)) from None
+    except ValueError as error:
+        raise ConfigError(f"not a valid baseline: {error}", where=str(path)) from None
+
+
+def find_baseline(directory: str | os.PathLike[str], suite: str) -> Baseline | None:
+    """The suite's baseline, or None when there is no file yet (a broken file still raises)."""
+    path = baseline_path(directory, suite)
+    return load_baseline(path) if path.exists() else None
+
+
+def load_measurements(path: str | os.PathLike[str]) -> tuple[Measurement, ...]:
+    """The measurements of a baseline file or of a results file (``perfci run --json``)."""
+    path = Path(path)
+    data = _read_json(path)
+    if "perfci_results" not in data:
+        if SCHEMA_KEY not in data and "metrics" not in data:
+            raise ConfigError(
+                "neither a perfci baseline nor a results file written by 'perfci run --json'",
+                where=str(path),
+            )
+        return _parse_baseline(data, path).measurements
+    try:
+        version = data["perfci_results"]
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ShapeError("perfci_results", f"expected an integer, got {_type_name(version)}")
+        if version > RESULTS_SCHEMA:
+            raise _Unsupported(
+                f"written by a newer perfci (results schema {version} > {RESULTS_SCHEMA}); "
+                "upgrade perfci"
+            )
+        return _measurements_from(data.get("measurements"))
+    except _Unsupported as error:
+        raise ConfigError(str(error), where=str(path)) from None
+    except ValueError as error:
+        raise ConfigError(f"not a valid results file: {error}", where=str(path)) from None
+
+
+def _read_json(path: Path) -> JSONObject:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("no such file", where=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text (a corrupt file?)", where=str(path)) from None
+    except OSError as error:
+        raise ConfigError(f"cannot read: {error.strerror or error}", where=str(path)) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(
+            f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
+            where=str(path),
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"expected a JSON object at the top level, got {_type_name(data)}", where=str(path)
+        )
+    return data
+
+
+def _baseline_from(data: JSONObject, *, default_suite: str) -> Baseline:
+    suite = data.get("suite")
+    if suite is None:
+        suite = default_suite
+    environment = data.get("environment") or {}
+    if not isinstance(environment, dict):
+        raise ShapeError("environment", f"expected an object, got {_type_name(environment)}")
+    created_at = data.get("created_at") or ""
+    return Baseline(
+        suite=_expect(suite, str, "suite"),
+        schema=BASELINE_SCHEMA,
+        commit=_optional_str(data.get("commit"), "commit"),
+        branch=_optional_str(data.get("branch"), "branch"),
+        environment={str(k): str(v) for k, v in environment.items()},
+        created_at=_expect(created_at, str, "created_at"),
+        measurements=_measurements_from(data.get("measurements")),
+    )
+
+
+def _measurements_from(items: object) -> tuple[Measurement, ...]:
+    if not isinstance(items, list):
+        raise ShapeError("measurements", f"expected a list, got {_type_name(items)}")
+    measurements: list[Measurement] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        where = f"measurements[{index}]"
+        measurement = _measurement_from(item, where)
+        if measurement.name in seen:
+            raise ShapeError(where, f"duplicate measurement {measurement.name!r}")
+        seen.add(measurement.name)
+        measurements.append(measurement)
+    return tuple(measurements)
+
+
+def _measurement_from(item: object, where: str) -> Measurement:
+    if not isinstance(item, dict):
+        raise ShapeError(where, f"expected an object, got {_type_name(item)}")
+    _expect(item.get("name"), str, f"{where}.name")
+    value = item.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ShapeError(f"{where}.value", f"expected a number or text, got {_type_name(value)}")
+    _expect(item.get("unit"), str, f"{where}.unit")
+    _choice(item.get("direction"), Direction, f"{where}.direction")
+    if "kind" in item:
+        _choice(item["kind"], Kind, f"{where}.kind")
+    for key in ("samples", "calibration"):
+        if key in item:
+            _numbers(item[key], f"{where}.{key}")
+    evidence = item.get("evidence", [])
+    if not isinstance(evidence, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("label"), str) and isinstance(e.get("text"), str)
+        for e in evidence
+    ):
+        raise ShapeError(f"{where}.evidence", "expected a list of {label, text} objects")
+    try:
+        return Measurement.from_dict(item)
+    except (KeyError, ValueError) as error:
+        raise ShapeError(where, str(error)) from None
+
+
+def _expect(value: object, kind: type[str], where: str) -> str:
+    if not isinstance(value, kind):
+        raise ShapeError(where, f"expected {kind.__name__}, got {_type_name(value)}")
+    return value
+
+
+def _optional_str(value: object, where: str) -> str | None:
+    return None if value is None else _expect(value, str, where)
+
+
+def _choice(value: object, enum: type[Direction] | type[Kind], where: str) -> None:
+    allowed = [member.value for member in enum]
+    if value not in allowed:
+        raise ShapeError(where, f"expected one of {', '.join(allowed)}, got {value!r}")
+
+
+def _numbers(value: object, where: str) -> None:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    ):
+        raise ShapeError(where, "expected a list of numbers")
+
+
+def _type_name(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "text", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def write_baseline(path: str | os.PathLike[str], baseline: Baseline) -> Path:
+    """Write atomically: a temp file beside ``path``, fsync, rename over, fsync the directory.
+
+    Readers see the old file or the new one, never a part; on any error the
+    temp file is removed and the old file is left as it was.
+    """
+    path = Path(path)
+    directory = path.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as error:
+        raise ConfigError(
+            f"cannot write baseline: {error.strerror or error}", where=str(path)
+        ) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            _dump(baseline.to_dict(), stream)
+            stream.write("\n")
+            stream.flush()
+            os.fchmod(stream.fileno(), mode)
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        if isinstance(error, OSError):
+            raise ConfigError(
+                f"cannot write baseline: {error.strerror or error}", where=str(path)
+            ) from error
+        raise
+    _fsync_directory(directory)
+    return path
+
+
+def _dump(data: JSONObject, stream: Any) -> None:
+    """Stream the JSON (so a failure can happen part-way, which the tests exercise)."""
+    json.dump(data, stream, indent=2, allow_nan=False)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename durable; some platforms cannot open directories, which is fine there."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
