@@ -172,7 +172,7 @@ def _scaled(value: float, unit: str) -> tuple[float, str]:
     ladder: tuple[str, ...] | None = None
     if canonical in _TIME_LADDER:
         ladder = _TIME_LADDER
-    elif canonical in _BINARY_SIZES:
+    elif canonical in _BINARY_SIZES[1:]:  # plain bytes scale in decimal units
         ladder = _BINARY_SIZES
     elif canonical in _DECIMAL_SIZES:
         ladder = _DECIMAL_SIZES

@@ -241,8 +241,8 @@ def judge_pair(
         )
     change = ratio - 1
     details = [
-        _signed_percent(change),
-        f"{'normalized ' if calibrated else ''}ratio {ratio:.2f}",
+        f"{'normalized ' if calibrated else ''}{_signed_percent(change)}",
+        f"ratio {ratio:.2f}",
         f"{result.confidence:.0%} CI {low:.2f}–{high:.2f}",
     ]
     if outcome is Outcome.NOISY:
@@ -478,18 +478,18 @@ def _apply_budgets(
             continue
         try:
             limits = [
-                (kind, _limit_in(limit, rule.unit, measurement.unit))
+                (kind, limit, _limit_in(limit, rule.unit, measurement.unit))
                 for kind, limit in (("max", rule.max), ("min", rule.min))
                 if limit is not None
             ]
         except ValueError as error:
             problems.append(f"{where}budget '{rule.pattern}' for {measurement.name!r}: {error}")
             continue
-        for kind, limit in limits:
+        for kind, written, limit in limits:
             value = measurement.value
             violated = value > limit if kind == "max" else value < limit
             shown = (
-                f"budget {kind} {_format_value(limit, measurement.unit)} "
+                f"budget {kind} {_format_value(written, rule.unit or measurement.unit)} "
                 f"('{rule.pattern}'{', ' + rule.source if rule.source else ''})"
             )
             if not violated:

@@ -157,7 +157,7 @@ def test_a_machine_thirty_percent_slower_overall_passes_after_normalisation() ->
     verdict = judged(head, base)
     assert verdict.mode is Mode.NORMALIZED
     assert verdict.outcome is Outcome.PASS
-    assert "normalized ratio 0.98" in verdict.reason
+    assert "normalized -2.5%, ratio 0.98" in verdict.reason
     assert verdict.change == pytest.approx(0.0, abs=0.05)
     assert any(note.startswith("normalized by the calibration probe") for note in verdict.notes)
 
