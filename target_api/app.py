@@ -1,0 +1,85 @@
+"""The application factory: configuration, extensions, blueprints, faults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, request
+from sqlalchemy.engine import make_url
+
+from target_api import caching, config, db_tuning, errors, routes
+from target_api.extensions import cache, compress, db
+from target_api.faults import FAT_PAYLOAD, NO_CACHE, SLOW, burn_cpu
+
+
+def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the SoftFactory API.
+
+    ``config_overrides`` wins over the environment, which wins over the
+    defaults (see :mod:`target_api.config`). An unknown fault name raises
+    ValueError.
+    """
+    app = Flask("target_api")
+    settings = config.resolve(app.instance_path, config_overrides)
+    faults = settings["FAULTS"]
+    app.config.update(settings)
+    _configure_database(app, faults)
+    _configure_cache(app, faults)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # DefaultJSONProvider attributes
+    app.json.compact = True  # type: ignore[attr-defined]
+
+    db.init_app(app)
+    with app.app_context():
+        db_tuning.install(db.engine, faults)
+    cache.init_app(app)
+    caching.init_app(app)
+    if FAT_PAYLOAD not in faults:
+        compress.init_app(app)
+    if SLOW in faults:
+        _install_slow(app)
+
+    errors.register(app)
+    routes.register(app)
+    from target_api.seed import seed_command
+
+    app.cli.add_command(seed_command)
+    return app
+
+
+def _configure_database(app: Flask, faults: frozenset[str]) -> None:
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    memory = db_tuning.is_sqlite_memory(url)
+    sqlite_file: str | None = None
+    if db_tuning.is_sqlite(url) and not memory and url.database:
+        # Flask-SQLAlchemy resolves relative SQLite paths against the instance folder.
+        sqlite_file = os.path.join(app.instance_path, url.database)
+        os.makedirs(os.path.dirname(sqlite_file), exist_ok=True)
+    app.config["_SQLITE_MEMORY"] = memory
+    app.config["_SQLITE_FILE"] = sqlite_file
+    options = db_tuning.engine_options(str(url.render_as_string(hide_password=False)), faults)
+    options.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _configure_cache(app: Flask, faults: frozenset[str]) -> None:
+    if NO_CACHE in faults:
+        app.config["CACHE_TYPE"] = "NullCache"
+        # The fault asks for no cache: Flask-Caching's warning about it is noise.
+        app.config["CACHE_NO_NULL_WARNING"] = True
+    elif app.config.get("CACHE_REDIS_URL"):
+        app.config["CACHE_TYPE"] = "RedisCache"
+    else:
+        app.config.setdefault("CACHE_TYPE", "SimpleCache")
+        app.config.setdefault("CACHE_THRESHOLD", 5000)
+    app.config.setdefault("CACHE_ENABLE_SIGNALS", True)
+
+
+def _install_slow(app: Flask) -> None:
+    milliseconds = float(app.config["SLOW_CPU_MS"])
+
+    @app.before_request
+    def burn() -> None:
+        if request.path.startswith("/api/"):
+            burn_cpu(milliseconds)
