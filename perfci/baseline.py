@@ -223,7 +223,9 @@ def _baseline_from(data: JSONObject, *, default_suite: str) -> Baseline:
     suite = data.get("suite")
     if suite is None:
         suite = default_suite
-    environment = data.get("environment") or {}
+    environment = data.get("environment")
+    if environment is None:
+        environment = {}
     if not isinstance(environment, dict):
         raise ShapeError("environment", f"expected an object, got {_type_name(environment)}")
     created_at = data.get("created_at") or ""
