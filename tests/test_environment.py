@@ -51,7 +51,7 @@ def commit(repo: Path) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
-def test_fingerfoundhas_every_key_as_text(tmp_path: Path) -> None:
+def test_fingerprinthas_every_key_as_text(tmp_path: Path) -> None:
     found = environment.fingerprint(tmp_path / "no-cpuinfo")
     assert set(found) == {"python", "implementation", "platform", "machine", "cpu", "cores"}
     assert all(isinstance(value, str) and value for value in found.values())
@@ -100,15 +100,15 @@ def test_cpu_model_without_cpuinfo_falls_back(
     assert environment.cpu_model(tmp_path / "absent") == "arm"
 
 
-def test_fingerfounddifferences() -> None:
+def test_fingerprint_differences() -> None:
     before = {"python": "3.11.7", "cpu": "A", "cores": "2"}
     after = {"python": "3.12.1", "cpu": "A", "machine": "x86_64"}
-    assert environment.fingerfounddifferences(before, after) == [
+    assert environment.fingerprint_differences(before, after) == [
         "cores: 2 → ?",
         "machine: ? → x86_64",
         "python: 3.11.7 → 3.12.1",
     ]
-    assert environment.fingerfounddifferences(before, before) == []
+    assert environment.fingerprint_differences(before, before) == []
 
 
 def test_git_info_of_a_repository(repo: Path) -> None:
