@@ -101,12 +101,14 @@ def compare(
         return _compare_values(current, base, threshold, Mode.EXACT, notes)
     mode = Mode.SAME_RUN if same_run else Mode.BASELINE
     missing = [side for side, m in (("baseline", base), ("current", current)) if not m.samples]
-    if current.direction is Direction.EQUAL or missing:
-        why = (
-            "a timing that must stay equal"
-            if not missing
-            else f"no samples in the {' and '.join(missing)} measurement"
-        )
+    finite = all(math.isfinite(s) for s in (*base.samples, *current.samples))
+    if current.direction is Direction.EQUAL or missing or not finite:
+        if missing:
+            why = f"no samples in the {' and '.join(missing)} measurement"
+        elif not finite:
+            why = "samples that are not finite numbers"
+        else:
+            why = "a timing that must stay equal"
         notes.append(f"{why}: values compared without statistics")
         return _compare_values(current, base, threshold, mode, notes)
     calibrated = bool(current.calibration and base.calibration) and not same_run

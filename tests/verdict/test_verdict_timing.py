@@ -303,3 +303,20 @@ def test_a_headline_statistic_other_than_the_median_is_shown_in_a_note() -> None
     head = timed(name, lognormal(10.0, 0.1, 400, seed=2), value=12.5)
     verdict = judged(head, base)
     assert "reported values 12 → 12.5 ms; the verdict compares sample medians" in verdict.notes
+
+
+def test_samples_that_are_not_finite_fall_back_to_the_values() -> None:
+    head = timed(NAME, [10.0, float("inf"), 12.0], value=11.0)
+    verdict = judged(head, timed(NAME, [10.0, 10.5, 11.0]))
+    assert verdict.outcome is Outcome.PASS
+    assert (
+        "samples that are not finite numbers: values compared without statistics" in verdict.notes
+    )
+
+
+def test_an_equal_timing_is_compared_by_value() -> None:
+    base = timed(NAME, [10.0, 10.5, 11.0], direction=Direction.EQUAL)
+    head = timed(NAME, [10.0, 10.6, 11.0], direction=Direction.EQUAL)
+    verdict = judged(head, base)
+    assert verdict.outcome is Outcome.REGRESSION
+    assert "a timing that must stay equal: values compared without statistics" in verdict.notes
