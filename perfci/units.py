@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # unit -> (dimension, size of one unit in the dimension's base unit)
 _UNITS: dict[str, tuple[str, float]] = {
@@ -52,9 +52,11 @@ _BINARY_SIZES = ("B", "KiB", "MiB", "GiB")
 _DISPLAY = {"us": "µs"}
 
 
-@dataclass(frozen=True)
-class Quantity:
-    """A number and its unit (``None`` for a plain number, meaning "the metric's own unit")."""
+class Quantity(NamedTuple):
+    """A number and its unit (``None`` for a plain number, meaning "the metric's own unit").
+
+    A tuple, so ``value, unit = parse_quantity("25ms")`` works.
+    """
 
     value: float
     unit: str | None

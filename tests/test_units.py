@@ -168,3 +168,8 @@ def test_format_change(before: float, after: float, unit: str, text: str) -> Non
 def test_display_unit() -> None:
     assert units.display_unit(0.0123, "s") == "ms"
     assert units.display_unit(42, "statements") == "statements"
+
+
+def test_a_quantity_unpacks_into_value_and_unit() -> None:
+    value, unit = units.parse_quantity("25ms")
+    assert (value, unit) == (25.0, "ms")
