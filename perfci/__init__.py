@@ -6,4 +6,13 @@ from perfci.measurement import Direction, Evidence, Kind, Measurement
 
 __version__ = "0.1.0"
 
-__all__ = ["Check", "CheckOptions", "hookimpl", "Direction", "Evidence", "Kind", "Measurement", "__version__"]
+__all__ = [
+    "Check",
+    "CheckOptions",
+    "Direction",
+    "Evidence",
+    "Kind",
+    "Measurement",
+    "__version__",
+    "hookimpl",
+]

@@ -14,14 +14,26 @@ from typing import Any, NoReturn
 import click
 
 from perfci import __version__
-from perfci.baseline import Baseline, baseline_path, load_baseline, load_measurements, write_baseline
+from perfci.baseline import (
+    Baseline,
+    baseline_path,
+    load_baseline,
+    load_measurements,
+    write_baseline,
+)
 from perfci.config.load import bind_checks, find_config, read_config
 from perfci.config.model import Config
 from perfci.environment import fingerprint, git_info
 from perfci.errors import ConfigError, ExitCode, PerfciError
 from perfci.measurement import Measurement
 from perfci.plugins import PluginHost
-from perfci.reporters import render_json, render_junit, render_markdown, render_terminal, write_report
+from perfci.reporters import (
+    render_json,
+    render_junit,
+    render_markdown,
+    render_terminal,
+    write_report,
+)
 from perfci.result import RunResult
 from perfci.runner import Selection, build_rules, judge_measurements, measure, select_checks
 
@@ -119,11 +131,10 @@ def _progress() -> Callable[[str], None]:
 
 
 def _measure(
-    config: Config, host: PluginHost, only: Sequence[str], quick: bool
-) -> tuple[Selection, list[Measurement], float]:
-    selection = select_checks(config, host.checks(), only=only, quick=quick)
+    config: Config, host: PluginHost, selection: Selection
+) -> tuple[list[Measurement], float]:
     measured = measure(config, host, selection, progress=_progress())
-    return selection, measured.measurements, measured.duration_s
+    return measured.measurements, measured.duration_s
 
 
 def _baselines_dir(config: Config, override: Path | None) -> Path:
@@ -132,16 +143,34 @@ def _baselines_dir(config: Config, override: Path | None) -> Path:
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @_config_option
-@click.option("--baselines", "baselines_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Directory of baseline files (default: baselines.directory in perfci.yaml).")
+@click.option(
+    "--baselines",
+    "baselines_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory of baseline files (default: baselines.directory in perfci.yaml).",
+)
 @click.option("--only", multiple=True, metavar="CHECK", help="Run only this check (repeatable).")
-@click.option("--quick", is_flag=True, help="Run only the deterministic checks: no timing, no load.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the results (measurements and verdicts) as JSON.")
-@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write a Markdown report (for PR comments and job summaries).")
-@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write JUnit XML: one testcase per verdict.")
+@click.option(
+    "--quick", is_flag=True, help="Run only the deterministic checks: no timing, no load."
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the results (measurements and verdicts) as JSON.",
+)
+@click.option(
+    "--markdown",
+    "markdown_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a Markdown report (for PR comments and job summaries).",
+)
+@click.option(
+    "--junit",
+    "junit_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write JUnit XML: one testcase per verdict.",
+)
 def run(
     config_path: Path | None,
     baselines_dir: Path | None,
@@ -160,13 +189,12 @@ def run(
     config, host = load_project(config_path)
     directory = _baselines_dir(config, baselines_dir)
     path = baseline_path(directory, config.model.suite)
+    selection = select_checks(config, host.checks(), only=only, quick=quick)
     baseline = _load_baseline_or_none(config, path)
     started_at = dt.datetime.now(dt.UTC)
-    selection, measurements, duration = _measure(config, host, only, quick)
+    measurements, duration = _measure(config, host, selection)
     rules = build_rules(config, today=dt.date.today(), skipped=selection.skipped)
-    judgement = judge_measurements(
-        measurements, baseline.measurements if baseline else None, rules
-    )
+    judgement = judge_measurements(measurements, baseline.measurements if baseline else None, rules)
     commit, branch = git_info(config.root)
     result = RunResult(
         suite=config.model.suite,
@@ -280,8 +308,12 @@ def baseline() -> None:
 @baseline.command("update", context_settings=CONTEXT_SETTINGS)
 @_config_option
 @click.option("--baselines", "baselines_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--only", multiple=True, metavar="CHECK",
-              help="Measure only this check; the others keep their stored values.")
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="CHECK",
+    help="Measure only this check; the others keep their stored values.",
+)
 @click.option("--quick", is_flag=True, help="Measure only the deterministic checks.")
 def baseline_update(
     config_path: Path | None, baselines_dir: Path | None, only: tuple[str, ...], quick: bool
@@ -293,7 +325,8 @@ def baseline_update(
     """
     config, host = load_project(config_path)
     path = baseline_path(_baselines_dir(config, baselines_dir), config.model.suite)
-    selection, measurements, _ = _measure(config, host, only, quick)
+    selection = select_checks(config, host.checks(), only=only, quick=quick)
+    measurements, _ = _measure(config, host, selection)
     kept: list[Measurement] = []
     if path.exists() and selection.skipped:
         previous = load_baseline(path)
@@ -322,9 +355,13 @@ def baseline_show(config_path: Path | None, baselines_dir: Path | None) -> int:
     config = Config(model=model, path=path.resolve(), check_options={}, lines=source.lines)
     stored = load_baseline(baseline_path(_baselines_dir(config, baselines_dir), model.suite))
     click.echo(f"suite {stored.suite}  commit {stored.commit or '?'}  created {stored.created_at}")
-    click.echo("environment " + ", ".join(f"{k}={v}" for k, v in sorted(stored.environment.items())))
+    click.echo(
+        "environment " + ", ".join(f"{k}={v}" for k, v in sorted(stored.environment.items()))
+    )
     for m in stored.measurements:
-        click.echo(f"  {m.name}  {m.value} {m.unit}  ({m.kind.value}, {m.direction.value} is better)")
+        click.echo(
+            f"  {m.name}  {m.value} {m.unit}  ({m.kind.value}, {m.direction.value} is better)"
+        )
     return 0
 
 
@@ -340,10 +377,13 @@ def plugins(config_path: Path | None) -> int:
     if path is not None:
         model, _ = read_config(path)
         root = path.resolve().parent
-        host.load(local_paths=[root / p for p in model.plugins.paths], disabled=model.plugins.disable)
+        host.load(
+            local_paths=[root / p for p in model.plugins.paths], disabled=model.plugins.disable
+        )
     else:
         host.load()
     for info in host.plugins():
         checks = ", ".join(info.checks) or "-"
-        click.echo(f"{info.name:<20} {info.source:<12} {info.version:<10} checks: {checks}  ({info.location})")
+        line = f"{info.name:<20} {info.source:<12} {info.version:<10} checks: {checks}"
+        click.echo(f"{line}  ({info.location})")
     return 0

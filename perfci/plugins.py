@@ -6,7 +6,7 @@ import importlib.util
 import re
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
@@ -84,7 +84,9 @@ class PluginHost:
                     location=str(file),
                 )
         self._check_pending()
-        unknown = set(disabled) - set(self._infos) - _entry_point_names() - _local_names(local_paths)
+        unknown = (
+            set(disabled) - set(self._infos) - _entry_point_names() - _local_names(local_paths)
+        )
         if unknown:
             raise ConfigError(f"plugins.disable: no plugin named {sorted(unknown)[0]!r}")
 
@@ -132,10 +134,15 @@ class PluginHost:
         for impl in reversed(self._pm.hook.perfci_checks.get_hookimpls()):
             name = impl.plugin_name
             with self._blame("perfci_checks"):
-                classes = list(impl.function() or ())
+                returned = impl.function() or ()
+                if not isinstance(returned, Iterable):
+                    raise ConfigError(f"plugin {name!r}: perfci_checks must return a list")
+                classes = list(returned)
             for cls in classes:
                 if not (isinstance(cls, type) and issubclass(cls, Check)):
-                    raise ConfigError(f"plugin {name!r}: perfci_checks returned {cls!r}, not a Check class")
+                    raise ConfigError(
+                        f"plugin {name!r}: perfci_checks returned {cls!r}, not a Check class"
+                    )
                 if cls.name in found:
                     raise ConfigError(
                         f"check {cls.name!r} is provided by both plugin "
@@ -146,7 +153,9 @@ class PluginHost:
                 self._check_owner[cls.name] = name
         for plugin_name, info in self._infos.items():
             owned = tuple(c for c, owner in self._check_owner.items() if owner == plugin_name)
-            self._infos[plugin_name] = PluginInfo(info.name, info.source, info.version, info.location, owned)
+            self._infos[plugin_name] = PluginInfo(
+                info.name, info.source, info.version, info.location, owned
+            )
         self._checks = found
         return found
 

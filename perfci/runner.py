@@ -53,7 +53,8 @@ def select_checks(
     for name in only:
         if name not in checks:
             raise ConfigError(f"--only: unknown check {name!r}{suggest(name, checks)}")
-    run, skipped = [], []
+    run: list[str] = []
+    skipped: list[str] = []
     for name, check in checks.items():
         enabled = config.check_options[name].enabled
         wanted = (not only or name in only) and (not quick or check.deterministic)
@@ -70,12 +71,15 @@ def endpoints_of(config: Config) -> tuple[Endpoint, ...]:
     for index, item in enumerate(config.model.target.endpoints):
         try:
             if isinstance(item, EndpointConfig):
-                endpoints.append(Endpoint.parse(item.request, json=item.json_body, headers=item.headers))
+                endpoints.append(
+                    Endpoint.parse(item.request, json=item.json_body, headers=item.headers)
+                )
             else:
                 endpoints.append(Endpoint.parse(item))
         except ValueError as error:
             raise ConfigError(
-                f"target.endpoints[{index}]: {error}", where=config.where("target", "endpoints", index)
+                f"target.endpoints[{index}]: {error}",
+                where=config.where("target", "endpoints", index),
             ) from None
     return tuple(endpoints)
 
@@ -154,7 +158,9 @@ def _collect(check: Check, name: str, ctx: RunContext, config: Config) -> list[M
     seen: set[str] = set()
     for measurement in produced:
         if measurement.check != name:
-            raise CheckCrashed(f"check {name!r} produced {measurement.name!r}, outside its own name")
+            raise CheckCrashed(
+                f"check {name!r} produced {measurement.name!r}, outside its own name"
+            )
         if measurement.name in seen:
             raise CheckCrashed(f"check {name!r} produced {measurement.name!r} twice")
         seen.add(measurement.name)

@@ -31,7 +31,9 @@ def import_object(spec: str) -> Callable[..., Any]:
     try:
         module = importlib.import_module(module_name)
     except Exception as error:
-        raise TargetError(f"cannot import {module_name!r}: {type(error).__name__}: {error}") from None
+        raise TargetError(
+            f"cannot import {module_name!r}: {type(error).__name__}: {error}"
+        ) from None
     try:
         found = getattr(module, attr)
     except AttributeError:
@@ -59,9 +61,13 @@ def build_target(target: TargetConfig, workdir: Path) -> Target:
     try:
         app = factory(config)
     except Exception as error:
-        raise TargetError(f"target.app {target.app!r} failed: {type(error).__name__}: {error}") from None
+        raise TargetError(
+            f"target.app {target.app!r} failed: {type(error).__name__}: {error}"
+        ) from None
     if not isinstance(app, Flask):
-        raise TargetError(f"target.app {target.app!r} returned {type(app).__name__}, not a Flask app")
+        raise TargetError(
+            f"target.app {target.app!r} returned {type(app).__name__}, not a Flask app"
+        )
     seeded: dict[str, int] = {}
     with app.app_context():
         engine = _engine_of(app, target.app)

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-POSTGRES_URL = os.environ.get("PERFCI_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "PERFCI_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("PERFCI_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -48,7 +50,7 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def redis_url() -> Iterator[str]:
+def redis_url() -> str:
     """The URL of the Redis server; each test should use its own key prefix."""
     import redis
 
@@ -59,7 +61,7 @@ def redis_url() -> Iterator[str]:
         _service_missing(f"Redis at {REDIS_URL}", error)
     finally:
         client.close()
-    yield REDIS_URL
+    return REDIS_URL
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def write(directory: Path, name: str, text: str) -> Path:
     return path
 
 
-GOOD = '''
+GOOD = """
 import perfci
 from perfci import Check, Measurement, Direction
 
@@ -34,7 +34,7 @@ class Hello(Check):
 @perfci.hookimpl
 def perfci_checks():
     return [Hello]
-'''
+"""
 
 
 def test_every_hook_is_documented_and_grouped() -> None:
@@ -70,7 +70,9 @@ def test_local_plugin_with_syntax_error_is_named(tmp_path: Path) -> None:
 
 def test_local_plugin_raising_at_import_names_file_and_line(tmp_path: Path) -> None:
     write(tmp_path / "local", "raiser", "x = 1\nraise RuntimeError('nope')\n")
-    with pytest.raises(ConfigError, match=r"raiser.py:2: plugin 'raiser' failed to import: RuntimeError: nope"):
+    with pytest.raises(
+        ConfigError, match=r"raiser.py:2: plugin 'raiser' failed to import: RuntimeError: nope"
+    ):
         PluginHost().load(local_paths=[tmp_path / "local"])
 
 
@@ -116,16 +118,23 @@ def test_crashing_hook_names_the_plugin(tmp_path: Path) -> None:
     write(
         tmp_path / "local",
         "crashy",
-        "import perfci\n@perfci.hookimpl\ndef perfci_configure(config):\n    raise KeyError('boom')\n",
+        "import perfci\n@perfci.hookimpl\n"
+        "def perfci_configure(config):\n    raise KeyError('boom')\n",
     )
     host = PluginHost()
     host.load(local_paths=[tmp_path / "local"])
-    with pytest.raises(CheckCrashed, match=r"plugin 'crashy' crashed in perfci_configure: KeyError"):
+    with pytest.raises(
+        CheckCrashed, match=r"plugin 'crashy' crashed in perfci_configure: KeyError"
+    ):
         host.configure(config=None)  # type: ignore[arg-type]
 
 
 def test_misspelled_hook_is_rejected(tmp_path: Path) -> None:
-    write(tmp_path / "local", "typo", "import perfci\n@perfci.hookimpl\ndef perfci_chekcs():\n    return []\n")
+    write(
+        tmp_path / "local",
+        "typo",
+        "import perfci\n@perfci.hookimpl\ndef perfci_chekcs():\n    return []\n",
+    )
     with pytest.raises(ConfigError, match="plugin 'typo' is invalid"):
         PluginHost().load(local_paths=[tmp_path / "local"])
 

@@ -8,7 +8,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import ForeignKey, create_engine, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 
 from perfci.recorder import QueryRecorder, fingerprint
 
@@ -65,13 +72,15 @@ def test_fingerprint(sql: str, shape: str) -> None:
     assert fingerprint(sql) == shape
 
 
-def test_records_lazy_loads_as_repeated_fingerprints(engine: Engine, recorder: QueryRecorder) -> None:
+def test_records_lazy_loads_as_repeated_fingerprints(
+    engine: Engine, recorder: QueryRecorder
+) -> None:
     with recorder.record() as recording, Session(engine) as session:
         chefs = session.scalars(select(Chef)).all()
         total = sum(len(chef.bookings) for chef in chefs)
     assert total == 10
     assert recording.count == 6  # 1 + N
-    (shape, count), = recording.repeated().items()
+    ((shape, count),) = recording.repeated().items()
     assert count == 5
     assert "FROM bookings" in shape
     lazy = {q.lazy_loaded_from for q in recording.queries if q.lazy_loaded_from}

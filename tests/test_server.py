@@ -20,7 +20,9 @@ from perfci.server import Server
 TOY = Path(__file__).parent / "toy"
 
 
-def make_server(tmp_path: Path, config: dict[str, object] | None = None, **settings: object) -> Server:
+def make_server(
+    tmp_path: Path, config: dict[str, object] | None = None, **settings: object
+) -> Server:
     return Server(
         "toyapp:create_app",
         dict(config or {}),

@@ -29,7 +29,9 @@ def find_config(start: Path | None = None) -> Path:
     raise ConfigError(f"no perfci.yaml in {here} or any parent directory (use --config PATH)")
 
 
-def read_config(path: Path, environ: Mapping[str, str] | None = None) -> tuple[ConfigModel, YamlSource]:
+def read_config(
+    path: Path, environ: Mapping[str, str] | None = None
+) -> tuple[ConfigModel, YamlSource]:
     """Parse and validate everything but the checks' own sections."""
     source = load_yaml(path, environ)
     if not isinstance(source.data, dict):
@@ -58,7 +60,9 @@ def bind_checks(
     for name, check in checks.items():
         if name not in options:
             options[name] = check.Options()
-    return Config(model=model, path=source.path.resolve(), check_options=options, lines=source.lines)
+    return Config(
+        model=model, path=source.path.resolve(), check_options=options, lines=source.lines
+    )
 
 
 def validate(model: type[BaseModel], data: Any, loc: Loc, source: YamlSource) -> BaseModel:
@@ -122,7 +126,9 @@ def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
     """The field names of the (nested) model at ``loc``, for did-you-mean."""
     current: Any = model
     for part in loc:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if isinstance(part, int) or not (
+            isinstance(current, type) and issubclass(current, BaseModel)
+        ):
             current = _inner_model(current)
             if isinstance(part, int):
                 continue

@@ -75,9 +75,13 @@ def _build(node: yaml.Node, loc: Loc, source: YamlSource, environ: Mapping[str, 
         for key_node, value_node in node.value:
             key = _scalar(key_node, loc, source)
             if isinstance(key, list | dict):
-                raise ConfigError("a mapping key must be a plain value", where=_at(source, key_node))
+                raise ConfigError(
+                    "a mapping key must be a plain value", where=_at(source, key_node)
+                )
             if key in result:
-                raise ConfigError(f"duplicate key {_dotted((*loc, key))!r}", where=_at(source, key_node))
+                raise ConfigError(
+                    f"duplicate key {_dotted((*loc, key))!r}", where=_at(source, key_node)
+                )
             child = (*loc, key)
             source.lines[child] = key_node.start_mark.line + 1
             result[key] = _build(value_node, child, source, environ)

@@ -92,7 +92,9 @@ def test_unknown_check_suggests_the_close_name(tmp_path: Path) -> None:
           latncy: {}
         """,
     )
-    assert message == "perfci.yaml:4: checks.latncy: unknown check 'latncy' (did you mean 'latency'?)"
+    assert (
+        message == "perfci.yaml:4: checks.latncy: unknown check 'latncy' (did you mean 'latency'?)"
+    )
 
 
 def test_unknown_top_level_key_suggests(tmp_path: Path) -> None:
@@ -117,7 +119,10 @@ def test_unknown_nested_key_suggests(tmp_path: Path) -> None:
             worker: 4
         """,
     )
-    assert message == "perfci.yaml:4: target.server.worker: unknown key 'worker' (did you mean 'workers'?)"
+    assert (
+        message
+        == "perfci.yaml:4: target.server.worker: unknown key 'worker' (did you mean 'workers'?)"
+    )
 
 
 def test_unknown_key_in_a_check_section(tmp_path: Path) -> None:
@@ -131,7 +136,10 @@ def test_unknown_key_in_a_check_section(tmp_path: Path) -> None:
             sample: 3
         """,
     )
-    assert "perfci.yaml:5: checks.latency.sample: unknown key 'sample' (did you mean 'samples'?)" == message
+    assert (
+        message
+        == "perfci.yaml:5: checks.latency.sample: unknown key 'sample' (did you mean 'samples'?)"
+    )
 
 
 def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
@@ -175,7 +183,9 @@ def test_unset_env_var_is_an_error_with_line(tmp_path: Path) -> None:
           database: ${DB_URL}
         """,
     )
-    assert message.startswith("perfci.yaml:3: target.database: environment variable DB_URL is not set")
+    assert message.startswith(
+        "perfci.yaml:3: target.database: environment variable DB_URL is not set"
+    )
 
 
 def test_threshold_needs_a_percentage(tmp_path: Path) -> None:

@@ -41,7 +41,9 @@ class HttpStatus(Check):
 
     def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
         response = requests.get(ctx.base_url + "/health", timeout=5)
-        yield Measurement("toy_http/GET /health/status", response.status_code, "code", Direction.EQUAL)
+        yield Measurement(
+            "toy_http/GET /health/status", response.status_code, "code", Direction.EQUAL
+        )
         ctx.progress(f"server pid {ctx.server().pid}")
 
 

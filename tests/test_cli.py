@@ -1,0 +1,237 @@
+"""perfci end to end, as a user runs it: a project directory, the real command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from perfci.baseline import SCHEMA_KEY
+from perfci.errors import ExitCode
+from perfci.pytest_plugin import PerfciProject
+
+TOY = Path(__file__).parent / "toy"
+
+CONFIG = """
+suite: toy
+target:
+  app: toyapp:create_app
+  seed: toyapp:seed
+  seed_args: {rows: 3}
+  config:
+    TOY_EXTRA_QUERIES: ${TOY_EXTRA_QUERIES:-0}
+  endpoints:
+    - GET /items
+  server:
+    workers: 1
+    threads: 2
+checks:
+  toy_queries: {}
+plugins:
+  paths: [local_plugins]
+"""
+
+
+@pytest.fixture
+def toy(perfci_project: PerfciProject) -> PerfciProject:
+    shutil.copy(TOY / "toyapp.py", perfci_project.path / "toyapp.py")
+    (perfci_project.path / "local_plugins").mkdir()
+    shutil.copy(TOY / "toy_checks.py", perfci_project.path / "local_plugins" / "toy_checks.py")
+    perfci_project.write_config(CONFIG)
+    return perfci_project
+
+
+def test_baseline_then_pass_then_regression(toy: PerfciProject) -> None:
+    created = toy.run("baseline", "update")
+    assert created.exit_code == 0, created.output
+    stored = json.loads((toy.path / "baselines" / "toy.json").read_text())
+    assert [m["name"] for m in stored["measurements"]] == ["toy_queries/GET /items/queries"]
+
+    passed = toy.run("run")
+    assert passed.exit_code == ExitCode.OK, passed.output
+    assert "toy_queries" in passed.stdout
+
+    regressed = toy.run(
+        "run",
+        "--json",
+        "out/results.json",
+        "--junit",
+        "out/junit.xml",
+        "--markdown",
+        "out/report.md",
+        env={"TOY_EXTRA_QUERIES": "2"},
+    )
+    assert regressed.exit_code == ExitCode.REGRESSION, regressed.output
+    assert "GET /items" in regressed.stdout
+    results = json.loads((toy.path / "out" / "results.json").read_text())
+    verdict = results["verdicts"][0]
+    assert verdict["outcome"] == "regression"
+    assert verdict["current"]["value"] == 3
+    assert (toy.path / "out" / "junit.xml").read_text().count("<failure") == 1
+    assert "toy_queries" in (toy.path / "out" / "report.md").read_text()
+
+
+def test_http_check_starts_and_stops_gunicorn(toy: PerfciProject) -> None:
+    toy.write_config(
+        CONFIG.replace("toy_queries: {}", "toy_http: {}") + "baselines:\n  required: false\n"
+    )
+    result = toy.run("run")
+    assert result.exit_code == 0, result.output
+    assert "starting gunicorn" in result.stderr
+    pid = int(result.stderr.split("server pid ")[1].split()[0])
+    assert not Path(f"/proc/{pid}").exists()
+
+
+def test_missing_baseline_is_a_usage_error(toy: PerfciProject) -> None:
+    result = toy.run("run")
+    assert result.exit_code == ExitCode.USAGE
+    assert "no baseline at" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_unknown_check_suggests(toy: PerfciProject) -> None:
+    toy.write_config(CONFIG.replace("toy_queries: {}", "toy_querys: {}"))
+    result = toy.run("run")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.strip() == (
+        "perfci: perfci.yaml:14: checks.toy_querys: unknown check 'toy_querys' "
+        "(did you mean 'toy_queries'?)"
+    )
+
+
+def test_broken_yaml(toy: PerfciProject) -> None:
+    toy.write("perfci.yaml", "target:\n  app: [x\n")
+    result = toy.run("run")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.startswith("perfci: perfci.yaml:3: invalid YAML")
+    assert "Traceback" not in result.output
+
+
+def test_budget_matching_nothing_is_a_usage_error(toy: PerfciProject) -> None:
+    toy.write_config(
+        CONFIG
+        + 'budgets:\n  "latency/GET /nope/p95": {max: 25ms}\n'
+        + "baselines:\n  required: false\n"
+    )
+    result = toy.run("run")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "perfci.yaml:18" in result.stderr
+    assert "latency/GET /nope/p95" in result.stderr
+
+
+def test_budget_violation_fails(toy: PerfciProject) -> None:
+    toy.write_config(
+        CONFIG
+        + 'budgets:\n  "toy_queries/*/queries": {max: 0}\n'
+        + "baselines:\n  required: false\n"
+    )
+    result = toy.run("run")
+    assert result.exit_code == ExitCode.REGRESSION, result.output
+
+
+def test_corrupt_baseline(toy: PerfciProject) -> None:
+    toy.write("baselines/toy.json", '{"schema": 1, "measurements": [')
+    result = toy.run("run")
+    assert result.exit_code == ExitCode.USAGE
+    assert "toy.json" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_newer_baseline_schema_is_refused(toy: PerfciProject) -> None:
+    assert toy.run("baseline", "update").exit_code == 0
+    path = toy.path / "baselines" / "toy.json"
+    data = json.loads(path.read_text())
+    data[SCHEMA_KEY] = 99
+    path.write_text(json.dumps(data))
+    result = toy.run("run")
+    assert result.exit_code == ExitCode.USAGE
+    assert "newer" in result.stderr
+
+
+def test_target_that_fails_to_build_is_exit_3(toy: PerfciProject) -> None:
+    toy.write_config(CONFIG.replace("TOY_EXTRA_QUERIES", "TOY_BROKEN"))
+    (toy.path / "baselines").mkdir()
+    shutil.copy(TOY / "toyapp.py", toy.path / "toyapp.py")
+    toy.write("baselines/toy.json", "{}")
+    result = toy.run("run", env={"TOY_BROKEN": "1"})
+    assert result.exit_code in (ExitCode.USAGE, ExitCode.TARGET), result.output
+    assert "Traceback" not in result.output
+
+
+def test_crashing_check_is_exit_3_and_named(toy: PerfciProject) -> None:
+    toy.write_plugin(
+        "crash",
+        """
+        import perfci
+        from perfci import Check
+
+        class Crash(Check):
+            name = "crash"
+            def collect(self, ctx, options):
+                raise ZeroDivisionError("division by zero")
+
+        @perfci.hookimpl
+        def perfci_checks():
+            return [Crash]
+        """,
+        directory="local_plugins",
+    )
+    toy.write_config(
+        CONFIG.replace("toy_queries: {}", "crash: {}") + "baselines:\n  required: false\n"
+    )
+    result = toy.run("run")
+    assert result.exit_code == ExitCode.TARGET
+    assert result.stderr.strip().endswith(
+        "check 'crash' crashed: ZeroDivisionError: division by zero"
+    )
+
+
+def test_only_unknown_check(toy: PerfciProject) -> None:
+    result = toy.run("run", "--only", "toy_querie")
+    assert result.exit_code == ExitCode.USAGE
+    assert "did you mean 'toy_queries'" in result.stderr
+
+
+def test_plugins_lists_sources(toy: PerfciProject) -> None:
+    result = toy.run("plugins")
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.stdout.splitlines() if line.startswith("toy_checks"))
+    assert "local" in line
+    assert "toy_queries" in line
+
+
+def test_version_and_help(toy: PerfciProject) -> None:
+    assert "perfci, version" in toy.run("--version").stdout
+    help_text = toy.run("run", "--help").stdout
+    assert "--only CHECK" in help_text
+    assert "Exit codes" in toy.run("--help").stdout
+
+
+def _results(measurements: list[dict[str, object]]) -> str:
+    return json.dumps({"perfci_results": 1, "measurements": measurements, "verdicts": []})
+
+
+@pytest.mark.parametrize(("head_value", "code"), [(115.0, 1), (108.0, 0), (85.0, 0)])
+def test_compare_results_files(perfci_project: PerfciProject, head_value: float, code: int) -> None:
+    metric = {
+        "name": "n_plus_one/GET /x/queries",
+        "unit": "statements",
+        "direction": "lower",
+        "kind": "deterministic",
+    }
+    perfci_project.write("base.json", _results([{**metric, "value": 100.0}]))
+    perfci_project.write("head.json", _results([{**metric, "value": head_value}]))
+    result = perfci_project.run("compare", "base.json", "head.json")
+    assert result.exit_code == code, result.output
+    if code:
+        assert "n_plus_one" in result.stdout
+        assert "GET /x" in result.stdout
+
+
+def test_baseline_show(toy: PerfciProject) -> None:
+    assert toy.run("baseline", "update").exit_code == 0
+    shown = toy.run("baseline", "show")
+    assert shown.exit_code == 0
+    assert "toy_queries/GET /items/queries" in shown.stdout
