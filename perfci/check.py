@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from perfci.endpoint import Endpoint
 from perfci.measurement import Measurement
 
 if TYPE_CHECKING:
@@ -23,6 +24,30 @@ class CheckOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
+
+
+class EndpointOptions(CheckOptions):
+    """Options of a check that exercises endpoints: all of ``target.endpoints`` by default."""
+
+    endpoints: list[str] | None = None
+
+
+def select_endpoints(ctx: RunContext, options: CheckOptions) -> tuple[Endpoint, ...]:
+    """The endpoints a check should exercise.
+
+    ``options.endpoints`` (when the check's Options has that field and it is
+    set) names a subset of ``target.endpoints`` by subject (``GET /path?q=1``)
+    or gives new ``METHOD /path`` strings; otherwise every target endpoint.
+    """
+    chosen = getattr(options, "endpoints", None)
+    if chosen is None:
+        return ctx.endpoints
+    known = {e.subject: e for e in ctx.endpoints}
+    selected = []
+    for text in chosen:
+        endpoint = Endpoint.parse(text)
+        selected.append(known.get(endpoint.subject, endpoint))
+    return tuple(selected)
 
 
 class Check(ABC):

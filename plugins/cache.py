@@ -1,0 +1,1 @@
+"""The built-in 'cache' check (being written; registers no check yet)."""

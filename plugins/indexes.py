@@ -1,0 +1,1 @@
+"""The built-in 'indexes' check (being written; registers no check yet)."""

@@ -1,0 +1,1 @@
+"""The built-in 'latency' check (being written; registers no check yet)."""

@@ -1,0 +1,1 @@
+"""The built-in 'load' check (being written; registers no check yet)."""

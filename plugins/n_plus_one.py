@@ -1,0 +1,1 @@
+"""The built-in 'n_plus_one' check (being written; registers no check yet)."""

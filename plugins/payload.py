@@ -1,0 +1,1 @@
+"""The built-in 'payload' check (being written; registers no check yet)."""

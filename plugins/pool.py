@@ -1,0 +1,1 @@
+"""The built-in 'pool' check (being written; registers no check yet)."""

@@ -1,0 +1,1 @@
+"""The built-in 'pytest_benchmark' check (being written; registers no check yet)."""
