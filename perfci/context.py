@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from werkzeug.test import TestResponse
 
+from perfci.config.model import ServerConfig
 from perfci.endpoint import Endpoint
 from perfci.recorder import QueryRecorder
 
@@ -40,6 +41,8 @@ class RunContext:
     server_factory: Callable[[], Server]
     progress: Callable[[str], None] = field(default=lambda message: None)
     target_settings: Mapping[str, Any] = field(default_factory=dict)
+    # target.server from perfci.yaml: workers and threads the HTTP checks run against.
+    server_settings: ServerConfig = field(default_factory=ServerConfig)
     _server: Server | None = field(default=None, repr=False)
 
     def client(self) -> FlaskClient:

@@ -129,6 +129,7 @@ def measure(
             server_factory=start_server,
             progress=progress,
             target_settings=target.app_config,
+            server_settings=target_config.server,
         )
         measured = Measured(seeded=target.seeded)
         with target.app.app_context():
