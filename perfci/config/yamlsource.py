@@ -109,7 +109,9 @@ def _scalar(node: yaml.Node, loc: Loc, source: YamlSource) -> Any:
         loader.dispose()
 
 
-def _interpolate(value: str, loc: Loc, source: YamlSource, environ: Mapping[str, str]) -> str:
+def _interpolate(
+    value: str, loc: Loc, source: YamlSource, environ: Mapping[str, str]
+) -> str | bool | int | float:
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
         if name in environ:
@@ -122,7 +124,13 @@ def _interpolate(value: str, loc: Loc, source: YamlSource, environ: Mapping[str,
             where=source.where(loc),
         )
 
-    return _ENV.sub(replace, value)
+    result = _ENV.sub(replace, value)
+    if result != value and _ENV.fullmatch(value.strip()):
+        # A value that is one placeholder takes the type it reads as: ${SCALE:-0.2} is 0.2.
+        typed = yaml.safe_load(result) if result.strip() else None
+        if isinstance(typed, bool | int | float):
+            return typed
+    return result
 
 
 def _at(source: YamlSource, node: yaml.Node) -> str:

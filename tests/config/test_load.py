@@ -240,3 +240,23 @@ def test_empty_file_needs_a_target(tmp_path: Path) -> None:
 
 def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
     assert "must be a mapping" in error_of(tmp_path, "- a\n- b\n")
+
+
+def test_a_lone_placeholder_takes_the_type_it_reads_as(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+          seed_args:
+            scale: ${SCALE:-0.2}
+            rows: ${ROWS}
+            name: "v${ROWS}"
+            flag: ${FLAG:-true}
+          config:
+            FAULTS: ${PERFCI_FAULTS:-}
+        """,
+    )
+    model, _ = read_config(path, {"ROWS": "12"})
+    assert model.target.seed_args == {"scale": 0.2, "rows": 12, "name": "v12", "flag": True}
+    assert model.target.config == {"FAULTS": ""}
