@@ -1,1 +1,233 @@
-"""The built-in 'n_plus_one' check (being written; registers no check yet)."""
+"""The built-in 'n_plus_one' check: statements per request, repeated shapes, growth with page size.
+
+For every endpoint it records the statements of one request (cache bypassed,
+warmed up first; see :mod:`perfci_plugins._sql_capture`) and reports:
+
+* ``queries``: statements sent to the database by the request;
+* ``repeated``: the most times any one statement shape (fingerprint) ran in
+  the request, 1 when nothing repeats; ten lazy loads of ``Chef.bookings``
+  make it 10;
+* ``growth`` (list endpoints): the request is issued again with the page-size
+  parameter at the smallest and the largest of ``sizes``; every shape whose
+  count grows adds its extra statements, divided by the extra items asked
+  for. 0 means the statement count does not depend on the page size; 1 is
+  the classic N+1. It catches an N+1 whatever the absolute counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pydantic import Field, field_validator
+
+import perfci
+from perfci import Check, CheckOptions, Direction, Evidence, Measurement
+from perfci.check import select_endpoints
+from perfci.context import RunContext
+from perfci.endpoint import Endpoint
+from perfci.recorder import RecordedQuery, Recording
+
+from ._sql_capture import CaptureOptions, capture
+
+#: Fingerprints longer than this are shortened in evidence.
+SHAPE_CHARS = 300
+#: Shapes listed in the evidence of one metric.
+EVIDENCE_SHAPES = 5
+
+
+class NPlusOneOptions(CaptureOptions):
+    """``checks.n_plus_one`` in perfci.yaml."""
+
+    page_param: str = Field(
+        default="per_page", description="The query parameter that sets a list's page size."
+    )
+    sizes: list[int] = Field(
+        default_factory=lambda: [1, 10],
+        description="Page sizes of the growth test; the smallest and the largest are compared.",
+    )
+    lists: list[str] | None = Field(
+        default=None,
+        description="Endpoints (as in target.endpoints) that get the growth test; "
+        "default: every GET endpoint (a page size that an endpoint ignores yields growth 0).",
+    )
+
+    @field_validator("sizes")
+    @classmethod
+    def _two_sizes(cls, sizes: list[int]) -> list[int]:
+        if len(set(sizes)) < 2 or min(sizes) < 1:
+            raise ValueError("give at least two different page sizes, each >= 1")
+        return sizes
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One statement shape within a request: its fingerprint, count and an example."""
+
+    fingerprint: str
+    count: int
+    example: RecordedQuery
+
+    @property
+    def lazy_loaded_from(self) -> str | None:
+        return self.example.lazy_loaded_from
+
+
+def shapes(recording: Recording) -> list[Shape]:
+    """The request's statement shapes, most frequent first (then first seen)."""
+    counts = recording.fingerprints()
+    examples: dict[str, RecordedQuery] = {}
+    for query in recording.queries:
+        # Prefer an example that SQLAlchemy reported as a lazy load.
+        if query.fingerprint not in examples or (
+            query.lazy_loaded_from and not examples[query.fingerprint].lazy_loaded_from
+        ):
+            examples[query.fingerprint] = query
+    order = {fp: i for i, fp in enumerate(dict.fromkeys(q.fingerprint for q in recording.queries))}
+    ranked = sorted(counts, key=lambda fp: (-counts[fp], order[fp]))
+    return [Shape(fp, counts[fp], examples[fp]) for fp in ranked]
+
+
+def most_repeated(recording: Recording) -> int:
+    """The most times one shape ran (0 for a request without statements)."""
+    return max(recording.fingerprints().values(), default=0)
+
+
+@dataclass(frozen=True)
+class Growth:
+    """How a request's statements grow between two page sizes."""
+
+    small: int
+    large: int
+    # fingerprint -> (count at small, count at large), only shapes that grew
+    grown: dict[str, tuple[int, int]]
+    examples: dict[str, RecordedQuery]
+
+    @property
+    def per_item(self) -> float:
+        extra = sum(large - small for small, large in self.grown.values())
+        return round(extra / (self.large - self.small), 4)
+
+
+def growth(small: int, at_small: Recording, large: int, at_large: Recording) -> Growth:
+    """Compare the shapes of one request at page sizes ``small`` < ``large``.
+
+    Shapes are compared one by one, so a shape that disappears at the larger
+    size (a count only run for an empty page) cannot hide one that grew.
+    """
+    before, after = at_small.fingerprints(), at_large.fingerprints()
+    grown = {fp: (before[fp], n) for fp, n in after.items() if n > before[fp]}
+    examples = {s.fingerprint: s.example for s in shapes(at_large) if s.fingerprint in grown}
+    return Growth(small, large, grown, examples)
+
+
+def _shorten(text: str, limit: int = SHAPE_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shape_evidence(shape: Shape, note: str) -> list[Evidence]:
+    """The fingerprint, how often it ran, an example SQL and its lazy-load origin."""
+    evidence = [
+        Evidence("fingerprint", _shorten(shape.fingerprint)),
+        Evidence("note", note),
+        Evidence("sql", shape.example.sql.strip()),
+    ]
+    if shape.lazy_loaded_from:
+        evidence.append(Evidence("lazy load", shape.lazy_loaded_from))
+    return evidence
+
+
+def queries_evidence(found: Sequence[Shape]) -> list[Evidence]:
+    if not found:
+        return []
+    lines = [f"{s.count}× {_shorten(s.fingerprint, 160)}" for s in found[:EVIDENCE_SHAPES]]
+    if len(found) > EVIDENCE_SHAPES:
+        lines.append(f"… and {len(found) - EVIDENCE_SHAPES} more shapes")
+    return [Evidence("statements", "\n".join(lines))]
+
+
+def growth_evidence(result: Growth, page_param: str) -> list[Evidence]:
+    evidence: list[Evidence] = []
+    ranked = sorted(result.grown.items(), key=lambda item: (item[1][0] - item[1][1], item[0]))
+    for fp, (small, large) in ranked[:EVIDENCE_SHAPES]:
+        note = (
+            f"ran {small}× at {page_param}={result.small} and {large}× at "
+            f"{page_param}={result.large}: it grows with the page (N+1)"
+        )
+        evidence += shape_evidence(Shape(fp, large, result.examples[fp]), note)
+    return evidence
+
+
+class NPlusOne(Check):
+    name = "n_plus_one"
+    description = "statements per request, repeated statement shapes, growth with page size"
+    Options = NPlusOneOptions
+
+    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
+        assert isinstance(options, NPlusOneOptions)
+        for endpoint in select_endpoints(ctx, options):
+            yield from self.measure(ctx, endpoint, options)
+
+    def measure(
+        self, ctx: RunContext, endpoint: Endpoint, options: NPlusOneOptions
+    ) -> Iterable[Measurement]:
+        prefix = f"{self.name}/{endpoint.subject}"
+        captured = capture(ctx, endpoint, options)
+        found = shapes(captured.recording)
+        status = [] if captured.ok else [Evidence("note", f"the response was {captured.status}")]
+        yield Measurement(
+            f"{prefix}/queries",
+            captured.recording.count,
+            "queries",
+            Direction.LOWER,
+            evidence=tuple(status + queries_evidence(found)),
+        )
+        top = found[0] if found else None
+        repeated_evidence = (
+            shape_evidence(top, f"ran {top.count}× in one request")
+            if top is not None and top.count > 1
+            else []
+        )
+        yield Measurement(
+            f"{prefix}/repeated",
+            most_repeated(captured.recording),
+            "queries",
+            Direction.LOWER,
+            evidence=tuple(repeated_evidence),
+        )
+        if self.is_list(endpoint, options):
+            yield from self.measure_growth(ctx, endpoint, options, prefix)
+
+    def is_list(self, endpoint: Endpoint, options: NPlusOneOptions) -> bool:
+        if options.lists is None:
+            return endpoint.method == "GET"
+        wanted = {Endpoint.parse(text).subject for text in options.lists}
+        return endpoint.subject in wanted
+
+    def measure_growth(
+        self, ctx: RunContext, endpoint: Endpoint, options: NPlusOneOptions, prefix: str
+    ) -> Iterable[Measurement]:
+        small, large = min(options.sizes), max(options.sizes)
+        runs = {
+            size: capture(ctx, endpoint.with_query(**{options.page_param: str(size)}), options)
+            for size in (small, large)
+        }
+        failed = [f"{r.endpoint.subject} → {r.status}" for r in runs.values() if not r.ok]
+        if failed:
+            # No growth to judge; a baseline that had one reports it missing.
+            ctx.progress(f"n_plus_one: no growth test for {endpoint.subject}: {', '.join(failed)}")
+            return
+        result = growth(small, runs[small].recording, large, runs[large].recording)
+        yield Measurement(
+            f"{prefix}/growth",
+            result.per_item,
+            "queries/item",
+            Direction.LOWER,
+            evidence=tuple(growth_evidence(result, options.page_param)),
+        )
+
+
+@perfci.hookimpl
+def perfci_checks() -> list[type[Check]]:
+    return [NPlusOne]

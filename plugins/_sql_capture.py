@@ -1,0 +1,84 @@
+"""The statements one request issues, measured the same way by every SQL-counting check.
+
+A response cache answers a repeated request without touching the database,
+so a cached endpoint would look perfect. Before each measured request the
+checks therefore clear every Flask-Caching backend the app registered
+(``app.extensions["cache"]``), which works for any Flask-Caching app, and
+send the request headers configured under ``headers`` (for apps with their
+own bypass, e.g. ``Cache-Control: no-cache``). Each request is issued once
+unrecorded first, so one-off work (a lazily built lookup table, a first
+connection's setup) is not counted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from flask import Flask
+from pydantic import Field
+
+from perfci.check import EndpointOptions
+from perfci.context import RunContext
+from perfci.endpoint import Endpoint
+from perfci.recorder import Recording
+
+
+class CaptureOptions(EndpointOptions):
+    """Options shared by the checks that record an endpoint's statements."""
+
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Request headers added to every measured request "
+        "(e.g. Cache-Control: no-cache for an app that honours it).",
+    )
+    clear_cache: bool = Field(
+        default=True,
+        description="Clear the app's Flask-Caching backends before each measured request, "
+        "so a cached response cannot hide the statements behind it.",
+    )
+    warm_up: bool = Field(
+        default=True,
+        description="Issue each request once, unrecorded, before the measured one.",
+    )
+
+
+@dataclass(frozen=True)
+class Captured:
+    """One measured request: what was sent, its status, the statements it issued."""
+
+    endpoint: Endpoint
+    status: int
+    recording: Recording
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 400
+
+
+def clear_response_caches(app: Flask) -> int:
+    """Clear every Flask-Caching backend registered on ``app``; returns how many."""
+    backends = app.extensions.get("cache") or {}
+    for backend in backends.values():
+        backend.clear()
+    return len(backends)
+
+
+def with_headers(endpoint: Endpoint, headers: dict[str, str]) -> Endpoint:
+    """``endpoint`` with ``headers`` added (they win over the endpoint's own)."""
+    if not headers:
+        return endpoint
+    merged = {**dict(endpoint.headers), **headers}
+    return dataclasses.replace(endpoint, headers=tuple(sorted(merged.items())))
+
+
+def capture(ctx: RunContext, endpoint: Endpoint, options: CaptureOptions) -> Captured:
+    """Issue ``endpoint`` in-process and record the statements of the measured request."""
+    request = with_headers(endpoint, options.headers)
+    if options.warm_up:
+        ctx.call(request)
+    if options.clear_cache:
+        clear_response_caches(ctx.app)
+    with ctx.recorder.record() as recording:
+        response = ctx.call(request)
+    return Captured(endpoint=endpoint, status=response.status_code, recording=recording)
