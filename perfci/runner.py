@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import tempfile
@@ -58,9 +59,11 @@ def select_checks(
     for name, check in checks.items():
         enabled = config.check_options[name].enabled
         wanted = (not only or name in only) and (not quick or check.deterministic)
-        # A check is only run when perfci.yaml lists it or --only names it.
-        listed = name in config.model.checks or name in only
-        (run if enabled and wanted and listed else skipped).append(name)
+        # Only checks perfci.yaml lists (or --only names) take part. A listed check that is
+        # disabled or filtered out is "skipped": its baseline metrics are not missing.
+        if name not in config.model.checks and name not in only:
+            continue
+        (run if enabled and wanted else skipped).append(name)
     if not run:
         raise ConfigError("no check selected: list checks under 'checks:' in perfci.yaml")
     return Selection(tuple(run), tuple(skipped))
@@ -92,20 +95,62 @@ def measure(
     progress: Progress = lambda message: None,
 ) -> Measured:
     """Build the target and run the selected checks; the server and files are always cleaned up."""
-    checks = host.checks()
-    endpoints = endpoints_of(config)
-    target_config = config.model.target
     started = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="perfci-run-"))
-    ctx: RunContext | None = None
-    recorder: QueryRecorder | None = None
-    try:
+    with MeasureSession(config, host, progress=progress) as session:
+        measured = Measured(seeded=dict(session.context.seeded))
+        measured.measurements = session.collect(selection.run)
+    measured.duration_s = time.monotonic() - started
+    return measured
+
+
+class MeasureSession:
+    """A built and seeded target that checks can be collected from, once or in rounds.
+
+    Entering builds the target (and its recorder); leaving stops the server if
+    one was started, closes the recorder and removes the run's files, on every
+    exit path.
+    """
+
+    def __init__(
+        self, config: Config, host: PluginHost, *, progress: Progress = lambda message: None
+    ) -> None:
+        self.config = config
+        self.host = host
+        self.progress = progress
+        self._ctx: RunContext | None = None
+        self._stack = contextlib.ExitStack()
+
+    @property
+    def context(self) -> RunContext:
+        if self._ctx is None:
+            raise RuntimeError("MeasureSession used outside its with-block")
+        return self._ctx
+
+    def __enter__(self) -> MeasureSession:
+        try:
+            self._start()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _start(self) -> None:
+        config, progress = self.config, self.progress
+        target_config = config.model.target
+        endpoints = endpoints_of(config)
+        workdir = Path(tempfile.mkdtemp(prefix="perfci-run-"))
+        self._stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         progress(f"building target {target_config.app}")
         target = build_target(target_config, workdir)
+        self._stack.callback(target.engine.dispose)
         if target.seeded:
             sizes = ", ".join(f"{k} {v}" for k, v in sorted(target.seeded.items()))
             progress(f"seeded {sizes}")
         recorder = QueryRecorder(target.engine)
+        self._stack.callback(recorder.close)
 
         def start_server() -> Server:
             progress(f"starting gunicorn ({target_config.server.workers} workers)")
@@ -131,22 +176,25 @@ def measure(
             target_settings=target.app_config,
             server_settings=target_config.server,
         )
-        measured = Measured(seeded=target.seeded)
-        with target.app.app_context():
-            host.target_ready(ctx)
-            for index, name in enumerate(selection.run, 1):
-                progress(f"[{index}/{len(selection.run)}] {name}")
-                produced = _collect(checks[name](), name, ctx, config)
-                host.check_finished(name, produced)
-                measured.measurements.extend(produced)
-        measured.duration_s = time.monotonic() - started
-        return measured
-    finally:
-        if ctx is not None and ctx.started_server is not None:
-            ctx.started_server.stop()
-        if recorder is not None:
-            recorder.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        self._stack.callback(self._stop_server)
+        self._ctx = ctx
+        self._stack.enter_context(target.app.app_context())
+        self.host.target_ready(ctx)
+
+    def _stop_server(self) -> None:
+        if self._ctx is not None and self._ctx.started_server is not None:
+            self._ctx.started_server.stop()
+
+    def collect(self, names: Sequence[str]) -> list[Measurement]:
+        """Run the named checks in order and return their measurements."""
+        checks = self.host.checks()
+        measurements: list[Measurement] = []
+        for index, name in enumerate(names, 1):
+            self.progress(f"[{index}/{len(names)}] {name}")
+            produced = _collect(checks[name](), name, self.context, self.config)
+            self.host.check_finished(name, produced)
+            measurements.extend(produced)
+        return measurements
 
 
 def _collect(check: Check, name: str, ctx: RunContext, config: Config) -> list[Measurement]:
