@@ -33,6 +33,7 @@ from flask import Flask, Response, current_app, request
 from flask_caching import cache_view_hit, cache_view_miss
 
 from target_api.extensions import cache
+from target_api.faults import FAT_PAYLOAD
 
 EXTENSION_KEY = "target_api.view_cache"
 GENERATION_KEY = "generation"
@@ -91,8 +92,10 @@ class SharedMemoryGeneration:
 class ViewCache:
     """Looks up and stores whole responses on the app's Flask-Caching backend."""
 
-    def __init__(self, backend: Any, generation: Generation | None) -> None:
+    def __init__(self, backend: Any, generation: Generation | None, namespace: str) -> None:
         self.backend = backend
+        # Apps that render differently (fat_payload) must not share entries.
+        self.namespace = namespace
         # None: the generation is a counter in the backend itself (Redis).
         self.generation = generation
 
@@ -125,7 +128,8 @@ def init_app(app: Flask) -> None:
         generation = LocalGeneration()
     else:
         generation = SharedMemoryGeneration(generation_file(app))
-    app.extensions[EXTENSION_KEY] = ViewCache(backend, generation)
+    namespace = "view-fat" if FAT_PAYLOAD in app.config["FAULTS"] else "view"
+    app.extensions[EXTENSION_KEY] = ViewCache(backend, generation, namespace)
 
 
 def generation_file(app: Flask) -> Path:
@@ -150,14 +154,14 @@ def invalidate() -> None:
     view_cache().invalidate()
 
 
-def request_key() -> str:
+def request_key(namespace: str = "view") -> str:
     """``view:<path>?<sorted query>``: equal for equal requests, whatever the order."""
     if not request.args:
-        return f"view:{request.path}"
+        return f"{namespace}:{request.path}"
     query = urlencode(sorted(request.args.items(multi=True)))
     if len(query) > MAX_PLAIN_KEY:
         query = hashlib.sha256(query.encode()).hexdigest()
-    return f"view:{request.path}?{query}"
+    return f"{namespace}:{request.path}?{query}"
 
 
 def cached_view(view: F) -> F:
@@ -170,7 +174,7 @@ def cached_view(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         views = view_cache()
-        key = request_key()
+        key = request_key(views.namespace)
         generation, entry = views.lookup(key)
         bypass = "no-cache" in request.headers.get("Cache-Control", "")
         hit = not bypass and entry is not None and entry[0] == generation

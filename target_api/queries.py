@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select, true
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, true
 from sqlalchemy.orm import lazyload
 
 from target_api.models import (
@@ -70,8 +70,8 @@ def _paged(statement: AnySelect, order_by: Any, count: AnySelect) -> AnySelect:
     return (
         statement.add_columns(total)
         .order_by(order_by)
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
     )
 
 
@@ -122,7 +122,11 @@ def chefs_page_lazy(cuisine: bool, location: bool) -> AnySelect:
     statement = (
         select(Chef).options(lazyload(Chef.bookings)).where(*_chef_conditions(cuisine, location))
     )
-    return statement.order_by(Chef.id).limit(bindparam("limit")).offset(bindparam("offset"))
+    return (
+        statement.order_by(Chef.id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
 
 
 @cache
@@ -145,7 +149,7 @@ def recent_bookings() -> AnySelect:
         select(Booking.id, Booking.booking_date, Booking.status)
         .where(Booking.chef_id == bindparam("chef_id"))
         .order_by(Booking.id.desc())
-        .limit(bindparam("limit"))
+        .limit(bindparam("limit", type_=Integer))
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import Connection, Table, text
 from sqlalchemy.schema import CreateTable
 
@@ -328,6 +329,7 @@ def _advance_sequences(connection: Connection, tables: Sequence[Table]) -> None:
 
 
 @click.command("seed")
+@with_appcontext
 @click.option("--scale", type=float, default=1.0, show_default=True, help="1.0 = 2,000 chefs")
 def seed_command(scale: float) -> None:
     """Drop, recreate and fill the database with deterministic data."""
