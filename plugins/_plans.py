@@ -1,0 +1,185 @@
+"""Reading query plans: the problems a plan shows, for SQLite and PostgreSQL. Pure, no I/O.
+
+A plan problem is one of three kinds:
+
+* ``full_scan``: every row of a table is read. SQLite ``SCAN t`` (older:
+  ``SCAN TABLE t``); PostgreSQL ``Seq Scan`` (with seq scans disabled, so one
+  that remains means no index was usable) or an ``Index Scan`` with a
+  ``Filter`` but no ``Index Cond`` (the whole index walked for its order,
+  every row filtered). ``SCAN t USING [COVERING] INDEX i`` and an index scan
+  without a filter read an index in order, which is what an index is for.
+* ``temp_btree``: SQLite ``USE TEMP B-TREE FOR ORDER BY / GROUP BY /
+  DISTINCT`` (and ``... LAST TERM OF ORDER BY``); PostgreSQL ``Sort`` and
+  ``Incremental Sort`` nodes. The rows are sorted at query time.
+* ``automatic_index``: SQLite ``SEARCH t USING AUTOMATIC [PARTIAL]
+  [COVERING] INDEX`` and ``BLOOM FILTER ON t`` (3.38+): SQLite built a
+  transient structure because an index is missing. PostgreSQL has none.
+
+SQLite's wording is documented as unstable, so lines are matched loosely and
+anything unrecognised is ignored; both the 3.36+ wording and the older one
+(``SCAN TABLE t AS alias``) are understood whatever ``sqlite3.sqlite_version``
+is, so no version branch is needed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Problem(StrEnum):
+    FULL_SCAN = "full_scan"
+    TEMP_BTREE = "temp_btree"
+    AUTOMATIC_INDEX = "automatic_index"
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """One line of a plan: its text, the table it reads (if any) and its problem (if any)."""
+
+    text: str
+    table: str | None = None
+    problem: Problem | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A statement's plan as lines; ``tables`` are the real tables it reads."""
+
+    lines: tuple[PlanLine, ...]
+
+    @property
+    def tables(self) -> frozenset[str]:
+        return frozenset(line.table for line in self.lines if line.table)
+
+    def problems(self, kind: Problem) -> list[PlanLine]:
+        return [line for line in self.lines if line.problem is kind]
+
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+
+# --- SQLite ------------------------------------------------------------------
+
+_SCAN = re.compile(r"^SCAN (?:TABLE )?(?P<name>\S+)(?: AS (?P<alias>\S+))?(?P<rest>.*)$")
+_SEARCH = re.compile(r"^SEARCH (?:TABLE )?(?P<name>\S+)(?: AS (?P<alias>\S+))?(?P<rest>.*)$")
+_BLOOM = re.compile(r"^BLOOM FILTER ON (?P<name>\S+)")
+_TEMP_BTREE = re.compile(r"\bUSE TEMP B-TREE FOR\b")
+# "chefs AS chefs_1", "chefs chefs_1" after FROM/JOIN or a comma.
+_ALIAS = re.compile(r'(?:\bFROM|\bJOIN|,)\s+"?(\w+)"?\s+(?:AS\s+)?"?(\w+)"?', re.I)
+_NOT_ALIAS = frozenset({"WHERE", "ON", "JOIN", "LEFT", "RIGHT", "INNER", "OUTER", "CROSS",
+                        "FULL", "NATURAL", "GROUP", "ORDER", "LIMIT", "USING", "UNION",
+                        "EXCEPT", "INTERSECT", "HAVING", "WINDOW", "OFFSET", "FOR"})  # fmt: skip
+
+
+def table_aliases(sql: str, tables: Collection[str]) -> dict[str, str]:
+    """Alias → table for every ``FROM/JOIN table [AS] alias`` naming a known table."""
+    aliases: dict[str, str] = {}
+    for table, alias in _ALIAS.findall(sql):
+        if table in tables and alias.upper() not in _NOT_ALIAS and alias not in tables:
+            aliases[alias] = table
+    return aliases
+
+
+def _resolve(name: str, aliases: Mapping[str, str], tables: Collection[str]) -> str | None:
+    if name in aliases:
+        return aliases[name]
+    return name if name in tables else None
+
+
+def sqlite_plan(
+    rows: Iterable[Sequence[Any]], *, tables: Collection[str], aliases: Mapping[str, str]
+) -> Plan:
+    """Classify ``EXPLAIN QUERY PLAN`` rows ``(id, parent, notused, detail)``.
+
+    ``tables`` are the database's tables; a name that is neither a table nor
+    an alias of one (a subquery, a CTE, ``CONSTANT ROW``) reads no table.
+    """
+    rows = list(rows)
+    depth: dict[Any, int] = {}
+    lines = []
+    for row in rows:
+        node, parent, detail = row[0], row[1], str(row[-1])
+        depth[node] = depth.get(parent, -1) + 1
+        lines.append(_sqlite_line("  " * depth[node] + detail, detail, tables, aliases))
+    return Plan(tuple(lines))
+
+
+def _sqlite_line(
+    text: str, detail: str, tables: Collection[str], aliases: Mapping[str, str]
+) -> PlanLine:
+    detail = detail.strip()
+    if _TEMP_BTREE.search(detail):
+        return PlanLine(text, problem=Problem.TEMP_BTREE)
+    if match := _BLOOM.match(detail):
+        table = _resolve(match["name"], aliases, tables)
+        return PlanLine(text, table, Problem.AUTOMATIC_INDEX if table else None)
+    for pattern in (_SCAN, _SEARCH):
+        if not (match := pattern.match(detail)):
+            continue
+        # Old wording names the table (then AS alias); 3.36+ names only the alias.
+        table = _resolve(match["name"], aliases, tables)
+        if table is None:
+            return PlanLine(text)
+        rest = match["rest"]
+        if "AUTOMATIC" in rest:
+            problem: Problem | None = Problem.AUTOMATIC_INDEX
+        elif pattern is _SCAN and "INDEX" not in rest:
+            problem = Problem.FULL_SCAN
+        else:
+            problem = None
+        return PlanLine(text, table, problem)
+    return PlanLine(text)
+
+
+# --- PostgreSQL --------------------------------------------------------------
+
+_INDEX_SCANS = frozenset({"Index Scan", "Index Only Scan"})
+_SORTS = frozenset({"Sort", "Incremental Sort"})
+
+
+def postgres_plan(explained: Any) -> Plan:
+    """Classify the output of ``EXPLAIN (FORMAT JSON)`` (the list, or its first ``Plan``)."""
+    root = explained
+    if isinstance(root, list):
+        root = root[0]
+    if isinstance(root, Mapping) and "Plan" in root:
+        root = root["Plan"]
+    lines: list[PlanLine] = []
+    _walk_postgres(root, 0, lines)
+    return Plan(tuple(lines))
+
+
+def _walk_postgres(node: Mapping[str, Any], depth: int, lines: list[PlanLine]) -> None:
+    kind = str(node.get("Node Type", "?"))
+    table = node.get("Relation Name")
+    text = "  " * depth + _postgres_text(node)
+    problem: Problem | None = None
+    if kind == "Seq Scan" or (
+        kind in _INDEX_SCANS and "Index Cond" not in node and "Filter" in node
+    ):
+        problem = Problem.FULL_SCAN
+    elif kind in _SORTS:
+        problem = Problem.TEMP_BTREE
+    lines.append(PlanLine(text, str(table) if table else None, problem))
+    for child in node.get("Plans", ()):
+        _walk_postgres(child, depth + 1, lines)
+
+
+def _postgres_text(node: Mapping[str, Any]) -> str:
+    """A node the way ``EXPLAIN`` prints it in text: ``Seq Scan on bookings (Filter: ...)``."""
+    text = str(node.get("Node Type", "?"))
+    if "Index Name" in node:
+        text += f" using {node['Index Name']}"
+    if "Relation Name" in node:
+        text += f" on {node['Relation Name']}"
+        alias = node.get("Alias")
+        if alias and alias != node["Relation Name"]:
+            text += f" {alias}"
+    details = [f"{key}: {node[key]}" for key in ("Index Cond", "Filter") if node.get(key)]
+    if node.get("Sort Key"):
+        details.append("Sort Key: " + ", ".join(map(str, node["Sort Key"])))
+    return text + (f" ({'; '.join(details)})" if details else "")
