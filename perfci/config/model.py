@@ -100,6 +100,12 @@ class PluginsConfig(_Section):
     disable: list[str] = Field(default_factory=list)
 
 
+class HistoryConfig(_Section):
+    enabled: bool = True  # record every `perfci run` into the history store
+    # A SQLAlchemy URL; empty: sqlite file .perfci/history.db under the project root.
+    url: str | None = None
+
+
 class ConfigModel(_Section):
     """The top level of perfci.yaml."""
 
@@ -111,6 +117,7 @@ class ConfigModel(_Section):
     acknowledge: list[AcknowledgeConfig] = Field(default_factory=list)
     baselines: BaselinesConfig = Field(default_factory=BaselinesConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
 
 
 class Config:
