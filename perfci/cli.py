@@ -21,12 +21,13 @@ from perfci.baseline import (
     load_measurements,
     write_baseline,
 )
-from perfci.config.load import bind_checks, find_config, read_config
+from perfci.config.load import find_config, read_config
 from perfci.config.model import Config
 from perfci.environment import fingerprint, git_info
 from perfci.errors import ConfigError, ExitCode, PerfciError
 from perfci.measurement import Measurement
 from perfci.plugins import PluginHost
+from perfci.project import load_project
 from perfci.reporters import (
     render_json,
     render_junit,
@@ -102,23 +103,6 @@ def _config_option(func: Callable[..., Any]) -> Callable[..., Any]:
         type=click.Path(dir_okay=False, path_type=Path),
         help="perfci.yaml to use (default: found in the current directory or above).",
     )(func)
-
-
-def load_project(config_path: Path | None) -> tuple[Config, PluginHost]:
-    """Read perfci.yaml, load every plugin, validate each check's section."""
-    path = config_path or find_config()
-    if config_path is not None and not config_path.is_file():
-        raise ConfigError(f"no such config file: {config_path}")
-    model, source = read_config(path)
-    host = PluginHost()
-    root = path.resolve().parent
-    host.load(
-        local_paths=[root / p for p in model.plugins.paths],
-        disabled=model.plugins.disable,
-    )
-    config = bind_checks(model, source, host.checks())
-    host.configure(config)
-    return config, host
 
 
 def _progress() -> Callable[[str], None]:

@@ -95,6 +95,13 @@ class BaselinesConfig(_Section):
     required: bool = True
 
 
+class AgainstConfig(_Section):
+    """``perfci run --against REF``: base and head measured in the same run."""
+
+    rounds: int = Field(default=3, ge=1, le=50)  # interleaved A B / B A rounds of timing checks
+    confirm: bool = True  # re-measure a suspected timing regression once before failing
+
+
 class PluginsConfig(_Section):
     paths: list[str] = Field(default_factory=list)
     disable: list[str] = Field(default_factory=list)
@@ -116,12 +123,17 @@ class ConfigModel(_Section):
     budgets: dict[str, BudgetConfig] = Field(default_factory=dict)
     acknowledge: list[AcknowledgeConfig] = Field(default_factory=list)
     baselines: BaselinesConfig = Field(default_factory=BaselinesConfig)
+    against: AgainstConfig = Field(default_factory=AgainstConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
 
 
 class Config:
-    """A validated perfci.yaml: the model, where it came from, and each check's options."""
+    """A validated perfci.yaml: the model, where it came from, and each check's options.
+
+    ``root`` is where the target's code lives: the directory holding
+    perfci.yaml, or the base tree's worktree when measuring ``--against`` a ref.
+    """
 
     def __init__(
         self,
@@ -129,16 +141,22 @@ class Config:
         path: Path,
         check_options: dict[str, Any],
         lines: dict[tuple[str | int, ...], int],
+        root: Path | None = None,
     ) -> None:
         self.model = model
         self.path = path
         self.check_options = check_options  # check name -> validated Options instance
         self._lines = lines
+        self._root = root
 
     @property
     def root(self) -> Path:
-        """The directory holding perfci.yaml; relative paths in it start here."""
-        return self.path.parent
+        """The target's directory; relative paths in perfci.yaml start here."""
+        return self._root if self._root is not None else self.path.parent
+
+    def with_root(self, root: Path) -> Config:
+        """The same configuration applied to the code in another directory."""
+        return Config(self.model, self.path, self.check_options, self._lines, root=root)
 
     def where(self, *loc: str | int) -> str:
         """``perfci.yaml:14`` for a key path (nearest written ancestor)."""
