@@ -3,11 +3,10 @@
 A plan problem is one of three kinds:
 
 * ``full_scan``: every row of a table is read. SQLite ``SCAN t`` (older:
-  ``SCAN TABLE t``); PostgreSQL ``Seq Scan`` (with seq scans disabled, so one
-  that remains means no index was usable) or an ``Index Scan`` with a
-  ``Filter`` but no ``Index Cond`` (the whole index walked for its order,
-  every row filtered). ``SCAN t USING [COVERING] INDEX i`` and an index scan
-  without a filter read an index in order, which is what an index is for.
+  ``SCAN TABLE t``); PostgreSQL ``Seq Scan`` (explained with seq scans
+  disabled, so one that remains means no index was usable). ``SCAN t USING
+  [COVERING] INDEX i`` and a PostgreSQL index scan without ``Index Cond``
+  walk an index in its order (a ``LIMIT`` stops them early): not counted.
 * ``temp_btree``: SQLite ``USE TEMP B-TREE FOR ORDER BY / GROUP BY /
   DISTINCT`` (and ``... LAST TERM OF ORDER BY``); PostgreSQL ``Sort`` and
   ``Incremental Sort`` nodes. The rows are sorted at query time.
@@ -137,7 +136,6 @@ def _sqlite_line(
 
 # --- PostgreSQL --------------------------------------------------------------
 
-_INDEX_SCANS = frozenset({"Index Scan", "Index Only Scan"})
 _SORTS = frozenset({"Sort", "Incremental Sort"})
 
 
@@ -158,9 +156,7 @@ def _walk_postgres(node: Mapping[str, Any], depth: int, lines: list[PlanLine]) -
     table = node.get("Relation Name")
     text = "  " * depth + _postgres_text(node)
     problem: Problem | None = None
-    if kind == "Seq Scan" or (
-        kind in _INDEX_SCANS and "Index Cond" not in node and "Filter" in node
-    ):
+    if kind == "Seq Scan":
         problem = Problem.FULL_SCAN
     elif kind in _SORTS:
         problem = Problem.TEMP_BTREE
