@@ -1,0 +1,90 @@
+"""Schema versions of the history store and the steps between them.
+
+``perfci_schema`` holds one row per applied migration; the store's version is
+the highest. Opening a store applies the missing steps in one transaction
+(SQLite and PostgreSQL both have transactional DDL), under a write lock so two
+runs opening a fresh store at once cannot both create it. A store newer than
+this perfci is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, inspect, select, text
+
+from perfci.history import schema
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _create_v1(conn: Connection) -> None:
+    # Version 1 is today's schema.py. When a later migration alters a table,
+    # freeze the version-1 definitions here instead of pointing at schema.py.
+    schema.metadata.create_all(
+        conn, tables=[schema.runs, schema.measurements, schema.verdicts], checkfirst=False
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "runs, measurements and verdicts", _create_v1),)
+LATEST = MIGRATIONS[-1].version
+
+# Any constant works; it only has to be the same in every perfci process.
+_PG_LOCK_KEY = 0x7065726663690001
+
+
+class SchemaTooNew(Exception):
+    """The store was written by a newer perfci."""
+
+    def __init__(self, found: int, known: int) -> None:
+        super().__init__(
+            f"its schema is version {found}, newer than this perfci understands ({known}): "
+            "upgrade perfci"
+        )
+        self.found = found
+        self.known = known
+
+
+def current_version(conn: Connection) -> int:
+    """The store's schema version; 0 for an empty database."""
+    if not inspect(conn).has_table(schema.schema_versions.name):
+        return 0
+    version = conn.execute(select(func.max(schema.schema_versions.c.version))).scalar()
+    return int(version or 0)
+
+
+def migrate(conn: Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring the store to the newest version inside the caller's transaction; return it.
+
+    On SQLite the caller's transaction is ``BEGIN IMMEDIATE``, which already
+    serialises writers; on PostgreSQL an advisory lock does the same.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    version = current_version(conn)
+    latest = migrations[-1].version if migrations else 0
+    if version > latest:
+        raise SchemaTooNew(version, latest)
+    if version == latest:
+        return version
+    if version == 0:
+        schema.schema_versions.create(conn)
+    for step in migrations:
+        if step.version > version:
+            step.apply(conn)
+            conn.execute(
+                schema.schema_versions.insert().values(
+                    version=step.version,
+                    description=step.description,
+                    applied_at=dt.datetime.now(dt.UTC),
+                )
+            )
+            version = step.version
+    return version

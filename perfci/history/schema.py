@@ -1,0 +1,96 @@
+"""The history tables, in SQLAlchemy Core: one row per run, measurement and verdict.
+
+These definitions are the schema at the newest version (``migrations.LATEST``).
+Lists and mappings (samples, evidence, budgets) are JSON text, not a JSON
+column type: JSON text stores infinities the same way on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+schema_versions = Table(
+    "perfci_schema",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", String(200), nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+runs = Table(
+    "perfci_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # Stable across stores: an imported run keeps its uid, so importing twice adds nothing.
+    Column("uid", String(32), nullable=False, unique=True),
+    Column("suite", String(200), nullable=False),
+    Column("started_at", String(40), nullable=False),  # as the run wrote it (ISO 8601)
+    Column("started", DateTime(timezone=True), nullable=False),  # parsed, UTC, for ordering
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("exit_code", Integer, nullable=False),
+    Column("commit", String(64)),
+    Column("branch", String(255)),
+    Column("baseline_path", Text),
+    Column("environment", Text, nullable=False),  # JSON object
+    Column("checks", Text, nullable=False),  # JSON list
+    Column("skipped_checks", Text, nullable=False),  # JSON list
+    Column("unmatched_rules", Text, nullable=False),  # JSON list
+    Index("ix_perfci_runs_suite_started", "suite", "started"),
+)
+
+measurements = Table(
+    "perfci_measurements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey(runs.c.id, ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),  # order within the run
+    Column("name", Text, nullable=False),
+    Column("value_number", Float),  # numeric values
+    Column("value_text", Text),  # text facts (direction 'equal')
+    Column("unit", String(40), nullable=False),
+    Column("direction", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("samples", Text, nullable=False),  # JSON list
+    Column("calibration", Text, nullable=False),  # JSON list
+    Column("evidence", Text, nullable=False),  # JSON list of {label, text}
+    Index("ix_perfci_measurements_run", "run_id"),
+    Index("ix_perfci_measurements_name", "name"),
+)
+
+verdicts = Table(
+    "perfci_verdicts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey(runs.c.id, ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("outcome", String(40), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    # The judged measurement: NULL when it is the run's own measurement of that name
+    # (the usual case, stored once), else its JSON; 'missing' verdicts have none.
+    Column("current", Text),
+    Column("has_current", Integer, nullable=False),
+    Column("baseline", Text),  # JSON measurement
+    Column("change", Text),  # JSON numbers: SQLite would turn a NaN float into NULL
+    Column("threshold", Text),
+    Column("p_value", Text),
+    Column("budget", Text),  # JSON {pattern, max, min, unit, source}
+    Column("acknowledged", Text),  # JSON {pattern, reason, expires, source}
+    Column("notes", Text, nullable=False),  # JSON list
+    Index("ix_perfci_verdicts_run", "run_id"),
+)
