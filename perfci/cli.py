@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from perfci import __version__
+from perfci.abtest import Worktree, resolve_ref, run_ab
 from perfci.baseline import (
     Baseline,
     baseline_path,
@@ -24,7 +25,8 @@ from perfci.baseline import (
 from perfci.config.load import find_config, read_config
 from perfci.config.model import Config
 from perfci.environment import fingerprint, git_info
-from perfci.errors import ConfigError, ExitCode, PerfciError
+from perfci.errors import ConfigError, ExitCode, PerfciError, PublishError
+from perfci.github.command import github, publish_run
 from perfci.measurement import Measurement
 from perfci.plugins import PluginHost
 from perfci.project import load_project
@@ -37,6 +39,7 @@ from perfci.reporters import (
 )
 from perfci.result import RunResult
 from perfci.runner import Selection, build_rules, judge_measurements, measure, select_checks
+from perfci.verdict.model import Judgement, Rules
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -155,6 +158,24 @@ def _baselines_dir(config: Config, override: Path | None) -> Path:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write JUnit XML: one testcase per verdict.",
 )
+@click.option(
+    "--github",
+    "to_github",
+    is_flag=True,
+    help="Publish to GitHub at the end (status, PR comment, summary, annotations); "
+    "see `perfci github publish`.",
+)
+@click.option(
+    "--against",
+    metavar="REF",
+    help="Gate against REF (branch, tag, commit or 'merge-base') measured in this same run, "
+    "interleaved with the working tree, instead of the stored baseline.",
+)
+@click.option(
+    "--rounds",
+    type=click.IntRange(1, 50),
+    help="With --against: interleaved rounds of the timing checks (default: against.rounds, 3).",
+)
 def run(
     config_path: Path | None,
     baselines_dir: Path | None,
@@ -163,22 +184,40 @@ def run(
     json_path: Path | None,
     markdown_path: Path | None,
     junit_path: Path | None,
+    to_github: bool,
+    against: str | None,
+    rounds: int | None,
 ) -> int:
-    """Measure the target and gate it against the stored baseline.
+    """Measure the target and gate it against the stored baseline (or a git ref).
+
+    Deterministic metrics (statements, plans, pool settings, cache hits,
+    bytes) are compared exactly; timing metrics need both the effect size
+    and statistical significance, and are reported as "too noisy to judge"
+    when the machine's noise hides a change of the threshold's size.
 
     \b
-    Example:
+    Examples:
       perfci run --only n_plus_one --only indexes --junit perfci.xml
+      perfci run --against merge-base      # base and head interleaved, no baseline file
+      perfci run --against origin/main --rounds 5 --markdown report.md
     """
     config, host = load_project(config_path)
-    directory = _baselines_dir(config, baselines_dir)
-    path = baseline_path(directory, config.model.suite)
     selection = select_checks(config, host.checks(), only=only, quick=quick)
-    baseline = _load_baseline_or_none(config, path)
-    started_at = dt.datetime.now(dt.UTC)
-    measurements, duration = _measure(config, host, selection)
     rules = build_rules(config, today=dt.date.today(), skipped=selection.skipped)
-    judgement = judge_measurements(measurements, baseline.measurements if baseline else None, rules)
+    started_at = dt.datetime.now(dt.UTC)
+    compared: str | None
+    if against is not None:
+        measurements, judgement, duration, compared = _run_against(
+            config, host, selection, rules, against, rounds
+        )
+    else:
+        path = baseline_path(_baselines_dir(config, baselines_dir), config.model.suite)
+        baseline = _load_baseline_or_none(config, path)
+        measurements, duration = _measure(config, host, selection)
+        judgement = judge_measurements(
+            measurements, baseline.measurements if baseline else None, rules
+        )
+        compared = str(path) if baseline else None
     commit, branch = git_info(config.root)
     result = RunResult(
         suite=config.model.suite,
@@ -190,11 +229,47 @@ def run(
         commit=commit,
         branch=branch,
         environment=fingerprint(),
-        baseline_path=str(path) if baseline else None,
+        baseline_path=compared,
         checks=selection.run,
         skipped_checks=selection.skipped,
     )
-    return _report(result, host, json_path, markdown_path, junit_path)
+    return _report(result, host, json_path, markdown_path, junit_path, to_github=to_github)
+
+
+def _run_against(
+    config: Config,
+    host: PluginHost,
+    selection: Selection,
+    rules: Rules,
+    ref: str,
+    rounds: int | None,
+) -> tuple[list[Measurement], Judgement, float, str]:
+    """Same-run A/B: REF in a temporary worktree, both trees measured by worker processes."""
+    started = time.monotonic()
+    commit = resolve_ref(config.root, ref)
+    checks = host.checks()
+    deterministic = [n for n in selection.run if checks[n].deterministic]
+    timing = [n for n in selection.run if not checks[n].deterministic]
+    progress = _progress()
+    progress(f"checking out {ref} ({commit[:12]}) into a temporary worktree")
+    with Worktree(config.root, commit) as tree:
+        outcome = run_ab(
+            config.path,
+            head_root=config.root,
+            base_root=tree.relative(config.root),
+            deterministic=deterministic,
+            timing=timing,
+            rounds=rounds or config.model.against.rounds,
+            confirm=config.model.against.confirm,
+            judge=lambda head, base: judge_measurements(head, base, rules, same_run=True),
+            progress=progress,
+        )
+    return (
+        outcome.head,
+        outcome.judgement,
+        time.monotonic() - started,
+        f"{ref} @ {commit[:12]} (measured in this run)",
+    )
 
 
 def _load_baseline_or_none(config: Config, path: Path) -> Baseline | None:
@@ -214,6 +289,8 @@ def _report(
     json_path: Path | None,
     markdown_path: Path | None,
     junit_path: Path | None,
+    *,
+    to_github: bool = False,
 ) -> int:
     """Every reporter runs before the exit code is returned."""
     if json_path:
@@ -224,6 +301,13 @@ def _report(
         write_report(junit_path, render_junit(result))
     click.echo(render_terminal(result, color=sys.stdout.isatty(), width=_width()))
     host.run_finished(result)
+    if to_github:
+        try:
+            publish_run(result)
+        except PublishError as error:
+            # A failing gate stays failing; a passing one fails with the publish code.
+            click.echo(f"perfci: {error}", err=True)
+            return result.exit_code or int(ExitCode.PUBLISH)
     return result.exit_code
 
 
@@ -371,3 +455,6 @@ def plugins(config_path: Path | None) -> int:
         line = f"{info.name:<20} {info.source:<12} {info.version:<10} checks: {checks}"
         click.echo(f"{line}  ({info.location})")
     return 0
+
+
+cli.add_command(github)
