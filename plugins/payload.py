@@ -1,1 +1,97 @@
-"""The built-in 'payload' check (being written; registers no check yet)."""
+"""The built-in 'payload' check: response bytes as served and as compressed on the wire.
+
+Every endpoint is requested twice in-process through the Flask test client
+(the WSGI app as gunicorn would run it, after-request hooks such as
+Flask-Compress included): once with ``Accept-Encoding: identity`` and once
+with the configured encoding (gzip). The body length of each response is a
+deterministic fact: the same data and code always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterable, Iterator
+
+from flask.testing import FlaskClient
+from pydantic import Field
+from werkzeug.test import TestResponse
+
+import perfci
+from perfci import Check, CheckOptions, Direction, Measurement
+from perfci.check import EndpointOptions, select_endpoints
+from perfci.context import RunContext
+from perfci.endpoint import Endpoint
+from perfci.measurement import Evidence
+
+
+class PayloadOptions(EndpointOptions):
+    """``checks.payload`` in perfci.yaml."""
+
+    # The Accept-Encoding of the compressed request (gzip, br, deflate, "gzip, br", ...).
+    accept_encoding: str = Field(default="gzip", min_length=1)
+
+
+class PayloadCheck(Check):
+    name = "payload"
+    description = "response bytes and compressed bytes per endpoint"
+    Options = PayloadOptions
+
+    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
+        assert isinstance(options, PayloadOptions)
+        for endpoint in select_endpoints(ctx, options):
+            yield from measure_endpoint(ctx, endpoint, options.accept_encoding)
+
+
+def measure_endpoint(
+    ctx: RunContext, endpoint: Endpoint, accept_encoding: str
+) -> Iterator[Measurement]:
+    """``bytes`` and ``compressed_bytes`` of one endpoint."""
+    prefix = f"payload/{endpoint.subject}"
+    plain = call_isolated(ctx, with_header(endpoint, "Accept-Encoding", "identity"))
+    packed = call_isolated(ctx, with_header(endpoint, "Accept-Encoding", accept_encoding))
+    plain_bytes = len(plain.get_data())
+    packed_bytes = len(packed.get_data())
+    encoding = packed.headers.get("Content-Encoding", "identity")
+    note = Evidence(
+        "note",
+        f"status {plain.status_code}, {plain.mimetype or 'no content type'}; "
+        f"Accept-Encoding: {accept_encoding} → Content-Encoding: {encoding}, "
+        f"{plain_bytes} B → {packed_bytes} B",
+    )
+    yield Measurement(f"{prefix}/bytes", plain_bytes, "B", Direction.LOWER, evidence=(note,))
+    # No separate "compressed" flag: a body that shrinks below the compressor's
+    # minimum size stops being compressed, and that is not a regression.
+    # Compression switched off shows as compressed_bytes rising to bytes.
+    yield Measurement(
+        f"{prefix}/compressed_bytes", packed_bytes, "B", Direction.LOWER, evidence=(note,)
+    )
+
+
+def call_isolated(
+    ctx: RunContext, endpoint: Endpoint, client: FlaskClient | None = None
+) -> TestResponse:
+    """``ctx.call`` in its own app context, torn down after the request as under a server.
+
+    Checks run inside the runner's app context, and a request made there reuses
+    it: Flask-SQLAlchemy's session (scoped to the app context) then outlives the
+    request, holding its connection and transaction into the next one. An empty
+    ``contextvars.Context`` makes the request push and pop an app context of its own.
+    """
+    return contextvars.Context().run(ctx.call, endpoint, client)
+
+
+def with_header(endpoint: Endpoint, name: str, value: str) -> Endpoint:
+    """A copy of ``endpoint`` with header ``name`` set (case-insensitively replaced)."""
+    kept = tuple((k, v) for k, v in endpoint.headers if k.lower() != name.lower())
+    return Endpoint(
+        method=endpoint.method,
+        path=endpoint.path,
+        query=endpoint.query,
+        json=endpoint.json,
+        headers=tuple(sorted((*kept, (name, value)))),
+    )
+
+
+@perfci.hookimpl
+def perfci_checks() -> list[type[Check]]:
+    return [PayloadCheck]
