@@ -1,0 +1,344 @@
+"""The 'indexes' check: plan parsing, schema facts, SQLite and PostgreSQL, through the gate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from perfci_plugins._plans import Problem, postgres_plan, sqlite_plan, table_aliases
+from perfci_plugins._sql_schema import (
+    missing_requirements,
+    parse_requirement,
+    read_schema,
+    unindexed_foreign_keys,
+)
+from perfci_plugins.indexes import Indexes, IndexesOptions, RowCounts, findings
+from pydantic import ValidationError
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from perfci.context import RunContext
+from perfci.endpoint import Endpoint
+from perfci.measurement import Measurement
+from perfci.recorder import QueryRecorder, RecordedQuery
+from tests.plugins.conftest import TEST_SCALE, SoftFactoryProject, explain
+
+TABLES = frozenset({"chefs", "bookings", "products"})
+
+
+def kinds(rows: list[tuple[int, int, int, str]], sql: str = "") -> list[tuple[str | None, Any]]:
+    plan = sqlite_plan(rows, tables=TABLES, aliases=table_aliases(sql, TABLES))
+    return [(line.table, line.problem) for line in plan.lines]
+
+
+def test_sqlite_wording_since_3_36() -> None:
+    rows = [
+        (3, 0, 0, "SCAN chefs_1"),
+        (5, 0, 0, "SEARCH b USING INDEX idx_bookings_chef_id (chef_id=?)"),
+        (9, 0, 0, "SEARCH chefs USING INTEGER PRIMARY KEY (rowid=?)"),
+        (12, 0, 0, "SCAN products USING COVERING INDEX idx_products_is_active"),
+        (20, 0, 0, "USE TEMP B-TREE FOR ORDER BY"),
+    ]
+    sql = "SELECT * FROM chefs AS chefs_1 JOIN bookings b ON b.chef_id = chefs_1.id"
+    assert kinds(rows, sql) == [
+        ("chefs", Problem.FULL_SCAN),
+        ("bookings", None),
+        ("chefs", None),
+        ("products", None),
+        (None, Problem.TEMP_BTREE),
+    ]
+
+
+def test_sqlite_older_wording() -> None:
+    rows = [
+        (0, 0, 0, "SCAN TABLE chefs AS chefs_1"),
+        (1, 0, 0, "SEARCH TABLE bookings USING INDEX idx_bookings_chef_id (chef_id=?)"),
+        (2, 0, 0, "SCAN TABLE products USING COVERING INDEX idx_products_is_active"),
+        (3, 0, 0, "USE TEMP B-TREE FOR LAST TERM OF ORDER BY"),
+        (4, 0, 0, "USE TEMP B-TREE FOR GROUP BY"),
+    ]
+    assert kinds(rows) == [
+        ("chefs", Problem.FULL_SCAN),
+        ("bookings", None),
+        ("products", None),
+        (None, Problem.TEMP_BTREE),
+        (None, Problem.TEMP_BTREE),
+    ]
+
+
+def test_sqlite_transient_indexes_and_what_is_no_table() -> None:
+    rows = [
+        (2, 0, 0, "MATERIALIZE anon_1"),
+        (4, 2, 0, "SCAN chefs"),
+        (8, 0, 0, "SCAN anon_1"),
+        (9, 0, 0, "SEARCH bookings USING AUTOMATIC COVERING INDEX (chef_id=?)"),
+        (10, 0, 0, "SEARCH bookings USING AUTOMATIC PARTIAL COVERING INDEX (chef_id=?)"),
+        (11, 0, 0, "BLOOM FILTER ON bookings (chef_id=?)"),
+        (12, 0, 0, "SCAN CONSTANT ROW"),
+        (13, 0, 0, "SOMETHING A FUTURE SQLITE SAYS"),
+    ]
+    assert kinds(rows) == [
+        (None, None),
+        ("chefs", Problem.FULL_SCAN),
+        (None, None),  # a subquery, not a table
+        ("bookings", Problem.AUTOMATIC_INDEX),
+        ("bookings", Problem.AUTOMATIC_INDEX),
+        ("bookings", Problem.AUTOMATIC_INDEX),
+        (None, None),
+        (None, None),
+    ]
+    plan = sqlite_plan(rows, tables=TABLES, aliases={})
+    assert plan.lines[1].text == "  SCAN chefs"  # indented under its parent
+
+
+def test_table_aliases_ignore_keywords_and_unknown_tables() -> None:
+    sql = (
+        "SELECT count(*) AS count_1 FROM chefs AS chefs_1 JOIN bookings ON bookings.x = 1 "
+        "JOIN (SELECT 1) AS anon_1 ON 1, products p WHERE 1"
+    )
+    assert table_aliases(sql, TABLES) == {"chefs_1": "chefs", "p": "products"}
+
+
+POSTGRES_PLAN = [
+    {
+        "Plan": {
+            "Node Type": "Limit",
+            "Plans": [
+                {
+                    "Node Type": "Sort",
+                    "Sort Key": ["chefs.id"],
+                    "Plans": [
+                        {
+                            "Node Type": "Seq Scan",
+                            "Relation Name": "chefs",
+                            "Alias": "chefs_1",
+                            "Filter": "((cuisine_type)::text = 'Korean'::text)",
+                        },
+                        {
+                            "Node Type": "Index Scan",
+                            "Relation Name": "bookings",
+                            "Alias": "bookings",
+                            "Index Name": "pk_bookings",
+                            "Filter": "(chef_id = 1)",
+                        },
+                        {
+                            "Node Type": "Bitmap Heap Scan",
+                            "Relation Name": "bookings",
+                            "Alias": "bookings",
+                            "Plans": [
+                                {
+                                    "Node Type": "Bitmap Index Scan",
+                                    "Index Name": "idx_bookings_chef_id",
+                                    "Index Cond": "(chef_id = chefs.id)",
+                                }
+                            ],
+                        },
+                    ],
+                }
+            ],
+        }
+    }
+]
+
+
+def test_postgres_plan() -> None:
+    plan = postgres_plan(POSTGRES_PLAN)
+    assert [(line.table, line.problem) for line in plan.lines] == [
+        (None, None),
+        (None, Problem.TEMP_BTREE),
+        ("chefs", Problem.FULL_SCAN),
+        ("bookings", None),  # an ordered index walk is not a full scan
+        ("bookings", None),
+        (None, None),
+    ]
+    assert plan.problems(Problem.FULL_SCAN)[0].text.strip() == (
+        "Seq Scan on chefs chefs_1 (Filter: ((cuisine_type)::text = 'Korean'::text))"
+    )
+    assert plan.lines[1].text == "  Sort (Sort Key: chefs.id)"
+    assert plan.tables == {"chefs", "bookings"}
+
+
+class FixedCounts(RowCounts):
+    def __init__(self, counts: dict[str, int]) -> None:
+        self.known = counts
+
+
+def test_findings_ignore_small_tables() -> None:
+    query = RecordedQuery("SELECT ...", (), "SELECT ...")
+    rows = [
+        (0, 0, 0, "SCAN chefs"),
+        (1, 0, 0, "SCAN products"),
+        (2, 0, 0, "USE TEMP B-TREE FOR ORDER BY"),
+    ]
+    plan = sqlite_plan(rows, tables=TABLES, aliases={})
+    counts = FixedCounts({"chefs": 150, "products": 12})
+    (scans,) = findings([(query, plan)], Problem.FULL_SCAN, counts, min_rows=100)
+    assert [line.text for line in scans.lines] == ["SCAN chefs"]
+    assert findings([(query, plan)], Problem.TEMP_BTREE, counts, min_rows=100)
+    # A temp B-tree counts only when the statement reads a table of that size.
+    assert not findings([(query, plan)], Problem.TEMP_BTREE, counts, min_rows=200)
+
+
+# --- schema ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def schema_engine() -> Iterator[Engine]:
+    engine = create_engine("sqlite://")
+    with engine.begin() as connection:
+        for statement in (
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE)",
+            "CREATE TABLE chefs (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id))",
+            "CREATE TABLE bookings (id INTEGER PRIMARY KEY,"
+            " chef_id INTEGER REFERENCES chefs(id), user_id INTEGER REFERENCES users(id))",
+            "CREATE INDEX idx_bookings_chef_status ON bookings (chef_id, id)",
+            "CREATE TABLE profiles (user_id INTEGER PRIMARY KEY REFERENCES users(id))",
+        ):
+            connection.execute(text(statement))
+    yield engine
+    engine.dispose()
+
+
+def test_foreign_keys_must_lead_an_index(schema_engine: Engine) -> None:
+    schema = read_schema(schema_engine)
+    # bookings.chef_id leads an index, profiles.user_id is the primary key.
+    assert [fk.label for fk in unindexed_foreign_keys(schema)] == [
+        "bookings(user_id) → users(id)",
+        "chefs(user_id) → users(id)",
+    ]
+    assert len(unindexed_foreign_keys(schema, ["chefs.user_id"])) == 1
+
+
+def test_required_indexes(schema_engine: Engine) -> None:
+    schema = read_schema(schema_engine)
+    required = [
+        parse_requirement(text)
+        for text in (
+            "bookings(chef_id)",
+            "bookings(chef_id, id)",
+            "bookings(id)",  # the primary key
+            "users(email)",  # a unique constraint
+            "idx_bookings_chef_status",
+            "bookings(user_id)",
+            "bookings(id, chef_id)",
+            "idx_gone",
+        )
+    ]
+    missing = missing_requirements(schema, required)
+    assert [r.text for r in missing] == ["bookings(user_id)", "bookings(id, chef_id)", "idx_gone"]
+
+
+@pytest.mark.parametrize("bad", ["bookings()", "bookings(chef_id", "two words"])
+def test_malformed_required_indexes_are_config_errors(bad: str) -> None:
+    with pytest.raises(ValidationError, match="neither|at least one column"):
+        IndexesOptions(required_indexes=[bad])
+
+
+# --- in-process against target_api ------------------------------------------------
+
+CHEF_LIST = Endpoint.parse("GET /api/coocook/chefs?cuisine=Korean&per_page=10")
+PRODUCTS = Endpoint.parse("GET /api/products")
+
+
+def target_context(tmp_path: Path, faults: str, database: str | None) -> Iterator[RunContext]:
+    from target_api import create_app
+    from target_api.extensions import db
+    from target_api.seed import seed_database
+
+    app = create_app(
+        {
+            "FAULTS": faults,
+            "SQLALCHEMY_DATABASE_URI": database or f"sqlite:///{tmp_path / 'target.db'}",
+            "CACHE_KEY_PREFIX": f"indexes-{tmp_path.name}:",
+        }
+    )
+    seeded = seed_database(app, TEST_SCALE)
+    with app.app_context():
+        recorder = QueryRecorder(db.engine)
+        try:
+            yield RunContext(
+                app=app,
+                engine=db.engine,
+                recorder=recorder,
+                endpoints=(CHEF_LIST, PRODUCTS),
+                seeded=seeded,
+                workdir=tmp_path,
+                server_factory=lambda: pytest.fail("indexes needs no server"),
+            )
+        finally:
+            recorder.close()
+            db.engine.dispose()
+
+
+def collect(ctx: RunContext, **options: Any) -> dict[str, Measurement]:
+    measured = Indexes().collect(ctx, IndexesOptions.model_validate(options))
+    return {m.name.removeprefix("indexes/"): m for m in measured}
+
+
+def values(measured: dict[str, Measurement]) -> dict[str, Any]:
+    return {name: m.value for name, m in measured.items()}
+
+
+REQUIRED = ["chefs(cuisine_type)", "idx_bookings_chef_id"]
+
+
+def test_sqlite_optimized_and_without_indexes(tmp_path: Path) -> None:
+    (tmp_path / "good").mkdir()
+    (tmp_path / "bad").mkdir()
+    for ctx in target_context(tmp_path / "good", "", None):
+        good = values(collect(ctx, required_indexes=REQUIRED))
+    assert set(good.values()) == {0}
+
+    for ctx in target_context(tmp_path / "bad", "missing_indexes", None):
+        bad = collect(ctx, required_indexes=REQUIRED)
+    chefs = CHEF_LIST.subject
+    # The page, its booking counts and its total: three scans of big tables.
+    assert bad[f"{chefs}/full_scans"].value == 3
+    evidence = [(e.label, e.text) for e in bad[f"{chefs}/full_scans"].evidence]
+    assert evidence[0][0] == "sql" and "FROM chefs" in evidence[0][1]
+    assert evidence[1] == ("plan", "SCAN chefs\nSCAN bookings\nSCAN chefs")
+    # 12 products are below min_rows: their scan is the right plan.
+    assert bad[f"{PRODUCTS.subject}/full_scans"].value == 0
+    assert bad["schema/missing_required"].value == 2
+    assert bad["schema/unindexed_foreign_keys"].value == 12
+    assert "bookings(chef_id) → chefs(id)" in bad["schema/unindexed_foreign_keys"].evidence[0].text
+
+
+@pytest.mark.postgres
+def test_postgresql_optimized_and_without_indexes(tmp_path: Path, postgres_url: str) -> None:
+    for ctx in target_context(tmp_path, "", postgres_url):
+        good = values(collect(ctx))
+    assert good[f"{CHEF_LIST.subject}/full_scans"] == 0
+    assert good["schema/unindexed_foreign_keys"] == 0
+
+    for ctx in target_context(tmp_path, "missing_indexes", postgres_url):
+        bad = collect(ctx)
+    scans = bad[f"{CHEF_LIST.subject}/full_scans"]
+    assert scans.value >= 2
+    plan = next(e.text for e in scans.evidence if e.label == "plan")
+    assert "Seq Scan on bookings" in plan and "Seq Scan on chefs" in plan
+    assert bad["schema/unindexed_foreign_keys"].value == 12
+
+
+# --- through the gate ---------------------------------------------------------------
+
+
+def test_gate_fails_on_missing_indexes_and_passes_the_optimized_api(
+    softfactory: SoftFactoryProject,
+) -> None:
+    softfactory.configure({"indexes": {"required_indexes": REQUIRED}})
+    softfactory.baseline()
+
+    passed = softfactory.gate()
+    assert passed.exit_code == 0, explain(passed)
+
+    failed = softfactory.gate("missing_indexes")
+    assert failed.exit_code == 1, explain(failed)
+    failing = softfactory.failing()
+    assert "indexes/GET /api/coocook/chefs?per_page=10/full_scans" in failing
+    assert "indexes/schema/missing_required" in failing
+    assert "indexes/schema/unindexed_foreign_keys" in failing
+    assert "SCAN bookings" in failed.stdout
+    assert "GET /api/coocook/chefs?per_page=10/full_scans" in failed.stdout
