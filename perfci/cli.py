@@ -28,6 +28,7 @@ from perfci.environment import fingerprint, git_info
 from perfci.errors import ConfigError, ExitCode, PerfciError, PublishError
 from perfci.github.command import github, publish_run
 from perfci.measurement import Measurement
+from perfci.noise import noise_rows, render_noise
 from perfci.plugins import PluginHost
 from perfci.project import load_project
 from perfci.reporters import (
@@ -38,7 +39,14 @@ from perfci.reporters import (
     write_report,
 )
 from perfci.result import RunResult
-from perfci.runner import Selection, build_rules, judge_measurements, measure, select_checks
+from perfci.runner import (
+    MeasureSession,
+    Selection,
+    build_rules,
+    judge_measurements,
+    measure,
+    select_checks,
+)
 from perfci.verdict.model import Judgement, Rules
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -366,6 +374,44 @@ def compare(
         checks=tuple(sorted({m.check for m in head_measurements})),
     )
     return _report(result, host, json_path, markdown_path, junit_path)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@_config_option
+@click.option(
+    "--repeat",
+    type=click.IntRange(2, 100),
+    default=5,
+    show_default=True,
+    help="How many times to run the timing checks.",
+)
+@click.option(
+    "--only", multiple=True, metavar="CHECK", help="Measure only this check (repeatable)."
+)
+def noise(config_path: Path | None, repeat: int, only: tuple[str, ...]) -> int:
+    """Measure how much the timing metrics move between identical runs.
+
+    Runs the timing checks REPEAT times on one built target and prints, per
+    metric, the coefficient of variation and the smallest change a gate can
+    detect at that noise. A metric whose detectable change is above its
+    threshold is reported "too noisy to judge" by `perfci run` unless its
+    threshold rule says strict: true. Exit 0 whatever the noise.
+    """
+    config, host = load_project(config_path)
+    checks = host.checks()
+    selection = select_checks(config, checks, only=only)
+    timing = [name for name in selection.run if not checks[name].deterministic]
+    if not timing:
+        raise ConfigError("perfci noise: no timing check selected (latency, load, ...)")
+    rules = build_rules(config, today=dt.date.today(), skipped=selection.skipped)
+    progress = _progress()
+    repeats: list[list[Measurement]] = []
+    with MeasureSession(config, host, progress=progress) as session:
+        for index in range(repeat):
+            progress(f"repeat {index + 1}/{repeat}")
+            repeats.append(session.collect(timing))
+    click.echo(render_noise(noise_rows(repeats, rules), repeat), nl=False)
+    return 0
 
 
 @cli.group(context_settings=CONTEXT_SETTINGS)

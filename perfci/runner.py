@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from perfci.check import Check
+from pydantic import ValidationError
+
+from perfci.check import Check, CheckOptions
 from perfci.config.load import suggest
 from perfci.config.model import Config, EndpointConfig, ThresholdConfig
 from perfci.context import RunContext
@@ -57,16 +59,28 @@ def select_checks(
     run: list[str] = []
     skipped: list[str] = []
     for name, check in checks.items():
-        enabled = config.check_options[name].enabled
-        wanted = (not only or name in only) and (not quick or check.deterministic)
         # Only checks perfci.yaml lists (or --only names) take part. A listed check that is
         # disabled or filtered out is "skipped": its baseline metrics are not missing.
-        if name not in config.model.checks and name not in only:
-            continue
+        if name not in config.check_options:
+            if name not in only:
+                continue
+            config.check_options[name] = _default_options(name, check)
+        enabled = config.check_options[name].enabled
+        wanted = (not only or name in only) and (not quick or check.deterministic)
         (run if enabled and wanted else skipped).append(name)
     if not run:
         raise ConfigError("no check selected: list checks under 'checks:' in perfci.yaml")
     return Selection(tuple(run), tuple(skipped))
+
+
+def _default_options(name: str, check: type[Check]) -> CheckOptions:
+    try:
+        return check.Options()
+    except ValidationError as error:
+        problem = error.errors()[0]["msg"]
+        raise ConfigError(
+            f"--only {name}: the check needs a checks.{name} section in perfci.yaml ({problem})"
+        ) from None
 
 
 def endpoints_of(config: Config) -> tuple[Endpoint, ...]:
@@ -277,9 +291,11 @@ def judge_measurements(
     current: Sequence[Measurement],
     baseline: Sequence[Measurement] | None,
     rules: Rules,
+    *,
+    same_run: bool = False,
 ) -> Judgement:
     """The engine's verdicts; a rule that matches nothing is a configuration error."""
-    judgement = judge(current, baseline, rules)
+    judgement = judge(current, baseline, rules, same_run=same_run)
     if judgement.unmatched_rules:
         first = judgement.unmatched_rules[0]
         more = len(judgement.unmatched_rules) - 1

@@ -65,9 +65,6 @@ def bind_checks(
                 where=source.where(("checks", name)),
             )
         options[name] = validate(checks[name].Options, raw or {}, ("checks", name), source)
-    for name, check in checks.items():
-        if name not in options:
-            options[name] = check.Options()
     return Config(
         model=model, path=source.path.resolve(), check_options=options, lines=source.lines
     )
