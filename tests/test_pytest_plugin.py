@@ -156,8 +156,14 @@ def test_an_error_in_the_block_is_not_masked(pytester: pytest.Pytester) -> None:
     assert "over the limit" not in result.stdout.str()
 
 
-def test_perfci_project_runs_the_real_command(perfci_project: PerfciProject) -> None:
-    perfci_project.write_config("suite: x\n")
-    assert (perfci_project.path / "perfci.yaml").read_text() == "suite: x\n"
-    result = perfci_project.run("--version")
-    assert result.exit_code == 0, result.output
+def test_perfci_project_writes_dedented_files(perfci_project: PerfciProject) -> None:
+    # Running perfci through it is exercised by every tests/plugins gate test.
+    perfci_project.write_config(
+        """
+        suite: x
+        checks: {}
+        """
+    )
+    plugin = perfci_project.write_plugin("mine", "import perfci\n")
+    assert (perfci_project.path / "perfci.yaml").read_text() == "suite: x\nchecks: {}\n"
+    assert plugin == perfci_project.path / "perfci_plugins_local" / "mine.py"
