@@ -1,0 +1,102 @@
+"""The payload check: body bytes as served and compressed, and the fat_payload fault."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_compress import Compress
+from perfci_plugins.payload import PayloadCheck, PayloadOptions, with_header
+from sqlalchemy import create_engine
+
+from perfci.context import RunContext
+from perfci.endpoint import Endpoint
+from perfci.recorder import QueryRecorder
+from tests.plugins.conftest import SoftFactoryProject, explain
+
+
+def context_for(app: Flask, endpoints: list[str], tmp_path: Path) -> Iterator[RunContext]:
+    engine = create_engine("sqlite://")
+    recorder = QueryRecorder(engine)
+    try:
+        yield RunContext(
+            app=app,
+            engine=engine,
+            recorder=recorder,
+            endpoints=tuple(Endpoint.parse(e) for e in endpoints),
+            seeded={},
+            workdir=tmp_path,
+            server_factory=lambda: pytest.fail("the payload check needs no server"),
+        )
+    finally:
+        recorder.close()
+        engine.dispose()
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Iterator[RunContext]:
+    app = Flask("payload_test")
+    Compress(app)
+
+    @app.get("/big")
+    def big() -> dict[str, list[str]]:
+        return {"words": ["compressible"] * 200}
+
+    @app.get("/small")
+    def small() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    yield from context_for(app, ["GET /big", "GET /small"], tmp_path)
+
+
+def values(ctx: RunContext, options: PayloadOptions) -> dict[str, float | str]:
+    return {m.name: m.value for m in PayloadCheck().collect(ctx, options)}
+
+
+def test_bytes_and_compressed_bytes_per_endpoint(ctx: RunContext) -> None:
+    measured = values(ctx, PayloadOptions())
+    plain, packed = (
+        measured["payload/GET /big/bytes"],
+        measured["payload/GET /big/compressed_bytes"],
+    )
+    assert isinstance(plain, int) and isinstance(packed, int)
+    assert plain == len(b'{"words":[' + b'"compressible",' * 199 + b'"compressible"]}\n')
+    assert packed < plain / 10
+    # Below Flask-Compress's minimum size nothing is compressed: both counts are equal.
+    assert measured["payload/GET /small/bytes"] == measured["payload/GET /small/compressed_bytes"]
+
+
+def test_values_do_not_move_between_runs(ctx: RunContext) -> None:
+    assert values(ctx, PayloadOptions()) == values(ctx, PayloadOptions())
+
+
+def test_endpoints_option_selects_a_subset(ctx: RunContext) -> None:
+    measured = values(ctx, PayloadOptions(endpoints=["GET /small"]))
+    assert set(measured) == {"payload/GET /small/bytes", "payload/GET /small/compressed_bytes"}
+
+
+def test_with_header_replaces_case_insensitively() -> None:
+    endpoint = Endpoint.parse("GET /x", headers={"accept-encoding": "br", "X-A": "1"})
+    changed = with_header(endpoint, "Accept-Encoding", "gzip")
+    assert dict(changed.headers) == {"Accept-Encoding": "gzip", "X-A": "1"}
+    assert changed.subject == endpoint.subject
+
+
+def test_fat_payload_fails_the_gate_and_optimized_passes(softfactory: SoftFactoryProject) -> None:
+    softfactory.configure(
+        {"payload": {}},
+        endpoints=["GET /api/coocook/chefs?per_page=10", "GET /api/products"],
+    )
+    softfactory.baseline()
+    passing = softfactory.gate()
+    assert passing.exit_code == 0, explain(passing)
+
+    fat = softfactory.gate("fat_payload")
+    assert fat.exit_code == 1, explain(fat)
+    failing = softfactory.failing()
+    name = "payload/GET /api/coocook/chefs?per_page=10/bytes"
+    assert failing[name] == "regression"
+    assert failing["payload/GET /api/coocook/chefs?per_page=10/compressed_bytes"] == "regression"
+    assert name in fat.stdout

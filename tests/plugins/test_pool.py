@@ -1,0 +1,224 @@
+"""The pool check: live settings, minimums, the held burst, SQLite fixes, PostgreSQL headroom."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from perfci_plugins._pool_burst import CheckoutGate
+from perfci_plugins._pool_sqlite import WriteTrace
+from perfci_plugins.pool import Findings, PoolOptions, engine_settings
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
+
+from tests.plugins.conftest import SoftFactoryProject, explain
+
+WRITE_PROBE = {
+    "request": "POST /api/coocook/bookings",
+    # Chef 97 and user 2 appear in none of the endpoints other checks read.
+    "json": {"chef_id": 97, "user_id": 2, "booking_date": "2026-03-01"},
+    "headers": {"Authorization": "Bearer softfactory-dev-token"},
+}
+ENDPOINTS = ["GET /api/coocook/chefs?per_page=10", "GET /api/coocook/chefs/1", "GET /api/products"]
+
+
+def settings(engine_url: str, **engine_options: Any) -> tuple[dict[str, Any], Findings, list[str]]:
+    engine = create_engine(engine_url, **engine_options)
+    below, notes = Findings(), list[str]()
+    try:
+        measured = {
+            m.name: m.value for m in engine_settings(engine.pool, PoolOptions(), below, notes)
+        }
+    finally:
+        engine.dispose()
+    return measured, below, notes
+
+
+def test_settings_come_from_the_live_pool(tmp_path: Path) -> None:
+    measured, below, _ = settings(
+        f"sqlite:///{tmp_path / 'a.db'}", pool_size=5, max_overflow=10, pool_timeout=7
+    )
+    assert measured == {
+        "pool/engine/class": "QueuePool",
+        "pool/engine/pre_ping": 0.0,
+        "pool/engine/recycle": -1.0,
+        "pool/engine/size": 5,
+        "pool/engine/max_overflow": 10,
+        "pool/engine/timeout": 7.0,
+    }
+    assert below.problems == [
+        "pre_ping is off (stale connections fail the request using them)",
+        "pool size 5 < 20",
+        "max_overflow 10 < 40",
+    ]
+    measurement = below.measurement("pool/engine/below_minimum")
+    assert measurement.value == 3
+    assert [e.text for e in measurement.evidence][1] == "pool size 5 < 20"
+
+
+def test_the_reports_pool_meets_the_minimums(tmp_path: Path) -> None:
+    _, below, _ = settings(
+        f"sqlite:///{tmp_path / 'a.db'}", pool_size=20, max_overflow=40, pool_pre_ping=True
+    )
+    assert below.problems == []
+
+
+def test_in_memory_sqlite_is_not_a_misconfiguration() -> None:
+    measured, below, notes = settings("sqlite://", poolclass=StaticPool, pool_pre_ping=True)
+    assert measured["pool/engine/class"] == "StaticPool"
+    assert "pool/engine/size" not in measured
+    assert below.problems == []
+    assert "size minimums do not apply" in notes[0]
+
+
+def test_minimums_can_be_switched_off(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'a.db'}", pool_size=1)
+    below: Findings = Findings()
+    options = PoolOptions(min_size=None, min_overflow=None, require_pre_ping=False)
+    list(engine_settings(engine.pool, options, below, []))
+    engine.dispose()
+    assert below.problems == []
+
+
+def test_the_gate_releases_when_the_burst_is_full() -> None:
+    gate = CheckoutGate(target=3, settle=30.0)
+    threads = [threading.Thread(target=gate.checkout) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert (gate.peak, gate.filled, gate.released) == (3, True, True)
+
+
+def test_the_gate_releases_when_the_pool_gives_no_more() -> None:
+    gate = CheckoutGate(target=5, settle=0.05)
+    threads = [threading.Thread(target=gate.checkout) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert (gate.peak, gate.filled, gate.released) == (2, False, True)
+    gate.checkin()
+    assert gate.out == 1
+
+
+@pytest.mark.parametrize(
+    ("statements", "begin", "immediate"),
+    [
+        (
+            ["BEGIN IMMEDIATE", "SELECT 1", "INSERT INTO t VALUES (1)", "COMMIT"],
+            "BEGIN IMMEDIATE",
+            True,
+        ),
+        (["SELECT 1", "BEGIN ", "INSERT INTO t VALUES (1)", "COMMIT"], "BEGIN", False),
+        (
+            ["BEGIN", "SELECT 1", "COMMIT", "BEGIN IMMEDIATE", "update t set a = 1"],
+            "BEGIN IMMEDIATE",
+            True,
+        ),
+        (["BEGIN", "SELECT 1", "COMMIT", "INSERT INTO t VALUES (1)"], None, False),
+        (["SELECT 1"], None, False),
+    ],
+)
+def test_the_begin_of_the_first_write_is_found(
+    statements: list[str], begin: str | None, immediate: bool
+) -> None:
+    trace = WriteTrace(status=201, statements=statements)
+    assert (trace.begin, trace.immediate) == (begin, immediate)
+
+
+def test_option_errors_are_config_errors() -> None:
+    with pytest.raises(ValueError, match="expected 'METHOD /path'"):
+        PoolOptions.model_validate({"write_probe": {"request": "POST /a extra"}})
+    with pytest.raises(ValueError, match="burst"):
+        PoolOptions.model_validate({"burst": -1})
+
+
+# --- end to end: the optimized API passes, each fault fails -----------------------------
+
+
+def test_small_pool_and_no_wal_fail_the_gate_and_optimized_passes(
+    softfactory: SoftFactoryProject,
+) -> None:
+    softfactory.configure({"pool": {"write_probe": WRITE_PROBE}}, endpoints=ENDPOINTS)
+    softfactory.baseline()
+    passing = softfactory.gate()
+    assert passing.exit_code == 0, explain(passing)
+    assert softfactory.results()["verdicts"]
+
+    small = softfactory.gate("small_pool")
+    assert small.exit_code == 1, explain(small)
+    failing = softfactory.failing()
+    for name in (
+        "pool/engine/size",
+        "pool/engine/max_overflow",
+        "pool/engine/pre_ping",
+        "pool/engine/below_minimum",
+        "pool/burst/peak_checkouts",
+    ):
+        assert failing.get(name) == "regression", (name, failing)
+        assert name in small.stdout
+    assert "pool size 5 < 20" in small.stdout
+
+    no_wal = softfactory.gate("no_wal")
+    assert no_wal.exit_code == 1, explain(no_wal)
+    failing = softfactory.failing()
+    for name in (
+        "pool/sqlite/journal_mode",
+        "pool/sqlite/begin_immediate",
+        "pool/sqlite/missing_fixes",
+    ):
+        assert failing.get(name) == "regression", (name, failing)
+        assert name in no_wal.stdout
+    assert "not BEGIN IMMEDIATE" in no_wal.stdout
+
+
+def test_minimums_fail_even_when_the_baseline_was_made_on_the_bad_pool(
+    softfactory: SoftFactoryProject,
+) -> None:
+    softfactory.configure(
+        {"pool": {"burst": 0}},
+        endpoints=ENDPOINTS,
+        extra={"budgets": {"pool/engine/below_minimum": {"max": 0}}},
+    )
+    made = softfactory.run("baseline", "update", env={"PERFCI_FAULTS": "small_pool"})
+    assert made.exit_code == 0, explain(made)
+    gated = softfactory.gate("small_pool")
+    assert gated.exit_code == 1, explain(gated)
+    assert softfactory.failing() == {"pool/engine/below_minimum": "budget violation"}
+
+
+@pytest.mark.postgres
+def test_postgres_headroom_and_small_pool(
+    softfactory: SoftFactoryProject, postgres_url: str
+) -> None:
+    softfactory.configure(
+        {"pool": {"burst": 12}},
+        endpoints=ENDPOINTS,
+        target_config={"SQLALCHEMY_DATABASE_URI": postgres_url},
+    )
+    softfactory.baseline()
+    passing = softfactory.gate()
+    assert passing.exit_code == 0, explain(passing)
+    measured = {
+        v["name"]: v["current"]["value"] for v in softfactory.results()["verdicts"] if v["current"]
+    }
+    engine = create_engine(postgres_url)
+    with engine.connect() as connection:
+        limit = int(connection.exec_driver_sql("SHOW max_connections").scalar_one())
+        reserved = int(
+            connection.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one()
+        )
+    engine.dispose()
+    # Two gunicorn workers, each with a pool of 20 + 40.
+    assert measured["pool/postgres/connection_headroom"] == limit - reserved - 2 * (20 + 40)
+    assert measured["pool/burst/peak_checkouts"] == 12
+    assert not any(name.startswith("pool/sqlite/") for name in measured)
+
+    small = softfactory.gate("small_pool")
+    assert small.exit_code == 1, explain(small)
+    failing = softfactory.failing()
+    assert failing["pool/engine/size"] == "regression"
+    assert "pool/engine/size" in small.stdout
