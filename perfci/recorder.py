@@ -95,7 +95,8 @@ class QueryRecorder:
         recording: Recording | None = getattr(self._local, "recording", None)
         if recording is None:
             return
-        origin = state.lazy_loaded_from
+        # lazy_loaded_from raises for non-SELECT executions (text(), update(), delete()).
+        origin = state.lazy_loaded_from if state.is_select else None
         if origin is None:
             recording._pending_lazy = None
             return

@@ -116,3 +116,14 @@ def test_nothing_is_recorded_outside_a_block(engine: Engine, recorder: QueryReco
     with recorder.record() as recording:
         pass
     assert recording.count == 0
+
+
+def test_non_select_orm_executions_are_recorded(engine: Engine, recorder: QueryRecorder) -> None:
+    from sqlalchemy import update
+
+    with recorder.record() as recording, Session(engine) as session:
+        session.execute(text("SELECT 1"))
+        session.execute(update(Booking).values(chef_id=1).where(Booking.id == 1))
+        session.rollback()
+    assert recording.count == 2
+    assert all(q.lazy_loaded_from is None for q in recording.queries)
