@@ -27,6 +27,8 @@ from perfci.config.model import Config
 from perfci.environment import fingerprint, git_info
 from perfci.errors import ConfigError, ExitCode, PerfciError, PublishError
 from perfci.github.command import github, publish_run
+from perfci.history.cli import configured_url, history
+from perfci.html.cli import finish_run, report
 from perfci.measurement import Measurement
 from perfci.noise import noise_rows, render_noise
 from perfci.plugins import PluginHost
@@ -167,6 +169,12 @@ def _baselines_dir(config: Config, override: Path | None) -> Path:
     help="Write JUnit XML: one testcase per verdict.",
 )
 @click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the self-contained HTML report (verdicts, evidence, trend charts).",
+)
+@click.option(
     "--github",
     "to_github",
     is_flag=True,
@@ -192,6 +200,7 @@ def run(
     json_path: Path | None,
     markdown_path: Path | None,
     junit_path: Path | None,
+    html_path: Path | None,
     to_github: bool,
     against: str | None,
     rounds: int | None,
@@ -241,7 +250,16 @@ def run(
         checks=selection.run,
         skipped_checks=selection.skipped,
     )
-    return _report(result, host, json_path, markdown_path, junit_path, to_github=to_github)
+    return _report(
+        result,
+        host,
+        json_path,
+        markdown_path,
+        junit_path,
+        to_github=to_github,
+        html_path=html_path,
+        history_url=configured_url(config.model, config.path.resolve().parent),
+    )
 
 
 def _run_against(
@@ -299,6 +317,8 @@ def _report(
     junit_path: Path | None,
     *,
     to_github: bool = False,
+    html_path: Path | None = None,
+    history_url: str | None = None,
 ) -> int:
     """Every reporter runs before the exit code is returned."""
     if json_path:
@@ -309,6 +329,8 @@ def _report(
         write_report(junit_path, render_junit(result))
     click.echo(render_terminal(result, color=sys.stdout.isatty(), width=_width()))
     host.run_finished(result)
+    for warning in finish_run(result, history_url=history_url, html_path=html_path):
+        click.echo(f"perfci: warning: {warning}", err=True)  # the verdict stands
     if to_github:
         try:
             publish_run(result)
@@ -504,3 +526,5 @@ def plugins(config_path: Path | None) -> int:
 
 
 cli.add_command(github)
+cli.add_command(history)
+cli.add_command(report)

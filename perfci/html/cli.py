@@ -1,0 +1,113 @@
+"""``perfci report --html PATH``: the HTML report of a recorded run and the history before it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import click
+
+from perfci.config.load import find_config, read_config
+from perfci.errors import ConfigError
+from perfci.history.cli import CONTEXT_SETTINGS, open_store, store_options
+from perfci.history.store import HistoryError, HistoryStore
+from perfci.html.page import render_html
+from perfci.reporters import write_report
+from perfci.result import RunResult
+
+REPORT_RUNS = 50  # runs drawn in each trend chart by default
+
+
+@click.command("report", context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Write the self-contained HTML report here.",
+)
+@store_options
+@click.option("--suite", help="Suite to report (default: suite in perfci.yaml, else the newest).")
+@click.option("--run", "run_id", type=int, help="Report this run id (default: the newest).")
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1),
+    default=REPORT_RUNS,
+    show_default=True,
+    help="How many runs the trend charts show.",
+)
+def report(
+    html_path: Path,
+    config_path: Path | None,
+    history_url: str | None,
+    suite: str | None,
+    run_id: int | None,
+    runs: int,
+) -> int:
+    """Write the HTML report of the newest recorded run (or --run ID) with its trends.
+
+    \b
+    Example (in a workflow, after `perfci history import history.json`):
+      perfci report --html perfci-report.html
+    """
+    suite = suite or _configured_suite(config_path, history_url)
+    with open_store(config_path, history_url) as store:
+        if run_id is not None:
+            target = store.get(run_id)
+            suite = target.result.suite
+        history = store.history(suite=suite, limit=None if run_id is not None else runs)
+        if run_id is not None:
+            ids = [r.id for r in history]
+            history = history[: ids.index(run_id) + 1][-runs:] if run_id in ids else [target]
+        if not history:
+            where = f" of suite {suite}" if suite else ""
+            raise HistoryError(f"history store {store.display}: no runs{where} to report")
+    generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    write_report(html_path, render_html([r.result for r in history], generated_at=generated))
+    click.echo(f"perfci: wrote the HTML report of {len(history)} run(s) to {html_path}")
+    return 0
+
+
+def finish_run(
+    result: RunResult,
+    *,
+    history_url: str | None,
+    html_path: Path | None,
+    runs: int = REPORT_RUNS,
+) -> list[str]:
+    """The end of ``perfci run``: record the run, then write the HTML report with its history.
+
+    Returns warnings (one line each) instead of raising for the store: the
+    verdict is decided, and a broken store must not change it. Without a
+    readable history the report still comes out, with this run alone.
+    """
+    warnings: list[str] = []
+    earlier: list[RunResult] = []
+    if history_url:
+        uid = uuid.uuid4().hex
+        try:
+            with HistoryStore(history_url) as store:
+                store.record(result, uid=uid)
+                if html_path:
+                    stored = store.history(suite=result.suite, limit=runs)
+                    earlier = [r.result for r in stored if r.uid != uid]
+                    earlier = earlier[max(0, len(earlier) - (runs - 1)) :]
+        except HistoryError as error:
+            warnings.append(f"history: {error}")
+    if html_path:
+        generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        write_report(html_path, render_html([*earlier, result], generated_at=generated))
+    return warnings
+
+
+def _configured_suite(config_path: Path | None, history_url: str | None) -> str | None:
+    """The suite named in perfci.yaml; None without one (with --history, any suite will do)."""
+    try:
+        path = config_path or find_config()
+    except ConfigError:
+        if history_url:
+            return None
+        raise
+    model, _ = read_config(path)
+    return model.suite
