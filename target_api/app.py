@@ -9,20 +9,21 @@ from typing import Any
 from flask import Flask, request
 from sqlalchemy.engine import make_url
 
-from target_api import caching, config, db_tuning, errors, routes
+from target_api import caching, db_tuning, errors, routes
+from target_api import config as configuration
 from target_api.extensions import cache, compress, db
 from target_api.faults import FAT_PAYLOAD, NO_CACHE, SLOW, burn_cpu
 
 
-def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the SoftFactory API.
 
-    ``config_overrides`` wins over the environment, which wins over the
+    ``config`` wins over the environment, which wins over the
     defaults (see :mod:`target_api.config`). An unknown fault name raises
     ValueError.
     """
     app = Flask("target_api")
-    settings = config.resolve(app.instance_path, config_overrides)
+    settings = configuration.resolve(app.instance_path, config)
     faults = settings["FAULTS"]
     app.config.update(settings)
     _configure_database(app, faults)
