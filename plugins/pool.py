@@ -111,13 +111,14 @@ def engine_settings(
     yield Measurement("pool/engine/pre_ping", float(pre_ping), "flag", Direction.HIGHER)
     # -1: never recycled. A change is a deliberate decision: update the baseline.
     yield Measurement("pool/engine/recycle", float(pool._recycle), "s", Direction.EQUAL)
-    if options.require_pre_ping and not pre_ping:
-        below.problems.append("pre_ping is off (stale connections fail the request using them)")
     if isinstance(pool, SINGLE_CONNECTION_POOLS):
         notes.append(
-            f"{kind}: one connection by design (in-memory SQLite); size minimums do not apply"
+            f"{kind}: one connection by design (in-memory SQLite); "
+            "size and pre-ping minimums do not apply"
         )
         return
+    if options.require_pre_ping and not pre_ping:
+        below.problems.append("pre_ping is off (stale connections fail the request using them)")
     if not isinstance(pool, QueuePool):
         notes.append(f"{kind} keeps no connections: size minimums do not apply")
         return

@@ -66,11 +66,11 @@ def test_the_reports_pool_meets_the_minimums(tmp_path: Path) -> None:
 
 
 def test_in_memory_sqlite_is_not_a_misconfiguration() -> None:
-    measured, below, notes = settings("sqlite://", poolclass=StaticPool, pool_pre_ping=True)
+    measured, below, notes = settings("sqlite://", poolclass=StaticPool)
     assert measured["pool/engine/class"] == "StaticPool"
     assert "pool/engine/size" not in measured
     assert below.problems == []
-    assert "size minimums do not apply" in notes[0]
+    assert "size and pre-ping minimums do not apply" in notes[0]
 
 
 def test_minimums_can_be_switched_off(tmp_path: Path) -> None:
