@@ -87,3 +87,17 @@ def test_only_the_publisher_may_write() -> None:
             assert writes == {"statuses", "pull-requests"}
         else:
             assert writes == set(), path.name
+
+
+def test_the_documented_minimal_workflow_is_clean_too(tmp_path: Path) -> None:
+    docs = (ROOT / "docs" / "github-actions.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", docs, re.S)
+    assert block is not None
+    workflow = tmp_path / "minimal.yml"
+    workflow.write_text(block.group(1), encoding="utf-8")
+    linted = _run(_tool("actionlint"), "-no-color", "-oneline", str(workflow))
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    audited = _run(
+        _tool("zizmor"), "--offline", "--no-progress", "--min-severity=medium", str(workflow)
+    )
+    assert audited.returncode == 0, audited.stdout + audited.stderr
