@@ -51,7 +51,7 @@ class PoolOptions(EndpointOptions):
     # Sent with every burst request so that the response cache does not answer it.
     bypass_headers: dict[str, str] = Field(default_factory=lambda: {"Cache-Control": "no-cache"})
     # The burst is released once no new connection was checked out for this long.
-    settle_seconds: float = Field(default=1.0, gt=0, le=30)
+    settle_seconds: float = Field(default=2.0, gt=0, le=30)
     # SQLite: a write request (repeatable) used to see how writes begin and to
     # run concurrent writers; default the first non-GET target endpoint.
     write_probe: EndpointConfig | None = None
