@@ -26,7 +26,6 @@ from sqlalchemy import (
     Row,
     create_engine,
     delete,
-    distinct,
     event,
     func,
     select,
@@ -46,7 +45,7 @@ from perfci.history.codec import (
     measurement_or_none,
     optional_float,
 )
-from perfci.history.migrations import SchemaTooNew, migrate
+from perfci.history.migrations import LATEST, SchemaTooNew, current_version, migrate
 from perfci.measurement import Direction, Evidence, Kind, Measurement
 from perfci.result import RunResult
 from perfci.verdict.model import Judgement, Mode, Outcome, Verdict
@@ -137,8 +136,12 @@ class HistoryStore:
     def open(self) -> Self:
         """Create or migrate the schema (once per store object)."""
         if not self._migrated:
-            with self._errors("open"), self._writer.begin() as conn:
-                migrate(conn)
+            with self._errors("open"):
+                with self._engine.connect() as conn:
+                    version = current_version(conn)
+                if version != LATEST:  # only then take the write lock (migrate rechecks under it)
+                    with self._writer.begin() as conn:
+                        migrate(conn)
             self._migrated = True
         return self
 
@@ -186,7 +189,7 @@ class HistoryStore:
         self.open()
         runs = schema.runs
         with self._errors("prune"), self._writer.begin() as conn:
-            every = select(distinct(runs.c.suite))
+            every = select(runs.c.suite).distinct()
             suites = [suite] if suite else list(conn.execute(every).scalars())
             doomed: list[int] = []
             for name in suites:
@@ -238,7 +241,7 @@ class HistoryStore:
     def suites(self) -> list[str]:
         self.open()
         with self._errors("list suites"), self._engine.connect() as conn:
-            query = select(distinct(schema.runs.c.suite)).order_by(schema.runs.c.suite)
+            query = select(schema.runs.c.suite).distinct().order_by(schema.runs.c.suite)
             return list(conn.execute(query).scalars())
 
     def history(self, *, suite: str | None = None, limit: int | None = None) -> list[StoredRun]:
