@@ -75,7 +75,7 @@ def publish(
     if parts.summary:
         _attempt(failures, "job summary", lambda: append_summary(environment, markdown, err))
     if parts.needs_api:
-        with _client(environment, api) as client:
+        with _Client(environment, api) as client:
             repo, sha = _where(environment)
             if parts.status:
                 payload = status_payload(
@@ -106,7 +106,7 @@ def publish_error(
             environment, f"{MARKDOWN_MARKER}\n## 💥 perfci: ERROR\n\n{message}\n", err
         ),
     )
-    with _client(environment, api) as client:
+    with _Client(environment, api) as client:
         repo, sha = _where(environment)
         payload = status_payload("error", f"ERROR: {message}", environment.run_url)
         _attempt(failures, "status", lambda: set_status(client, repo, sha, payload))
@@ -177,7 +177,7 @@ def find_sticky_comment(client: GitHubAPI, repo: str, number: int) -> int | None
     return None
 
 
-class _client:
+class _Client:
     """The given client, or one built from the environment (and closed afterwards)."""
 
     def __init__(self, environment: ActionsEnvironment, api: GitHubAPI | None) -> None:

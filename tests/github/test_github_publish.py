@@ -7,6 +7,7 @@ entry point (``perfci.cli.main``) in-process, which is several times faster.
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -48,8 +49,12 @@ class InProcess:
         for key, value in env.items():
             self.monkeypatch.setenv(key, value)
         self.capsys.readouterr()
-        with pytest.raises(SystemExit) as exited:
-            main(list(args))
+        on_sigterm = signal.getsignal(signal.SIGTERM)  # main() installs its own handler
+        try:
+            with pytest.raises(SystemExit) as exited:
+                main(list(args))
+        finally:
+            signal.signal(signal.SIGTERM, on_sigterm)
         captured = self.capsys.readouterr()
         code = exited.value.code
         return PerfciRun(code if isinstance(code, int) else 1, captured.out, captured.err)
