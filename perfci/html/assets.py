@@ -73,7 +73,8 @@ table.verdicts th { text-align: left; font-weight: 600; color: var(--muted);
   border-bottom: 2px solid var(--line); padding: 6px 8px; }
 table.verdicts td { padding: 6px 8px; vertical-align: top; }
 table.verdicts tbody { border-bottom: 1px solid var(--line); }
-table.verdicts td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.verdicts td.num { text-align: right; white-space: nowrap;
+  font-variant-numeric: tabular-nums; }
 table.verdicts .metric { overflow-wrap: anywhere; }
 table.verdicts .check { color: var(--muted); }
 tbody.verdict.failing { background: #fffaf6; }
@@ -81,12 +82,13 @@ tr.evidence-row td { padding-top: 0; }
 .reason { margin: 0 0 4px; }
 .facts { margin: 4px 0; color: var(--muted); font-size: 0.88rem; }
 .facts span + span::before { content: " · "; }
-pre.evidence { background: var(--panel); border: 1px solid var(--line); border-left: 4px solid #8a939d;
-  padding: 6px 10px; margin: 4px 0; overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
+pre.evidence { background: var(--panel); border: 1px solid var(--line);
+  border-left: 4px solid #8a939d; padding: 6px 10px; margin: 4px 0; overflow-x: auto;
+  white-space: pre-wrap; overflow-wrap: anywhere; }
 pre.evidence.plan { border-left-color: var(--vermillion); }
 pre.evidence.sql { border-left-color: var(--blue); }
-.evidence-label { font-size: 0.8rem; font-weight: 600; color: var(--muted); text-transform: uppercase;
-  letter-spacing: 0.04em; }
+.evidence-label { font-size: 0.8rem; font-weight: 600; color: var(--muted);
+  text-transform: uppercase; letter-spacing: 0.04em; }
 details > summary { cursor: pointer; color: #005a8c; }
 details.why { display: inline; margin-left: 6px; font-size: 0.88rem; }
 details.why > summary { display: inline; }
@@ -144,13 +146,13 @@ svg.chart .line-label { font-weight: 700; font-size: 11.5px; }
 .legend svg { width: 22px; height: 12px; flex: none; }
 .chart-data { font-size: 0.85rem; margin-top: 4px; }
 .chart-data table { font-size: 0.85rem; }
-.chart-data th, .chart-data td { padding: 2px 6px; text-align: left; border-bottom: 1px solid var(--line);
-  white-space: nowrap; }
+.chart-data th, .chart-data td { padding: 2px 6px; text-align: left; white-space: nowrap;
+  border-bottom: 1px solid var(--line); }
 .chart-data .scroll { overflow-x: auto; }
 .text-fact { margin: 6px 0; }
 table.load { font-size: 0.92rem; margin-bottom: 12px; }
-table.load th, table.load td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: right;
-  font-variant-numeric: tabular-nums; }
+table.load th, table.load td { padding: 5px 8px; border-bottom: 1px solid var(--line);
+  text-align: right; font-variant-numeric: tabular-nums; }
 table.load th:first-child, table.load td:first-child { text-align: left; }
 table.load td, table.load th { white-space: nowrap; }
 .scroll { overflow-x: auto; }

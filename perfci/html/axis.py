@@ -14,7 +14,7 @@ _SHOWN = {"us": "µs"}
 
 @dataclass(frozen=True)
 class Axis:
-    """A value axis: ``[lo, hi]`` in display units, ticks inside it, ``factor`` from the data unit."""
+    """A value axis ``[lo, hi]`` in display units; ``factor`` converts from the metric's unit."""
 
     lo: float
     hi: float

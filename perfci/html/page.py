@@ -70,7 +70,7 @@ def render_html(runs: Sequence[RunResult], *, generated_at: str | None = None) -
 
 
 def anchor(name: str) -> str:
-    """A stable, valid id for a metric name: ``n_plus_one/GET /x/queries`` → ``m-n_plus_one-get-x-queries``."""
+    """A stable, valid HTML id for a metric name (a slug plus a short hash of the name)."""
     slug = re.sub(r"[^a-z0-9_]+", "-", name.lower()).strip("-")
     return f"m-{slug}-{_digest(name)}"
 
@@ -111,14 +111,18 @@ def _header(result: RunResult, runs: int, has_load: bool) -> str:
     unmatched = ""
     if result.judgement.unmatched_rules:
         items = "".join(f"<li>{escape(r)}</li>" for r in result.judgement.unmatched_rules)
-        unmatched = f'<div class="notice"><strong>Rules that matched nothing:</strong><ul>{items}</ul></div>'
+        unmatched = (
+            '<div class="notice"><strong>Rules that matched nothing:</strong>'
+            f"<ul>{items}</ul></div>"
+        )
     links = ['<a href="#verdicts">Verdicts</a>', '<a href="#trends">Trends</a>']
     if has_load:
         links.append('<a href="#load">Load test</a>')
     return (
         '<header class="page">'
         f"<h1><span>perfci · {escape(result.suite)}</span>"
-        f'<span class="status {state.lower()}">{symbol} {state} (exit {result.exit_code})</span></h1>'
+        f'<span class="status {state.lower()}">{symbol} {state} '
+        f"(exit {result.exit_code})</span></h1>"
         f'<p class="tally">{escape(fmt.tally(result))}</p>'
         f'<dl class="meta">{rows}</dl>{unmatched}'
         f'<nav class="toc" aria-label="Sections">{"".join(links)}</nav>'
@@ -286,7 +290,8 @@ def _card(trend: Trend, outcome: Outcome | None) -> str:
     check, rest = fmt.split_name(trend.name)
     return (
         f'<figure class="card{failing}" id="{chart_id}" data-metric="{escape(trend.name)}">'
-        f'<figcaption><span class="name"><span class="check">{escape(check)}/</span>{escape(rest)}</span>'
+        f'<figcaption><span class="name"><span class="check">{escape(check)}/</span>'
+        f"{escape(rest)}</span>"
         f'{status} <span class="latest">latest: <strong>{escape(value)}</strong></span>'
         f"</figcaption>{body}</figure>"
     )
@@ -296,7 +301,8 @@ def _text_fact(trend: Trend) -> str:
     values = [v for v in trend.text_values if v is not None]
     distinct = list(dict.fromkeys(values))
     if len(distinct) <= 1:
-        text = f"A text fact: {escape(distinct[0] if distinct else fmt.DASH)} in every run measured ({len(values)})."
+        shown = escape(distinct[0] if distinct else fmt.DASH)
+        text = f"A text fact: {shown} in every run measured ({len(values)})."
     else:
         steps = " → ".join(escape(v) for v in distinct)
         text = f"A text fact that changed over the runs: {steps}."
@@ -304,9 +310,15 @@ def _text_fact(trend: Trend) -> str:
 
 
 _LEGEND_SWATCH = {
-    "value": '<path d="M1,6 H21" stroke="#0072b2" stroke-width="2.2"/><circle cx="11" cy="6" r="3" fill="#0072b2"/>',
+    "value": (
+        '<path d="M1,6 H21" stroke="#0072b2" stroke-width="2.2"/>'
+        '<circle cx="11" cy="6" r="3" fill="#0072b2"/>'
+    ),
     "baseline": '<path d="M1,6 H21" stroke="#333a42" stroke-width="1.6" stroke-dasharray="5 3"/>',
-    "band": '<rect x="1" y="1" width="20" height="10" fill="#56b4e9" fill-opacity="0.3" stroke="#56b4e9" stroke-dasharray="2 2"/>',
+    "band": (
+        '<rect x="1" y="1" width="20" height="10" fill="#56b4e9" fill-opacity="0.3" '
+        'stroke="#56b4e9" stroke-dasharray="2 2"/>'
+    ),
     "failing": '<path d="M11,0.5 L16.5,6 L11,11.5 L5.5,6 Z" fill="#d55e00"/>',
     "improvement": '<path d="M11,1 L16,11 L6,11 Z" fill="#009e73"/>',
     "budget": '<path d="M1,6 H21" stroke="#7b3294" stroke-width="1.6" stroke-dasharray="2 3"/>',
@@ -329,7 +341,8 @@ def _legend(trend: Trend) -> str:
     if trend.budget_limits():
         items.append(("budget", "budget"))
     lis = "".join(
-        f'<li><svg viewBox="0 0 22 12" aria-hidden="true">{_LEGEND_SWATCH[key]}</svg>{escape(text)}</li>'
+        f'<li><svg viewBox="0 0 22 12" aria-hidden="true">{_LEGEND_SWATCH[key]}</svg>'
+        f"{escape(text)}</li>"
         for key, text in items
     )
     return f'<ul class="legend">{lis}</ul>'
@@ -353,7 +366,8 @@ def _data_table(trend: Trend) -> str:
     return (
         '<details class="chart-data"><summary>Numbers</summary><div class="scroll"><table>'
         "<thead><tr><th scope=col>run</th><th scope=col>commit</th><th scope=col>value</th>"
-        "<th scope=col>baseline</th><th scope=col>change</th><th scope=col>verdict</th></tr></thead>"
+        "<th scope=col>baseline</th><th scope=col>change</th><th scope=col>verdict</th>"
+        "</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div></details>"
     )
 
@@ -376,13 +390,14 @@ def _load(stages: Sequence[LoadStage]) -> str:
     head += [metric.replace("_", " ") for metric in other]
     rows = []
     for stage in stages:
-        by_q = {q: m for q, m in stage.percentiles()}
+        by_q = dict(stage.percentiles())
         cells = [svg.stage_label(stage.name), _load_cell(stage, stage.throughput)]
         cells += [_load_cell(stage, by_q.get(q)) for q in percentiles]
         cells += [_load_cell(stage, stage.metrics.get(metric)) for metric in other]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     table = (
-        '<div class="scroll"><table class="load"><caption class=visually-hidden>Load test stages</caption>'
+        '<div class="scroll"><table class="load">'
+        "<caption class=visually-hidden>Load test stages</caption>"
         f"<thead><tr>{''.join(f'<th scope=col>{escape(h)}</th>' for h in head)}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )

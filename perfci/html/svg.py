@@ -432,7 +432,9 @@ def latency_chart(stages: Sequence[LoadStage], chart_id: str) -> str | None:
 
 def _point_shape(shape: str, x: float, y: float, r: float) -> str:
     if shape == "square":
-        return f'<rect x="{_n(x - r * 0.8)}" y="{_n(y - r * 0.8)}" width="{_n(r * 1.6)}" height="{_n(r * 1.6)}"/>'
+        side = _n(r * 1.6)
+        return f'<rect x="{_n(x - r * 0.8)}" y="{_n(y - r * 0.8)}" width="{side}" height="{side}"/>'
     if shape == "triangle":
-        return f'<path d="M{_n(x)},{_n(y - r)} L{_n(x + r)},{_n(y + r * 0.8)} L{_n(x - r)},{_n(y + r * 0.8)} Z"/>'
+        low = _n(y + r * 0.8)
+        return f'<path d="M{_n(x)},{_n(y - r)} L{_n(x + r)},{low} L{_n(x - r)},{low} Z"/>'
     return f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{_n(r * 0.8)}"/>'
