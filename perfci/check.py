@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from perfci.endpoint import Endpoint
 from perfci.measurement import Measurement
+from perfci.verdict.model import BudgetRule
 
 if TYPE_CHECKING:
     from perfci.context import RunContext
@@ -68,3 +69,13 @@ class Check(ABC):
     @abstractmethod
     def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
         """Measure the target; ``options`` is an instance of ``self.Options``."""
+
+    def budgets(self, options: CheckOptions) -> Sequence[BudgetRule]:
+        """Absolute limits this check holds its own metrics to, whatever the baseline says.
+
+        For facts that are wrong at any value past a limit (pool timeouts,
+        stale reads, settings below configured minimums): a baseline measured
+        on a bad configuration must still fail. A limit applies only where
+        its metric was produced. Budgets in perfci.yaml apply as well.
+        """
+        return ()

@@ -45,6 +45,7 @@ from perfci.runner import (
     MeasureSession,
     Selection,
     build_rules,
+    check_budgets,
     judge_measurements,
     measure,
     select_checks,
@@ -220,7 +221,12 @@ def run(
     """
     config, host = load_project(config_path)
     selection = select_checks(config, host.checks(), only=only, quick=quick)
-    rules = build_rules(config, today=dt.date.today(), skipped=selection.skipped)
+    rules = build_rules(
+        config,
+        today=dt.date.today(),
+        skipped=selection.skipped,
+        extra_budgets=check_budgets(config, host.checks(), selection),
+    )
     started_at = dt.datetime.now(dt.UTC)
     compared: str | None
     if against is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,17 @@ class RunContext:
         return self.app.test_client()
 
     def call(self, endpoint: Endpoint, client: FlaskClient | None = None) -> TestResponse:
-        """Issue ``endpoint`` in-process through the WSGI test client."""
+        """Issue ``endpoint`` in-process through the WSGI test client, as under a server.
+
+        Checks run inside the runner's app context, and a request made there
+        would reuse it: Flask-SQLAlchemy's session (scoped to the app context)
+        would then outlive the request, with its identity map and transaction.
+        Running the request in an empty ``contextvars.Context`` makes it push
+        and pop an app context of its own, torn down after the request.
+        """
+        return contextvars.Context().run(self._call, endpoint, client)
+
+    def _call(self, endpoint: Endpoint, client: FlaskClient | None) -> TestResponse:
         client = client or self.client()
         return client.open(
             endpoint.path,

@@ -59,6 +59,20 @@ class Endpoint:
         """The subject segment of this endpoint's metric names."""
         return f"{self.method} {self.target}"
 
+    def with_headers(self, headers: Mapping[str, str]) -> Endpoint:
+        """A copy with ``headers`` set; they replace the endpoint's own case-insensitively."""
+        if not headers:
+            return self
+        names = {name.lower() for name in headers}
+        kept = tuple((k, v) for k, v in self.headers if k.lower() not in names)
+        return Endpoint(
+            method=self.method,
+            path=self.path,
+            query=self.query,
+            json=self.json,
+            headers=tuple(sorted((*kept, *headers.items()))),
+        )
+
     def with_query(self, **params: str) -> Endpoint:
         """A copy with query parameters set (replacing any of the same name)."""
         kept = tuple((k, v) for k, v in self.query if k not in params)

@@ -8,7 +8,8 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -230,8 +231,28 @@ def _collect(check: Check, name: str, ctx: RunContext, config: Config) -> list[M
     return produced
 
 
-def build_rules(config: Config, *, today: dt.date, skipped: Sequence[str] = ()) -> Rules:
-    """Turn the thresholds, budgets and acknowledgements of perfci.yaml into engine rules."""
+def check_budgets(
+    config: Config, checks: dict[str, type[Check]], selection: Selection
+) -> tuple[BudgetRule, ...]:
+    """The limits the selected checks set on their own metrics (``Check.budgets``)."""
+    found: list[BudgetRule] = []
+    for name in selection.run:
+        for rule in checks[name]().budgets(config.check_options[name]):
+            found.append(replace(rule, optional=True, source=rule.source or f"check {name}"))
+    return tuple(found)
+
+
+def build_rules(
+    config: Config,
+    *,
+    today: dt.date,
+    skipped: Sequence[str] = (),
+    extra_budgets: Sequence[BudgetRule] = (),
+) -> Rules:
+    """Turn the thresholds, budgets and acknowledgements of perfci.yaml into engine rules.
+
+    ``extra_budgets`` are the checks' own limits (``check_budgets``).
+    """
     model = config.model
     default = 0.10
     thresholds: list[ThresholdRule] = []
@@ -281,7 +302,7 @@ def build_rules(config: Config, *, today: dt.date, skipped: Sequence[str] = ()) 
         today=today,
         default_threshold=default,
         thresholds=tuple(thresholds),
-        budgets=tuple(budgets),
+        budgets=(*budgets, *extra_budgets),
         acknowledgements=acks,
         skipped_checks=frozenset(skipped),
     )
@@ -294,8 +315,15 @@ def judge_measurements(
     *,
     same_run: bool = False,
 ) -> Judgement:
-    """The engine's verdicts; a rule that matches nothing is a configuration error."""
-    judgement = judge(current, baseline, rules, same_run=same_run)
+    """The engine's verdicts; a rule that matches nothing is a configuration error.
+
+    A check's own (optional) budget applies only where its metric was produced.
+    """
+    names = [m.name for m in current]
+    budgets = tuple(
+        b for b in rules.budgets if not b.optional or any(fnmatchcase(n, b.pattern) for n in names)
+    )
+    judgement = judge(current, baseline, replace(rules, budgets=budgets), same_run=same_run)
     if judgement.unmatched_rules:
         first = judgement.unmatched_rules[0]
         more = len(judgement.unmatched_rules) - 1

@@ -25,8 +25,6 @@ from sqlalchemy.pool import Pool
 from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 
-from .payload import call_isolated
-
 # However slowly the machine runs, a held burst never lasts longer than this.
 MAX_HOLD_SECONDS = 60.0
 
@@ -139,7 +137,7 @@ def run_burst(
         client = ctx.client()
         with suppress(threading.BrokenBarrierError):
             start.wait(timeout=MAX_HOLD_SECONDS)
-        response = call_isolated(ctx, endpoint, client)
+        response = ctx.call(endpoint, client)
         if response.status_code >= 500:
             return f"{endpoint.subject} → {response.status_code}"
         return None

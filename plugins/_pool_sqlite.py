@@ -24,8 +24,6 @@ from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.errors import ConfigError
 
-from .payload import call_isolated
-
 SYNCHRONOUS = {0: "off", 1: "normal", 2: "full", 3: "extra"}
 LOCKED_MESSAGES = ("database is locked", "database table is locked")
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -121,7 +119,7 @@ def trace_write(ctx: RunContext, endpoint: Endpoint) -> WriteTrace:
     """Send the write probe once and record the statements it ran."""
     trace = WriteTrace(status=0)
     with tracing(ctx.engine, trace.statements):
-        response = call_isolated(ctx, endpoint)
+        response = ctx.call(endpoint)
     trace.status = response.status_code
     if 400 <= response.status_code < 500:
         raise ConfigError(
@@ -162,7 +160,7 @@ def concurrent_writes(ctx: RunContext, endpoint: Endpoint, writers: int) -> Writ
         client = ctx.client()
         with suppress(threading.BrokenBarrierError):
             start.wait(timeout=30)
-        status: int = call_isolated(ctx, endpoint, client).status_code
+        status: int = ctx.call(endpoint, client).status_code
         return status
 
     event.listen(ctx.engine, "handle_error", on_error)

@@ -12,7 +12,6 @@ connection's setup) is not counted.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from flask import Flask
@@ -64,17 +63,9 @@ def clear_response_caches(app: Flask) -> int:
     return len(backends)
 
 
-def with_headers(endpoint: Endpoint, headers: dict[str, str]) -> Endpoint:
-    """``endpoint`` with ``headers`` added (they win over the endpoint's own)."""
-    if not headers:
-        return endpoint
-    merged = {**dict(endpoint.headers), **headers}
-    return dataclasses.replace(endpoint, headers=tuple(sorted(merged.items())))
-
-
 def capture(ctx: RunContext, endpoint: Endpoint, options: CaptureOptions) -> Captured:
     """Issue ``endpoint`` in-process and record the statements of the measured request."""
-    request = with_headers(endpoint, options.headers)
+    request = endpoint.with_headers(options.headers)
     if options.warm_up:
         ctx.call(request)
     if options.clear_cache:

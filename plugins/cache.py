@@ -9,7 +9,7 @@ correctness bug no hit ratio can buy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Literal
 
@@ -22,10 +22,10 @@ from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.errors import CheckCrashed, ConfigError
 from perfci.measurement import Evidence
+from perfci.verdict.model import BudgetRule
 
 from . import _cache_counting
 from ._cache_counting import Tally
-from .payload import call_isolated
 
 SEQUENCE_SUBJECT = "sequence"
 
@@ -76,6 +76,10 @@ class CacheCheck(Check):
     name = "cache"
     description = "cache hits, misses and hit ratio of a fixed request sequence; stale reads"
     Options = CacheOptions
+
+    def budgets(self, options: CheckOptions) -> Sequence[BudgetRule]:
+        """A stale read after a write is a correctness bug at any count."""
+        return [BudgetRule("cache/stale_probe/stale_reads", max=0)]
 
     def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
         assert isinstance(options, CacheOptions)
@@ -143,9 +147,7 @@ def hit_ratios(ctx: RunContext, options: CacheOptions) -> Iterator[Measurement]:
     with guard:
         for endpoint in sequence:
             tally.label = endpoint.subject
-            statuses.setdefault(endpoint.subject, []).append(
-                call_isolated(ctx, endpoint, client).status_code
-            )
+            statuses.setdefault(endpoint.subject, []).append(ctx.call(endpoint, client).status_code)
     after = _cache_counting.redis_keyspace(ctx.app)
     for subject, codes in statuses.items():
         note = Evidence(
@@ -193,7 +195,7 @@ def stale_reads(ctx: RunContext, probe: StaleProbe) -> Iterator[Measurement]:
     for round_number in range(1, probe.rounds + 1):
         before = field_of(ctx, read, probe.changes, client)
         field_of(ctx, read, probe.changes, client)  # now answered by the cache, if there is one
-        response = call_isolated(ctx, write, client)
+        response = ctx.call(write, client)
         if response.status_code >= 300:
             body = response.get_data(as_text=True)[:200]
             problem = f"checks.cache.stale_probe: {write.subject} answered {response.status_code}"
@@ -225,7 +227,7 @@ def stale_reads(ctx: RunContext, probe: StaleProbe) -> Iterator[Measurement]:
 
 def field_of(ctx: RunContext, endpoint: Endpoint, path: str, client: Any) -> Any:
     """The value at dotted ``path`` of ``endpoint``'s JSON answer."""
-    response = call_isolated(ctx, endpoint, client)
+    response = ctx.call(endpoint, client)
     where = f"checks.cache.stale_probe: {endpoint.subject}"
     if response.status_code != 200:
         raise ConfigError(f"{where} answered {response.status_code}")

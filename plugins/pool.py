@@ -12,7 +12,7 @@ PostgreSQL the connections all gunicorn workers may open against
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import Field, field_validator
@@ -26,9 +26,9 @@ from perfci.config.model import EndpointConfig
 from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.measurement import Evidence
+from perfci.verdict.model import BudgetRule
 
 from . import _pool_burst, _pool_sqlite
-from .payload import with_header
 
 # Pools that hand every thread the same (or a per-thread) connection: an
 # in-memory SQLite database cannot be shared any other way.
@@ -84,6 +84,19 @@ class PoolCheck(Check):
     name = "pool"
     description = "pool settings, pool behaviour under a burst, SQLite/PostgreSQL connection limits"
     Options = PoolOptions
+
+    def budgets(self, options: CheckOptions) -> Sequence[BudgetRule]:
+        """Wrong at any value above zero, whatever the baseline was measured on."""
+        return [
+            BudgetRule(f"pool/{metric}", max=0)
+            for metric in (
+                "engine/below_minimum",
+                "burst/timeouts",
+                "burst/errors",
+                "sqlite/missing_fixes",
+                "sqlite/locked_errors",
+            )
+        ]
 
     def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
         assert isinstance(options, PoolOptions)
@@ -164,8 +177,7 @@ def burst(ctx: RunContext, options: PoolOptions) -> Iterator[Measurement]:
     endpoints = [e for e in select_endpoints(ctx, options) if e.method == "GET"]
     if not endpoints:
         return
-    for name, value in options.bypass_headers.items():
-        endpoints = [with_header(e, name, value) for e in endpoints]
+    endpoints = [e.with_headers(options.bypass_headers) for e in endpoints]
     clear_caches(ctx)
     ctx.progress(f"pool: burst of {options.burst} concurrent requests")
     result = _pool_burst.run_burst(ctx, endpoints, options.burst, options.settle_seconds)

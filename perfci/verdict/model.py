@@ -50,6 +50,8 @@ class BudgetRule:
     min: float | None = None
     unit: str | None = None  # None: the measurement's own unit
     source: str = ""  # "perfci.yaml:14", for messages
+    # Set by a check for its own limits: applies where its metric exists, never "unmatched".
+    optional: bool = False
 
 
 @dataclass(frozen=True)

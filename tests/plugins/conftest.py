@@ -62,8 +62,12 @@ class SoftFactoryProject(PerfciProject):
                     **(target_config or {}),
                 },
                 "endpoints": endpoints if endpoints is not None else DEFAULT_ENDPOINTS,
-                "server": {"workers": 2, "threads": 4, "config": str(REPO / "target_api" / "gunicorn_conf.py"),
-                           **(server or {})},
+                "server": {
+                    "workers": 2,
+                    "threads": 4,
+                    "config": str(REPO / "target_api" / "gunicorn_conf.py"),
+                    **(server or {}),
+                },
             },
             "checks": checks,
             **(extra or {}),
@@ -71,7 +75,9 @@ class SoftFactoryProject(PerfciProject):
         return self.write("perfci.yaml", yaml.safe_dump(config, sort_keys=False))
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> PerfciRun:
-        environ = {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+        environ = {
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+        }
         environ.update(env or {})
         return super().run(*args, env=environ, timeout=timeout)
 

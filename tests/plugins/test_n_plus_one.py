@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_caching import Cache
-from perfci_plugins._sql_capture import clear_response_caches, with_headers
+from perfci_plugins._sql_capture import clear_response_caches
 from perfci_plugins.n_plus_one import (
     NPlusOne,
     NPlusOneOptions,
@@ -98,9 +98,9 @@ def test_clear_response_caches_empties_every_flask_caching_backend() -> None:
 
 def test_configured_headers_win_over_the_endpoints() -> None:
     endpoint = Endpoint.parse("GET /x", headers={"Accept": "a", "Cache-Control": "max-age=5"})
-    merged = with_headers(endpoint, {"Cache-Control": "no-cache"})
+    merged = endpoint.with_headers({"Cache-Control": "no-cache"})
     assert dict(merged.headers) == {"Accept": "a", "Cache-Control": "no-cache"}
-    assert with_headers(endpoint, {}) is endpoint
+    assert endpoint.with_headers({}) is endpoint
 
 
 # --- in-process against target_api ------------------------------------------------

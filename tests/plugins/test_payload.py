@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_compress import Compress
-from perfci_plugins.payload import PayloadCheck, PayloadOptions, with_header
+from perfci_plugins.payload import PayloadCheck, PayloadOptions
 from sqlalchemy import create_engine
 
 from perfci.context import RunContext
@@ -75,13 +75,6 @@ def test_values_do_not_move_between_runs(ctx: RunContext) -> None:
 def test_endpoints_option_selects_a_subset(ctx: RunContext) -> None:
     measured = values(ctx, PayloadOptions(endpoints=["GET /small"]))
     assert set(measured) == {"payload/GET /small/bytes", "payload/GET /small/compressed_bytes"}
-
-
-def test_with_header_replaces_case_insensitively() -> None:
-    endpoint = Endpoint.parse("GET /x", headers={"accept-encoding": "br", "X-A": "1"})
-    changed = with_header(endpoint, "Accept-Encoding", "gzip")
-    assert dict(changed.headers) == {"Accept-Encoding": "gzip", "X-A": "1"}
-    assert changed.subject == endpoint.subject
 
 
 def test_fat_payload_fails_the_gate_and_optimized_passes(softfactory: SoftFactoryProject) -> None:

@@ -155,34 +155,29 @@ def test_small_pool_and_no_wal_fail_the_gate_and_optimized_passes(
         "pool/engine/size",
         "pool/engine/max_overflow",
         "pool/engine/pre_ping",
-        "pool/engine/below_minimum",
         "pool/burst/peak_checkouts",
     ):
         assert failing.get(name) == "regression", (name, failing)
         assert name in small.stdout
+    assert failing.get("pool/engine/below_minimum") == "budget violation", failing
     assert "pool size 5 < 20" in small.stdout
 
     no_wal = softfactory.gate("no_wal")
     assert no_wal.exit_code == 1, explain(no_wal)
     failing = softfactory.failing()
-    for name in (
-        "pool/sqlite/journal_mode",
-        "pool/sqlite/begin_immediate",
-        "pool/sqlite/missing_fixes",
-    ):
+    for name in ("pool/sqlite/journal_mode", "pool/sqlite/begin_immediate"):
         assert failing.get(name) == "regression", (name, failing)
         assert name in no_wal.stdout
+    # Its own budget (max 0) fails it too, baseline or not.
+    assert failing.get("pool/sqlite/missing_fixes") == "budget violation", failing
     assert "not BEGIN IMMEDIATE" in no_wal.stdout
 
 
 def test_minimums_fail_even_when_the_baseline_was_made_on_the_bad_pool(
     softfactory: SoftFactoryProject,
 ) -> None:
-    softfactory.configure(
-        {"pool": {"burst": 0}},
-        endpoints=ENDPOINTS,
-        extra={"budgets": {"pool/engine/below_minimum": {"max": 0}}},
-    )
+    # No budget in perfci.yaml: the pool check holds its own minimums.
+    softfactory.configure({"pool": {"burst": 0}}, endpoints=ENDPOINTS)
     made = softfactory.run("baseline", "update", env={"PERFCI_FAULTS": "small_pool"})
     assert made.exit_code == 0, explain(made)
     gated = softfactory.gate("small_pool")
@@ -194,10 +189,13 @@ def test_minimums_fail_even_when_the_baseline_was_made_on_the_bad_pool(
 def test_postgres_headroom_and_small_pool(
     softfactory: SoftFactoryProject, postgres_url: str
 ) -> None:
+    # One worker: 2 x (20 + 40) = 120 connections would exceed a default server's 97, which
+    # the check reports as a budget violation (test_postgres_pool_larger_than_the_server).
     softfactory.configure(
         {"pool": {"burst": 12}},
         endpoints=ENDPOINTS,
         target_config={"SQLALCHEMY_DATABASE_URI": postgres_url},
+        server={"workers": 1},
     )
     softfactory.baseline()
     passing = softfactory.gate()
@@ -212,8 +210,8 @@ def test_postgres_headroom_and_small_pool(
             connection.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one()
         )
     engine.dispose()
-    # Two gunicorn workers, each with a pool of 20 + 40.
-    assert measured["pool/postgres/connection_headroom"] == limit - reserved - 2 * (20 + 40)
+    # One gunicorn worker with a pool of 20 + 40.
+    assert measured["pool/postgres/connection_headroom"] == limit - reserved - (20 + 40)
     assert measured["pool/burst/peak_checkouts"] == 12
     assert not any(name.startswith("pool/sqlite/") for name in measured)
 
@@ -222,3 +220,21 @@ def test_postgres_headroom_and_small_pool(
     failing = softfactory.failing()
     assert failing["pool/engine/size"] == "regression"
     assert "pool/engine/size" in small.stdout
+
+
+@pytest.mark.postgres
+def test_postgres_pool_larger_than_the_server(
+    softfactory: SoftFactoryProject, postgres_url: str
+) -> None:
+    """Two workers x (20 + 40) connections do not fit a default max_connections of 100."""
+    softfactory.configure(
+        {"pool": {"burst": 0}},
+        endpoints=ENDPOINTS,
+        target_config={"SQLALCHEMY_DATABASE_URI": postgres_url},
+        server={"workers": 2},
+        extra={"baselines": {"required": False}},
+    )
+    gated = softfactory.gate()
+    assert gated.exit_code == 1, explain(gated)
+    assert softfactory.failing() == {"pool/engine/below_minimum": "budget violation"}
+    assert "2 workers × (20 + 40) = 120 connections" in gated.stdout
