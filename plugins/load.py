@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import requests
 from pydantic import Field, field_validator, model_validator
 
 import perfci
@@ -111,6 +112,11 @@ class Load(Check):
             progress=ctx.progress,
             timeout=runner_timeout(options),
         )
+        if options.host is None:
+            # Requests gunicorn accepted before the load stopped are still being served;
+            # the checks after this one must not time a server busy with them.
+            server = ctx.server()
+            wait_until_quiet(server.base_url + server.settings.health)
         return stage_measurements(stages, spec, options)
 
 
@@ -341,6 +347,29 @@ def stage_measurements(
                 )
             )
     return measurements
+
+
+def wait_until_quiet(
+    url: str, *, quick: float = 0.05, in_a_row: int = 3, timeout: float = 15.0
+) -> bool:
+    """Poll ``url`` until ``in_a_row`` answers in a row take under ``quick`` seconds.
+
+    False when the server is still slow after ``timeout`` (a busy machine): the run
+    goes on, the checks after this one judge what they see.
+    """
+    deadline = time.monotonic() + timeout
+    fast = 0
+    with requests.Session() as session:
+        while fast < in_a_row and time.monotonic() < deadline:
+            started = time.monotonic()
+            try:
+                session.get(url, timeout=timeout)
+            except requests.RequestException:
+                fast = 0
+                time.sleep(0.1)
+                continue
+            fast = fast + 1 if time.monotonic() - started < quick else 0
+    return fast >= in_a_row
 
 
 def stop_process_group(process: subprocess.Popen[bytes]) -> None:

@@ -28,6 +28,7 @@ from perfci_plugins.load import (
     progress_line,
     run_load,
     stage_measurements,
+    wait_until_quiet,
 )
 from pydantic import ValidationError
 
@@ -219,6 +220,12 @@ def group_gone(pgid: int, within: float = 5.0) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def test_waits_for_a_quiet_server(http_server: str) -> None:
+    assert wait_until_quiet(http_server + "/ok", quick=1.0)
+    # Nothing listens on port 9 (discard) here: never quiet, and the wait ends on time.
+    assert not wait_until_quiet("http://127.0.0.1:9/none", timeout=0.3)
 
 
 @pytest.mark.slow
