@@ -182,11 +182,13 @@ footer { color: var(--muted); font-size: 0.85rem; margin: 30px auto 20px; max-wi
   table.verdicts td { padding: 2px 10px; }
   table.verdicts td.num, table.verdicts td.mode { display: inline-block; text-align: left;
     padding-right: 4px; }
+  /* a passing verdict needs only its value on a phone; the rest is one tap away ("why") */
+  tbody.verdict[data-outcome=pass] td:is([data-label=Baseline], [data-label=Change],
+    [data-label=Threshold], [data-label=Mode]) { display: none; }
   table.verdicts td[data-label]::before { content: attr(data-label) ": "; color: var(--muted);
     font-weight: 600; }
   table.verdicts td.outcome::before, table.verdicts td.metric::before { content: none; }
-  dl.meta { grid-template-columns: 1fr; }
-  dl.meta dt { margin-top: 4px; }
+  dl.meta { gap: 2px 10px; }
 }
 @media print {
   .filters, nav.toc { display: none; }
