@@ -6,11 +6,15 @@ import copy
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from perfci_plugins.pytest_benchmark import (
+    PytestBenchmark,
+    PytestBenchmarkOptions,
     build_command,
+    perfci_configure,
     read_benchmarks,
     run_command,
     thin,
@@ -94,6 +98,27 @@ def test_a_benchmark_listed_twice_is_an_error(tmp_path: Path) -> None:
     data["benchmarks"].append(copy.deepcopy(data["benchmarks"][0]))
     with pytest.raises(ConfigError, match="appears twice"):
         read_benchmarks(write(tmp_path / "bench.json", data))
+
+
+def test_json_path_is_relative_to_perfci_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    (project / "out").mkdir(parents=True)
+    write(project / "out" / "bench.json", fixture_data())
+    monkeypatch.setattr(PytestBenchmark, "project_root", None)
+    monkeypatch.chdir(tmp_path)  # perfci started elsewhere, with --config
+    perfci_configure(SimpleNamespace(root=project))  # type: ignore[arg-type]
+    ctx = SimpleNamespace(workdir=tmp_path / "run", progress=lambda message: None)
+    options = PytestBenchmarkOptions.model_validate({"json": "out/bench.json"})
+    made = list(PytestBenchmark().collect(ctx, options))  # type: ignore[arg-type]
+    assert [m.subject for m in made] == [FAST, BIG]
+
+
+def test_json_or_run_is_required(tmp_path: Path) -> None:
+    ctx = SimpleNamespace(workdir=tmp_path, progress=lambda message: None)
+    with pytest.raises(ConfigError, match="give 'json'"):
+        list(PytestBenchmark().collect(ctx, PytestBenchmarkOptions()))  # type: ignore[arg-type]
 
 
 # --- running the benchmarks ------------------------------------------------------
