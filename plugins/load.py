@@ -27,10 +27,12 @@ from pydantic import Field, field_validator, model_validator
 
 import perfci
 from perfci.check import Check, CheckOptions, EndpointOptions, select_endpoints
+from perfci.config.model import Fraction
 from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.errors import CheckCrashed, ConfigError
 from perfci.measurement import Direction, Evidence, Kind, Measurement
+from perfci.verdict.model import BudgetRule
 
 from ._load_stats import StageResult, stage_label, summarize_errors
 from ._timing import NO_CACHE_HEADERS
@@ -58,6 +60,9 @@ class LoadOptions(EndpointOptions):
     worker_timeout: float = Field(default=60.0, gt=0)  # seconds to wait for workers to connect
     # Load this URL instead of the gunicorn perfci starts (e.g. a staging host).
     host: str | None = None
+    # The check's own limit on every stage's failure ratio, whatever the baseline
+    # says ("0%": a failed request fails the build); null: only perfci.yaml budgets.
+    max_failure_ratio: Fraction | None = 0.0
 
     @field_validator("stages")
     @classmethod
@@ -98,6 +103,13 @@ class Load(Check):
     Options = LoadOptions
     needs_http = True
     deterministic = False
+
+    def budgets(self, options: CheckOptions) -> Sequence[BudgetRule]:
+        """Failed requests fail the build even when the baseline had them too."""
+        assert isinstance(options, LoadOptions)
+        if options.max_failure_ratio is None:
+            return ()
+        return [BudgetRule("load/*users/failure_ratio", max=options.max_failure_ratio)]
 
     def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
         assert isinstance(options, LoadOptions)

@@ -21,6 +21,7 @@ from perfci_plugins._load_stats import (
     histogram_percentile,
 )
 from perfci_plugins.load import (
+    Load,
     LoadOptions,
     ProgressThrottle,
     build_spec,
@@ -159,6 +160,14 @@ def test_weights_must_name_a_loaded_endpoint() -> None:
 def test_options_are_validated(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         LoadOptions(**options)
+
+
+def test_the_check_holds_failures_to_its_own_limit() -> None:
+    (rule,) = Load().budgets(LoadOptions())
+    assert (rule.pattern, rule.max, rule.min) == ("load/*users/failure_ratio", 0.0, None)
+    (rule,) = Load().budgets(LoadOptions.model_validate({"max_failure_ratio": "1%"}))
+    assert rule.max == pytest.approx(0.01)
+    assert Load().budgets(LoadOptions(max_failure_ratio=None)) == ()
 
 
 def test_progress_is_throttled_to_a_few_lines_per_stage() -> None:
@@ -329,13 +338,8 @@ def test_failures_and_the_slow_fault_break_their_budgets(softfactory: SoftFactor
         {"load": {"stages": [2], "duration": 1.5}},
         endpoints=["GET /api/products", "GET /api/coocook/chefs/999999"],
         target_config={"SLOW_CPU_MS": 150},
-        extra={
-            "budgets": {
-                "load/2users/failure_ratio": {"max": 0},
-                "load/2users/p95": {"max": "140ms"},
-            },
-            "baselines": {"required": False},
-        },
+        # No failure budget in perfci.yaml: the check holds failures to 0 itself.
+        extra={"budgets": {"load/2users/p95": {"max": "140ms"}}, "baselines": {"required": False}},
     )
     run = softfactory.gate("slow")
     assert run.exit_code == 1, explain(run)
@@ -344,4 +348,5 @@ def test_failures_and_the_slow_fault_break_their_budgets(softfactory: SoftFactor
         "load/2users/p95": "budget violation",
     }
     assert "exceeds the budget max 140 ms" in run.stdout
+    assert "exceeds the budget max 0% ('load/*users/failure_ratio', check load)" in run.stdout
     assert "GET /api/coocook/chefs/999999" in run.stdout  # the errors are the evidence
