@@ -31,8 +31,10 @@ from perfci.verdict.model import (
 # A change within float rounding of the threshold counts as at the threshold (which passes):
 # 42 → 46.2 is +10.000000000000009% in binary floating point.
 _TOLERANCE = 1e-9
-# Fewer samples than this on either side make a timing verdict worth a warning note.
-_FEW_SAMPLES = 5
+# Fewer samples than this on either side cannot carry a timing verdict: with 4 against 4
+# a rank test's smallest p is 0.014, reached whenever one side is wholly shifted, which a
+# few correlated samples (e.g. per-second windows under a passing load) do by chance.
+_FEW_SAMPLES = 8
 
 
 def judge(
@@ -206,16 +208,17 @@ def judge_pair(
         worse, better = ratio < lower_limit, ratio > upper_limit
         sure_worse, sure_better = high < lower_limit, low > upper_limit
         p_worse, p_better = result.p_less, result.p_greater
-    precise = result.ci_width <= 2 * threshold + _TOLERANCE
+    enough = min(result.n_base, result.n_head) >= _FEW_SAMPLES
+    precise = enough and result.ci_width <= 2 * threshold + _TOLERANCE
     if strict:
         outcome = Outcome.REGRESSION if worse else Outcome.IMPROVEMENT if better else Outcome.PASS
         if not precise or (worse and p_worse >= alpha) or (better and p_better >= alpha):
             notes.append("strict: judged on the point ratio although the samples are noisy")
     elif worse:
-        significant = p_worse < alpha and (precise or sure_worse)
+        significant = enough and p_worse < alpha and (precise or sure_worse)
         outcome = Outcome.REGRESSION if significant else Outcome.NOISY
     elif better:
-        significant = p_better < alpha and (precise or sure_better)
+        significant = enough and p_better < alpha and (precise or sure_better)
         outcome = Outcome.IMPROVEMENT if significant else Outcome.NOISY
     else:
         outcome = Outcome.PASS if precise else Outcome.NOISY
@@ -225,8 +228,11 @@ def judge_pair(
             f"normalized by the calibration probe (probe ratio {result.calibration_ratio:.3f}, "
             f"raw ratio {result.raw_ratio:.3f})"
         )
-    if min(result.n_base, result.n_head) < _FEW_SAMPLES:
-        notes.append(f"only {result.n_base} baseline and {result.n_head} current samples")
+    if not enough:
+        notes.append(
+            f"only {result.n_base} baseline and {result.n_head} current samples "
+            f"(a timing verdict needs {_FEW_SAMPLES} on each side)"
+        )
     if outcome is Outcome.NOISY:
         mdc = stats.minimal_detectable_change(
             result.cv_base,

@@ -259,9 +259,20 @@ def test_a_zero_baseline_median_falls_back_to_comparing_medians() -> None:
 
 
 def test_a_tighter_alpha_needs_stronger_evidence() -> None:
-    base, head = [10.0, 10.2, 10.4, 10.6, 10.8], [12.0, 12.2, 12.4, 12.6, 12.8]
+    base = [10.0 + 0.1 * i for i in range(8)]
+    head = [12.0 + 0.1 * i for i in range(8)]
     assert judge_pair(NAME, base, head, alpha=0.05).outcome is Outcome.REGRESSION
-    assert judge_pair(NAME, base, head, alpha=0.001).outcome is Outcome.NOISY
+    assert judge_pair(NAME, base, head, alpha=0.00001).outcome is Outcome.NOISY
+
+
+def test_too_few_samples_never_make_a_timing_verdict() -> None:
+    """4 windows against 4, wholly shifted, is p=0.014 by construction: not evidence."""
+    base, head = [2000.0, 2010.0, 2020.0, 2030.0], [1500.0, 1510.0, 1520.0, 1530.0]
+    verdict = judge_pair(NAME, base, head, direction=Direction.HIGHER)
+    assert verdict.outcome is Outcome.NOISY
+    assert any("needs 8 on each side" in note for note in verdict.notes)
+    strict = judge_pair(NAME, base, head, direction=Direction.HIGHER, strict=True)
+    assert strict.outcome is Outcome.REGRESSION
 
 
 # --- timing measurements that cannot get statistics -----------------------------------------
