@@ -43,8 +43,9 @@ class LatencyOptions(EndpointOptions):
     # inprocess: WSGI test client (the app's own cost); http: gunicorn on loopback
     # (adds the server, sockets and the worker model); both: each, as separate metrics.
     mode: Literal["inprocess", "http", "both"] = "both"
-    samples: int = Field(default=200, ge=5)  # recorded requests per endpoint, in-process
-    http_samples: int = Field(default=100, ge=5)  # recorded requests per endpoint, over HTTP
+    # The engine judges a timing on at least 8 samples a side.
+    samples: int = Field(default=200, ge=8)  # recorded requests per endpoint, in-process
+    http_samples: int = Field(default=100, ge=8)  # recorded requests per endpoint, over HTTP
     warmup: int = Field(default=20, ge=0)  # unrecorded requests per endpoint first
     # An endpoint ("/health", "GET /health") or "cpu" (a fixed Python workload); null: none.
     calibration: str | None = "/health"

@@ -45,7 +45,7 @@ class PytestBenchmarkOptions(CheckOptions):
     timeout: float = Field(default=600.0, gt=0)  # seconds the command may take
     statistic: Literal["median", "mean", "min"] = "median"
     # Per-round samples kept per benchmark (evenly thinned beyond this).
-    max_samples: int = Field(default=1000, ge=5)
+    max_samples: int = Field(default=1000, ge=8)  # the engine needs 8 a side
 
     @field_validator("run")
     @classmethod

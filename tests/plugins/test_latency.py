@@ -136,22 +136,22 @@ def context(app: Flask, tmp_path: Path, endpoints: list[str]) -> RunContext:
 def test_inprocess_mode_measures_without_a_server(tmp_path: Path) -> None:
     app = small_app()
     ctx = context(app, tmp_path, ["GET /fast", "GET /fast"])
-    options = LatencyOptions(mode="inprocess", samples=7, warmup=2)
+    options = LatencyOptions(mode="inprocess", samples=8, warmup=2)
     made = list(Latency().collect(ctx, options))
     assert [m.name for m in made] == [
         "latency/GET /fast/p50",
         "latency/GET /fast/p95",
         "latency/GET /fast/p99",
     ]
-    assert len(made[0].samples) == 7 and len(made[0].calibration) == 7
+    assert len(made[0].samples) == 8 and len(made[0].calibration) == 8
     # Warm-up and samples bypass the response cache by default.
-    assert app.config["seen"]["no_cache"] == 9
+    assert app.config["seen"]["no_cache"] == 10
 
 
 def test_an_endpoint_answering_an_error_crashes_the_check(tmp_path: Path) -> None:
     ctx = context(small_app(), tmp_path, ["GET /fast", "GET /broken"])
     with pytest.raises(CheckCrashed, match=r"GET /broken answered HTTP 500"):
-        list(Latency().collect(ctx, LatencyOptions(mode="inprocess", samples=5, warmup=0)))
+        list(Latency().collect(ctx, LatencyOptions(mode="inprocess", samples=8, warmup=0)))
 
 
 # --- end to end against target_api ------------------------------------------

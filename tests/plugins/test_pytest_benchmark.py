@@ -25,7 +25,7 @@ from perfci.measurement import Direction, Kind
 from tests.plugins.conftest import SoftFactoryProject, explain
 
 FIXTURE = Path(__file__).parent / "data" / "pytest_benchmark.json"
-FAST = "benchmarks/test_sum.py::test_sum[10]"  # six rounds of data
+FAST = "benchmarks/test_sum.py::test_sum[10]"  # ten rounds of data
 BIG = "benchmarks/test_sum.py::test_sum[1000]"  # summary only, no data
 
 
@@ -48,8 +48,19 @@ def test_every_benchmark_becomes_a_timing_measurement() -> None:
     assert fast.subject == FAST and fast.metric == "median"
     assert (fast.kind, fast.direction, fast.unit) == (Kind.TIMING, Direction.LOWER, "s")
     assert fast.value == pytest.approx(2.15e-7)
-    assert fast.samples == (2.1e-7, 2.0e-7, 2.3e-7, 2.0e-7, 2.2e-7, 2.4e-7)
-    assert "6 rounds x 20 iterations" in fast.evidence[0].text
+    assert fast.samples == (
+        2.1e-7,
+        2.0e-7,
+        2.3e-7,
+        2.0e-7,
+        2.2e-7,
+        2.4e-7,
+        2.1e-7,
+        2.2e-7,
+        2.0e-7,
+        2.3e-7,
+    )
+    assert "10 rounds x 20 iterations" in fast.evidence[0].text
 
     assert big.name == f"pytest_benchmark/{BIG}/median"
     assert big.kind is Kind.TIMING and big.samples == ()
@@ -59,7 +70,7 @@ def test_every_benchmark_becomes_a_timing_measurement() -> None:
 def test_statistic_and_thinning_are_options() -> None:
     fast, _ = read_benchmarks(FIXTURE, statistic="min", max_samples=3)
     assert fast.name.endswith("/min") and fast.value == pytest.approx(2.0e-7)
-    assert fast.samples == (2.1e-7, 2.3e-7, 2.2e-7)
+    assert fast.samples == (2.1e-7, 2.0e-7, 2.1e-7)  # rounds 0, 3 and 6
     assert "thinned to 3" in fast.evidence[1].text
 
 
