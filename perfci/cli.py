@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import signal
 import sys
 import time
@@ -140,6 +141,9 @@ def _baselines_dir(config: Config, override: Path | None) -> Path:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="List passing verdicts too, not only their count."
+)
 @_config_option
 @click.option(
     "--baselines",
@@ -194,6 +198,7 @@ def _baselines_dir(config: Config, override: Path | None) -> Path:
     help="With --against: interleaved rounds of the timing checks (default: against.rounds, 3).",
 )
 def run(
+    verbose: bool,
     config_path: Path | None,
     baselines_dir: Path | None,
     only: tuple[str, ...],
@@ -265,6 +270,7 @@ def run(
         to_github=to_github,
         html_path=html_path,
         history_url=configured_url(config.model, config.path.resolve().parent),
+        verbose=verbose,
     )
 
 
@@ -325,6 +331,7 @@ def _report(
     to_github: bool = False,
     html_path: Path | None = None,
     history_url: str | None = None,
+    verbose: bool = False,
 ) -> int:
     """Every reporter runs before the exit code is returned."""
     if json_path:
@@ -333,7 +340,8 @@ def _report(
         write_report(markdown_path, render_markdown(result))
     if junit_path:
         write_report(junit_path, render_junit(result))
-    click.echo(render_terminal(result, color=sys.stdout.isatty(), width=_width()))
+    color = sys.stdout.isatty()
+    click.echo(render_terminal(result, color=color, width=_width(color), passes=verbose))
     host.run_finished(result)
     for warning in finish_run(result, history_url=history_url, html_path=html_path):
         click.echo(f"perfci: warning: {warning}", err=True)  # the verdict stands
@@ -347,10 +355,11 @@ def _report(
     return result.exit_code
 
 
-def _width() -> int:
-    import shutil
-
-    return max(80, min(160, shutil.get_terminal_size((120, 24)).columns))
+def _width(tty: bool) -> int:
+    """The terminal's width; a log file (CI) gets room enough that metric names never wrap."""
+    if not tty:
+        return 200
+    return max(80, min(200, shutil.get_terminal_size((120, 24)).columns))
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -360,7 +369,11 @@ def _width() -> int:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-v", "--verbose", is_flag=True, help="List passing verdicts too, not only their count."
+)
 def compare(
+    verbose: bool,
     base: Path,
     head: Path,
     config_path: Path | None,
@@ -401,7 +414,7 @@ def compare(
         baseline_path=str(base),
         checks=tuple(sorted({m.check for m in head_measurements})),
     )
-    return _report(result, host, json_path, markdown_path, junit_path)
+    return _report(result, host, json_path, markdown_path, junit_path, verbose=verbose)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

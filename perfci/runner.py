@@ -59,12 +59,13 @@ def select_checks(
             raise ConfigError(f"--only: unknown check {name!r}{suggest(name, checks)}")
     run: list[str] = []
     skipped: list[str] = []
-    for name, check in checks.items():
-        # Only checks perfci.yaml lists (or --only names) take part. A listed check that is
-        # disabled or filtered out is "skipped": its baseline metrics are not missing.
+    # In the order perfci.yaml lists them, then those only --only names.
+    ordered = [*config.model.checks, *(n for n in only if n not in config.model.checks)]
+    for name in ordered:
+        check = checks[name]
+        # A listed check that is disabled or filtered out is "skipped": its baseline
+        # metrics are not missing. Checks perfci.yaml does not list take no part.
         if name not in config.check_options:
-            if name not in only:
-                continue
             config.check_options[name] = _default_options(name, check)
         enabled = config.check_options[name].enabled
         wanted = (not only or name in only) and (not quick or check.deterministic)

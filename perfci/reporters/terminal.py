@@ -25,11 +25,14 @@ _STYLE: dict[Outcome, str] = {
 }
 
 
-def render_terminal(result: RunResult, *, color: bool, width: int = 120) -> str:
+def render_terminal(
+    result: RunResult, *, color: bool, width: int = 120, passes: bool = True
+) -> str:
     """Render ``result`` for a terminal; ANSI colour only when ``color`` is true.
 
     The output does not depend on the environment (``NO_COLOR``, ``COLUMNS``,
-    ``TERM``): the caller decides ``color`` and ``width``.
+    ``TERM``): the caller decides ``color`` and ``width``. With ``passes``
+    false, passing verdicts are counted in one line instead of listed.
     """
     buffer = StringIO()
     console = Console(
@@ -45,8 +48,14 @@ def render_terminal(result: RunResult, *, color: bool, width: int = 120) -> str:
         _environ={},
     )
     verdicts = fmt.ordered(result.verdicts)
-    if verdicts:
-        console.print(_table(verdicts))
+    listed = verdicts if passes else [v for v in verdicts if v.outcome is not Outcome.PASS]
+    if listed:
+        console.print(_table(listed))
+    hidden = len(verdicts) - len(listed)
+    if hidden:
+        console.print(
+            Text(f"{fmt.label(Outcome.PASS)}: {hidden} more (--verbose lists them)", style="green")
+        )
     for verdict in verdicts:
         if verdict.outcome in fmt.DETAILED:
             console.print(_details(verdict), soft_wrap=True)

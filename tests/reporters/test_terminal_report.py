@@ -9,7 +9,7 @@ import pytest
 
 from perfci.reporters import render_terminal
 from perfci.result import RunResult
-from perfci.verdict.model import Judgement, Verdict
+from perfci.verdict.model import Judgement, Outcome, Verdict
 
 ESC = "\x1b["
 
@@ -113,3 +113,15 @@ def test_unmatched_rules_are_listed(build_result: Callable[..., RunResult]) -> N
     plain = render_terminal(result, color=False)
     assert "perfci.yaml:9: budget 'x/*'" in plain
     assert plain.splitlines()[-1] == "no measurements — ERROR (exit 2)"
+
+
+def test_passes_can_be_counted_instead_of_listed(sample_result: RunResult) -> None:
+    full = render_terminal(sample_result, color=False)
+    short = render_terminal(sample_result, color=False, passes=False)
+    passes = [v for v in sample_result.verdicts if v.outcome is Outcome.PASS]
+    assert passes, "the sample needs a passing verdict"
+    assert f"✓ pass: {len(passes)} more (--verbose lists them)" in short
+    assert len(short.splitlines()) == len(full.splitlines()) - len(passes) + 1
+    for verdict in sample_result.verdicts:
+        if verdict.outcome is not Outcome.PASS:
+            assert verdict.name.split("/", 1)[1].rsplit("/", 1)[-1] in short
