@@ -49,6 +49,7 @@ from perfci.runner import (
     check_budgets,
     judge_measurements,
     measure,
+    measure_and_judge,
     select_checks,
 )
 from perfci.verdict.model import Judgement, Rules
@@ -195,7 +196,7 @@ def _baselines_dir(config: Config, override: Path | None) -> Path:
 @click.option(
     "--rounds",
     type=click.IntRange(1, 50),
-    help="With --against: interleaved rounds of the timing checks (default: against.rounds, 3).",
+    help="With --against: interleaved rounds of the timing checks (default: timing.rounds, 3).",
 )
 def run(
     verbose: bool,
@@ -241,10 +242,15 @@ def run(
     else:
         path = baseline_path(_baselines_dir(config, baselines_dir), config.model.suite)
         baseline = _load_baseline_or_none(config, path)
-        measurements, duration = _measure(config, host, selection)
-        judgement = judge_measurements(
-            measurements, baseline.measurements if baseline else None, rules
+        gated = measure_and_judge(
+            config,
+            host,
+            selection,
+            baseline.measurements if baseline else None,
+            rules,
+            progress=_progress(),
         )
+        measurements, judgement, duration = gated.measurements, gated.judgement, gated.duration_s
         compared = str(path) if baseline else None
     commit, branch = git_info(config.root)
     result = RunResult(
@@ -297,8 +303,8 @@ def _run_against(
             base_root=tree.relative(config.root),
             deterministic=deterministic,
             timing=timing,
-            rounds=rounds or config.model.against.rounds,
-            confirm=config.model.against.confirm,
+            rounds=rounds or config.model.timing.rounds,
+            confirm=config.model.timing.confirm,
             judge=lambda head, base: judge_measurements(head, base, rules, same_run=True),
             progress=progress,
         )

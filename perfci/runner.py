@@ -27,6 +27,7 @@ from perfci.server import Server
 from perfci.target import build_target
 from perfci.units import parse_quantity
 from perfci.verdict import judge
+from perfci.verdict.confirm import confirm, timing_regressions
 from perfci.verdict.model import AckRule, BudgetRule, Judgement, Rules, ThresholdRule
 
 Progress = Callable[[str], None]
@@ -117,6 +118,52 @@ def measure(
         measured.measurements = session.collect(selection.run)
     measured.duration_s = time.monotonic() - started
     return measured
+
+
+@dataclass
+class Gated:
+    """Measurements and verdicts of a run against a stored baseline."""
+
+    measurements: list[Measurement]
+    judgement: Judgement
+    duration_s: float
+    confirmed: dict[str, str] = field(default_factory=dict)  # metric -> confirmation note
+
+
+def measure_and_judge(
+    config: Config,
+    host: PluginHost,
+    selection: Selection,
+    baseline: Sequence[Measurement] | None,
+    rules: Rules,
+    *,
+    progress: Progress = lambda message: None,
+) -> Gated:
+    """Measure, judge against ``baseline``, and re-measure suspected timing regressions.
+
+    A timing metric judged a regression has its check collected once more on
+    the same target (``timing.confirm``); it fails only if the second
+    measurement is a regression too, so a job passing through a shared
+    machine does not fail a healthy build.
+    """
+    started = time.monotonic()
+    checks = host.checks()
+    with MeasureSession(config, host, progress=progress) as session:
+        measurements = session.collect(selection.run)
+        judgement = judge_measurements(measurements, baseline, rules)
+        suspects = timing_regressions(judgement)
+        notes: dict[str, str] = {}
+        if suspects and config.model.timing.confirm:
+            again = sorted({name.split("/", 1)[0] for name in suspects})
+            progress(
+                f"re-measuring {len(suspects)} suspected timing regression(s): {', '.join(again)}"
+            )
+            second_rules = replace(
+                rules, skipped_checks=frozenset(rules.skipped_checks | (set(checks) - set(again)))
+            )
+            second = judge_measurements(session.collect(again), baseline, second_rules)
+            judgement, notes = confirm(judgement, second, suspects)
+    return Gated(measurements, judgement, time.monotonic() - started, notes)
 
 
 class MeasureSession:

@@ -235,3 +235,50 @@ def test_baseline_show(toy: PerfciProject) -> None:
     shown = toy.run("baseline", "show")
     assert shown.exit_code == 0
     assert "toy_queries/GET /items/queries" in shown.stdout
+
+
+FLAKY = """
+import perfci
+from perfci import Check, Direction
+from perfci.measurement import timing
+
+CALLS = []
+
+
+class Flaky(Check):
+    name = "flaky"
+    deterministic = False
+
+    def collect(self, ctx, options):
+        CALLS.append(1)
+        import os
+        slow_first = os.environ.get("FLAKY_SLOW") == "first" and len(CALLS) == 1
+        slow = os.environ.get("FLAKY_SLOW") == "always" or slow_first
+        base = 20.0 if slow else 10.0
+        yield timing("flaky/GET /x/p50", [base + 0.01 * i for i in range(40)])
+
+
+@perfci.hookimpl
+def perfci_checks():
+    return [Flaky]
+"""
+
+
+@pytest.mark.parametrize(
+    ("slow", "code", "note"),
+    [
+        ("first", ExitCode.OK, "not confirmed: the second measurement was pass"),
+        ("always", ExitCode.REGRESSION, "confirmed by a second measurement"),
+    ],
+)
+def test_a_timing_regression_is_re_measured_before_it_fails(
+    toy: PerfciProject, slow: str, code: int, note: str
+) -> None:
+    toy.write_plugin("flaky", FLAKY, directory="local_plugins")
+    toy.write_config(CONFIG.replace("toy_queries: {}", "flaky: {}"))
+    assert toy.run("baseline", "update").exit_code == 0
+    result = toy.run("run", "--json", "r.json", env={"FLAKY_SLOW": slow})
+    assert result.exit_code == code, result.output
+    assert "re-measuring 1 suspected timing regression(s): flaky" in result.stderr
+    (verdict,) = json.loads((toy.path / "r.json").read_text())["verdicts"]
+    assert any(note in n for n in verdict["notes"]), verdict["notes"]

@@ -9,13 +9,15 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from perfci.errors import CheckCrashed, ConfigError, ExitCode, PerfciError, TargetError
-from perfci.measurement import Kind, Measurement, percentile
-from perfci.verdict.model import Judgement, Outcome, Verdict
+from perfci.measurement import Measurement, percentile
+from perfci.verdict.confirm import confirm as confirm_regressions
+from perfci.verdict.confirm import timing_regressions
+from perfci.verdict.model import Judgement
 
 Progress = Callable[[str], None]
 Judge = Callable[[Sequence[Measurement], Sequence[Measurement]], Judgement]
@@ -166,7 +168,7 @@ def run_ab(
             head_ms += h
         judgement = judge(head_ms, base_ms)
         confirmed: dict[str, str] = {}
-        suspects = _timing_regressions(judgement)
+        suspects = timing_regressions(judgement)
         if confirm and suspects:
             checks = sorted({name.split("/", 1)[0] for name in suspects})
             progress(
@@ -174,7 +176,7 @@ def run_ab(
             )
             b2, h2 = _rounds(base, head, checks, rounds, progress)
             second = judge(h2, b2)
-            judgement, confirmed = _confirm(judgement, second, suspects)
+            judgement, confirmed = confirm_regressions(judgement, second, suspects)
         return ABRun(base_ms, head_ms, judgement, rounds, confirmed)
     finally:
         for worker in workers:
@@ -221,41 +223,3 @@ def merge_rounds(rounds: Iterable[Sequence[Measurement]]) -> list[Measurement]:
             )
         )
     return merged
-
-
-def _timing_regressions(judgement: Judgement) -> set[str]:
-    return {
-        v.name
-        for v in judgement.verdicts
-        if v.outcome is Outcome.REGRESSION
-        and v.current is not None
-        and v.current.kind is Kind.TIMING
-    }
-
-
-def _confirm(
-    first: Judgement, second: Judgement, suspects: set[str]
-) -> tuple[Judgement, dict[str, str]]:
-    again = {v.name: v for v in second.verdicts}
-    notes: dict[str, str] = {}
-    verdicts: list[Verdict] = []
-    for verdict in first.verdicts:
-        if verdict.name not in suspects:
-            verdicts.append(verdict)
-            continue
-        retry = again.get(verdict.name)
-        if retry is not None and retry.outcome is Outcome.REGRESSION:
-            note = f"confirmed by a second measurement ({retry.reason})"
-            verdicts.append(_with_note(verdict, note))
-        else:
-            outcome = retry.outcome.value if retry else "no result"
-            note = f"not confirmed: the second measurement was {outcome}"
-            verdicts.append(
-                _with_note(retry or verdict, f"first measurement: {verdict.reason}; {note}")
-            )
-        notes[verdict.name] = note
-    return Judgement(tuple(verdicts), first.unmatched_rules), notes
-
-
-def _with_note(verdict: Verdict, note: str) -> Verdict:
-    return replace(verdict, notes=(*verdict.notes, note))

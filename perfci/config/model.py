@@ -95,11 +95,13 @@ class BaselinesConfig(_Section):
     required: bool = True
 
 
-class AgainstConfig(_Section):
-    """``perfci run --against REF``: base and head measured in the same run."""
+class TimingConfig(_Section):
+    """How timing checks are judged."""
 
-    rounds: int = Field(default=3, ge=1, le=50)  # interleaved A B / B A rounds of timing checks
-    confirm: bool = True  # re-measure a suspected timing regression once before failing
+    # Re-measure a suspected timing regression once (same run) before it fails the build.
+    confirm: bool = True
+    # perfci run --against: interleaved base/head rounds of the timing checks.
+    rounds: int = Field(default=3, ge=1, le=50)
 
 
 class PluginsConfig(_Section):
@@ -123,7 +125,7 @@ class ConfigModel(_Section):
     budgets: dict[str, BudgetConfig] = Field(default_factory=dict)
     acknowledge: list[AcknowledgeConfig] = Field(default_factory=list)
     baselines: BaselinesConfig = Field(default_factory=BaselinesConfig)
-    against: AgainstConfig = Field(default_factory=AgainstConfig)
+    timing: TimingConfig = Field(default_factory=TimingConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
 
