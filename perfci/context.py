@@ -44,6 +44,8 @@ class RunContext:
     target_settings: Mapping[str, Any] = field(default_factory=dict)
     # target.server from perfci.yaml: workers and threads the HTTP checks run against.
     server_settings: ServerConfig = field(default_factory=ServerConfig)
+    # The target's directory: beside perfci.yaml, or the base tree's worktree (--against).
+    root: Path = field(default_factory=Path.cwd)
     _server: Server | None = field(default=None, repr=False)
 
     def client(self) -> FlaskClient:

@@ -238,6 +238,7 @@ class MeasureSession:
             progress=progress,
             target_settings=target.app_config,
             server_settings=target_config.server,
+            root=config.root,
         )
         self._stack.callback(self._stop_server)
         self._ctx = ctx

@@ -11,6 +11,7 @@ benchmarks itself first.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shlex
@@ -19,16 +20,17 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 import perfci
 from perfci.check import Check, CheckOptions
-from perfci.config.model import Config
 from perfci.context import RunContext
 from perfci.errors import CheckCrashed, ConfigError
 from perfci.measurement import Direction, Evidence, Kind, Measurement
+
+from . import _bench_calibration
 
 UNIT = "s"  # pytest-benchmark's own unit; reports scale it for reading
 
@@ -46,6 +48,9 @@ class PytestBenchmarkOptions(CheckOptions):
     statistic: Literal["median", "mean", "min"] = "median"
     # Per-round samples kept per benchmark (evenly thinned beyond this).
     max_samples: int = Field(default=1000, ge=8)  # the engine needs 8 a side
+    # With ``run``: add a fixed pure-Python benchmark to the same pytest run, whose
+    # times calibrate every other benchmark (a machine 20% slower slows it alike).
+    calibrate: bool = True
 
     @field_validator("run")
     @classmethod
@@ -61,8 +66,6 @@ class PytestBenchmark(Check):
     Options = PytestBenchmarkOptions
     needs_http = False
     deterministic = False
-    #: The directory of perfci.yaml, set when the configuration is loaded.
-    project_root: ClassVar[Path | None] = None
 
     def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
         assert isinstance(options, PytestBenchmarkOptions)
@@ -72,7 +75,7 @@ class PytestBenchmark(Check):
                 "checks.pytest_benchmark: give 'json' (a pytest-benchmark JSON file), "
                 "'run' (a command that writes one), or both"
             )
-        root = self.project_root or Path.cwd()
+        root = ctx.root
         if options.json_path is not None:
             path = Path(options.json_path)
             path = path if path.is_absolute() else root / path
@@ -80,11 +83,31 @@ class PytestBenchmark(Check):
             path = ctx.workdir / "pytest-benchmark.json"
         if options.run is not None:
             command = build_command(options.run, None if options.json_path else path)
+            if options.calibrate:
+                command += ["-p", CALIBRATION_PLUGIN]
             ctx.progress(f"pytest_benchmark: running {shlex.join(command)}")
             run_command(command, cwd=root, timeout=options.timeout, log=ctx.workdir / "bench.log")
             if not path.is_file():
                 raise CheckCrashed(f"pytest_benchmark: {shlex.join(command)} wrote no {path}")
-        return read_benchmarks(path, statistic=options.statistic, max_samples=options.max_samples)
+        measurements = read_benchmarks(
+            path, statistic=options.statistic, max_samples=options.max_samples
+        )
+        return calibrated(measurements)
+
+
+CALIBRATION_PLUGIN = "perfci_plugins._bench_calibration"
+
+
+def calibrated(measurements: Sequence[Measurement]) -> list[Measurement]:
+    """Attach the calibration benchmark's samples to every other benchmark, and drop it."""
+    probe = next(
+        (m for m in measurements if m.subject.endswith(f"::{_bench_calibration.NAME}")), None
+    )
+    if probe is None:
+        return list(measurements)
+    return [
+        dataclasses.replace(m, calibration=probe.samples) for m in measurements if m is not probe
+    ]
 
 
 def build_command(run: Sequence[str] | str, json_out: Path | None) -> list[str]:
@@ -220,11 +243,6 @@ def _tail(path: Path, lines: int = 3) -> str:
         return "(no output)"
     tail = [line.strip() for line in text[-lines:] if line.strip()]
     return " | ".join(tail) or "(no output)"
-
-
-@perfci.hookimpl
-def perfci_configure(config: Config) -> None:
-    PytestBenchmark.project_root = config.root
 
 
 @perfci.hookimpl

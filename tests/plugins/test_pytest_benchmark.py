@@ -14,14 +14,14 @@ from perfci_plugins.pytest_benchmark import (
     PytestBenchmark,
     PytestBenchmarkOptions,
     build_command,
-    perfci_configure,
+    calibrated,
     read_benchmarks,
     run_command,
     thin,
 )
 
 from perfci.errors import CheckCrashed, ConfigError
-from perfci.measurement import Direction, Kind
+from perfci.measurement import Direction, Kind, timing
 from tests.plugins.conftest import SoftFactoryProject, explain
 
 FIXTURE = Path(__file__).parent / "data" / "pytest_benchmark.json"
@@ -111,19 +111,30 @@ def test_a_benchmark_listed_twice_is_an_error(tmp_path: Path) -> None:
         read_benchmarks(write(tmp_path / "bench.json", data))
 
 
-def test_json_path_is_relative_to_perfci_yaml(
+def test_json_path_is_relative_to_the_project_root(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = tmp_path / "project"
     (project / "out").mkdir(parents=True)
     write(project / "out" / "bench.json", fixture_data())
-    monkeypatch.setattr(PytestBenchmark, "project_root", None)
     monkeypatch.chdir(tmp_path)  # perfci started elsewhere, with --config
-    perfci_configure(SimpleNamespace(root=project))  # type: ignore[arg-type]
-    ctx = SimpleNamespace(workdir=tmp_path / "run", progress=lambda message: None)
+    ctx = SimpleNamespace(root=project, workdir=tmp_path / "run", progress=lambda message: None)
     options = PytestBenchmarkOptions.model_validate({"json": "out/bench.json"})
     made = list(PytestBenchmark().collect(ctx, options))  # type: ignore[arg-type]
     assert [m.subject for m in made] == [FAST, BIG]
+
+
+def test_the_calibration_benchmark_calibrates_the_others() -> None:
+    fast = timing(f"pytest_benchmark/{FAST}/median", [1.0] * 10, unit="s")
+    probe = timing(
+        "pytest_benchmark/benches/test_add.py::test_perfci_calibration/median",
+        [2.0] * 10,
+        unit="s",
+    )
+    (made,) = calibrated([fast, probe])
+    assert made.name == fast.name
+    assert made.calibration == probe.samples
+    assert calibrated([fast]) == [fast]
 
 
 def test_json_or_run_is_required(tmp_path: Path) -> None:
