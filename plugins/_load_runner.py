@@ -38,8 +38,8 @@ from functools import lru_cache
 from typing import Any
 
 # gevent ships no type information (and pyproject.toml's ignore list does not name it).
-import gevent  # type: ignore[import-untyped]
-import gevent.event  # type: ignore[import-untyped]
+import gevent
+import gevent.event
 import locust.runners
 
 from ._load_stats import StageResult, WindowRecorder
