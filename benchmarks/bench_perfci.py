@@ -113,7 +113,9 @@ def faults_at_default_size() -> list[tuple[str, str, int, str]]:
     code, _, output = perfci("run", "--quick", env={**env, "PERFCI_FAULTS": ""})
     rows.append(("(none)", "all deterministic", code, _first_failure(output)))
     for fault, check in DETERMINISTIC_FAULTS.items():
-        code, _, output = perfci("run", "--quick", "--only", check, env={**env, "PERFCI_FAULTS": fault})
+        code, _, output = perfci(
+            "run", "--quick", "--only", check, env={**env, "PERFCI_FAULTS": fault}
+        )
         rows.append((fault, check, code, _first_failure(output)))
     return rows
 
@@ -126,10 +128,14 @@ def _first_failure(output: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each perfci command")
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
-    parser.add_argument("--skip-faults", action="store_true", help="skip the default-size fault sweep")
+    parser.add_argument(
+        "--skip-faults", action="store_true", help="skip the default-size fault sweep"
+    )
     args = parser.parse_args()
 
     full, full_codes = wall_times(args.repeat)
@@ -139,7 +145,8 @@ def main() -> None:
         START,
         "## perfci's own speed",
         "",
-        f"Measured {dt.date.today().isoformat()} by `python benchmarks/bench_perfci.py --repeat {args.repeat}` "
+        f"Measured {dt.date.today().isoformat()} by "
+        f"`python benchmarks/bench_perfci.py --repeat {args.repeat}` "
         f"on {os.cpu_count()} cores ({platform.machine()}, Python {platform.python_version()}), "
         "dog-food perfci.yaml, each run a fresh process.",
         "",
@@ -149,8 +156,9 @@ def main() -> None:
         f"{', '.join(f'{t:.1f}' for t in full)} s | {full_codes} | <= 60 s |",
         f"| `perfci run --quick` | {statistics.median(quick):.1f} s | "
         f"{', '.join(f'{t:.1f}' for t in quick)} s | {quick_codes} | <= 15 s |",
-        f"| query recorder overhead, `GET /api/coocook/chefs?per_page=12` in-process, cache bypassed "
-        f"| {100 * (ratio - 1):+.1f}% ({without:.3f} ms → {with_:.3f} ms) | 20 × 50 requests each, interleaved "
+        "| query recorder overhead, `GET /api/coocook/chefs?per_page=12` in-process, "
+        f"cache bypassed | {100 * (ratio - 1):+.1f}% ({without:.3f} ms → {with_:.3f} ms) "
+        "| 20 × 50 requests each, interleaved "
         "| - | <= 5% |",
         "",
     ]
