@@ -11,36 +11,14 @@ import pytest
 from perfci.baseline import SCHEMA_KEY
 from perfci.errors import ExitCode
 from perfci.pytest_plugin import PerfciProject
+from tests.toy.project import CONFIG, make_toy
 
 TOY = Path(__file__).parent / "toy"
-
-CONFIG = """
-suite: toy
-target:
-  app: toyapp:create_app
-  seed: toyapp:seed
-  seed_args: {rows: 3}
-  config:
-    TOY_EXTRA_QUERIES: ${TOY_EXTRA_QUERIES:-0}
-  endpoints:
-    - GET /items
-  server:
-    workers: 1
-    threads: 2
-checks:
-  toy_queries: {}
-plugins:
-  paths: [local_plugins]
-"""
 
 
 @pytest.fixture
 def toy(perfci_project: PerfciProject) -> PerfciProject:
-    shutil.copy(TOY / "toyapp.py", perfci_project.path / "toyapp.py")
-    (perfci_project.path / "local_plugins").mkdir()
-    shutil.copy(TOY / "toy_checks.py", perfci_project.path / "local_plugins" / "toy_checks.py")
-    perfci_project.write_config(CONFIG)
-    return perfci_project
+    return make_toy(perfci_project)
 
 
 def test_baseline_then_pass_then_regression(toy: PerfciProject) -> None:
@@ -49,7 +27,7 @@ def test_baseline_then_pass_then_regression(toy: PerfciProject) -> None:
     stored = json.loads((toy.path / "baselines" / "toy.json").read_text())
     assert [m["name"] for m in stored["measurements"]] == ["toy_queries/GET /items/queries"]
 
-    passed = toy.run("run")
+    passed = toy.run("run", "--verbose")
     assert passed.exit_code == ExitCode.OK, passed.output
     assert "toy_queries" in passed.stdout
 

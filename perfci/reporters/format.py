@@ -1,9 +1,10 @@
 """How reporters spell numbers, changes and verdicts: the one place that formats them.
 
 Every reporter goes through these functions so the terminal, the PR comment and
-JUnit show the same value the same way. ``quantity`` stands in for
-``perfci.units.format_quantity`` until that module lands; the rest is
-report-specific (verdict labels, sort order, the summary line).
+JUnit show the same value the same way. Numbers are spelled by
+``perfci.units``; units and their ladders here add what only reports need
+(bare counts, "n/a"); the rest is report-specific (verdict labels, sort
+order, the summary line).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+from perfci import units
 from perfci.measurement import Measurement
 from perfci.result import RunResult
 from perfci.verdict.model import BudgetRule, Outcome, Verdict
@@ -70,22 +72,9 @@ _BARE = frozenset({"count", ""})
 
 def number(value: float) -> str:
     """Whole numbers as integers, otherwise about three significant digits: 1234, 12.3, 0.0451."""
-    if not math.isfinite(value):
+    if math.isnan(value):
         return _non_finite(value)
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    magnitude = abs(value)
-    if magnitude >= 100:
-        return f"{value:.0f}"
-    if magnitude >= 10:
-        return _trim(f"{value:.1f}")
-    if magnitude >= 1:
-        return _trim(f"{value:.2f}")
-    return _trim(f"{value:.3g}") if magnitude >= 1e-4 else f"{value:.2e}"
-
-
-def _trim(text: str) -> str:
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return units.format_number(value)
 
 
 def _non_finite(value: float) -> str:

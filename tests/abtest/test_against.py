@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,22 +10,7 @@ import pytest
 
 from perfci.errors import ExitCode
 from perfci.pytest_plugin import PerfciProject
-
-TOY = Path(__file__).parents[1] / "toy"
-
-CONFIG = """
-suite: toy
-target:
-  app: toyapp:create_app
-  seed: toyapp:seed
-  seed_args: {rows: 3}
-  endpoints:
-    - GET /items
-checks:
-  toy_queries: {}
-plugins:
-  paths: [local_plugins]
-"""
+from tests.toy.project import make_toy
 
 
 def git(root: Path, *args: str) -> None:
@@ -35,11 +19,7 @@ def git(root: Path, *args: str) -> None:
 
 @pytest.fixture
 def repo(perfci_project: PerfciProject) -> PerfciProject:
-    root = perfci_project.path
-    shutil.copy(TOY / "toyapp.py", root / "toyapp.py")
-    (root / "local_plugins").mkdir()
-    shutil.copy(TOY / "toy_checks.py", root / "local_plugins" / "toy_checks.py")
-    perfci_project.write_config(CONFIG)
+    root = make_toy(perfci_project).path
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.email", "t@example.com")
     git(root, "config", "user.name", "t")

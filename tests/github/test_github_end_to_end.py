@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,33 +12,15 @@ from perfci.pytest_plugin import PerfciProject
 from perfci.reporters import MARKDOWN_MARKER
 from tests.github.conftest import HEAD_SHA, PR_NUMBER, REPO, EnvFactory, pull_request_event
 from tests.github.fake_github import TOKEN, FakeGitHub
+from tests.toy.project import make_toy
 
-TOY = Path(__file__).parents[1] / "toy"
-CONFIG = """
-suite: toy
-target:
-  app: toyapp:create_app
-  seed: toyapp:seed
-  seed_args: {rows: 3}
-  config:
-    TOY_EXTRA_QUERIES: ${TOY_EXTRA_QUERIES:-0}
-  endpoints:
-    - GET /items
-checks:
-  toy_queries: {}
-plugins:
-  paths: [local_plugins]
-"""
 STATUS = f"POST /repos/{REPO}/statuses/{HEAD_SHA}"
 LIST = f"GET /repos/{REPO}/issues/{PR_NUMBER}/comments"
 
 
 @pytest.fixture
 def toy(perfci_project: PerfciProject) -> PerfciProject:
-    shutil.copy(TOY / "toyapp.py", perfci_project.path / "toyapp.py")
-    (perfci_project.path / "local_plugins").mkdir()
-    shutil.copy(TOY / "toy_checks.py", perfci_project.path / "local_plugins" / "toy_checks.py")
-    perfci_project.write_config(CONFIG)
+    make_toy(perfci_project)
     created = perfci_project.run("baseline", "update")
     assert created.exit_code == 0, created.output
     return perfci_project

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,35 +10,15 @@ from perfci.errors import ExitCode
 from perfci.history import HistoryStore
 from perfci.pytest_plugin import PerfciProject
 from tests.history.factory import make_run
+from tests.toy.project import CONFIG as TOY_CONFIG
+from tests.toy.project import make_toy
 
-TOY = Path(__file__).parents[1] / "toy"
-
-CONFIG = """
-suite: toy
-target:
-  app: toyapp:create_app
-  seed: toyapp:seed
-  seed_args: {rows: 3}
-  config:
-    TOY_EXTRA_QUERIES: ${TOY_EXTRA_QUERIES:-0}
-  endpoints:
-    - GET /items
-checks:
-  toy_queries: {}
-plugins:
-  paths: [local_plugins]
-baselines:
-  required: false
-"""
+CONFIG = TOY_CONFIG + "baselines:\n  required: false\n"
 
 
 @pytest.fixture
 def toy(perfci_project: PerfciProject) -> PerfciProject:
-    shutil.copy(TOY / "toyapp.py", perfci_project.path / "toyapp.py")
-    (perfci_project.path / "local_plugins").mkdir()
-    shutil.copy(TOY / "toy_checks.py", perfci_project.path / "local_plugins" / "toy_checks.py")
-    perfci_project.write_config(CONFIG)
-    return perfci_project
+    return make_toy(perfci_project, CONFIG)
 
 
 def test_runs_are_recorded_listed_reported_and_pruned(toy: PerfciProject) -> None:
