@@ -10,12 +10,10 @@ import pytest
 from flask import Flask
 from flask_caching import Cache
 from perfci_plugins.cache import CacheCheck, CacheOptions
-from sqlalchemy import create_engine
 
 from perfci.context import RunContext
-from perfci.endpoint import Endpoint
 from perfci.errors import ConfigError
-from perfci.recorder import QueryRecorder
+from perfci.testing import run_context
 from tests.plugins.conftest import SoftFactoryProject, explain
 
 STALE_PROBE = {
@@ -62,21 +60,8 @@ def counter_app(*, signals: bool, invalidates: bool) -> Flask:
 
 
 def context(app: Flask, tmp_path: Path, endpoints: tuple[str, ...] = ()) -> Iterator[RunContext]:
-    engine = create_engine("sqlite://")
-    recorder = QueryRecorder(engine)
-    try:
-        yield RunContext(
-            app=app,
-            engine=engine,
-            recorder=recorder,
-            endpoints=tuple(Endpoint.parse(e) for e in endpoints),
-            seeded={},
-            workdir=tmp_path,
-            server_factory=lambda: pytest.fail("the cache check needs no server"),
-        )
-    finally:
-        recorder.close()
-        engine.dispose()
+    with run_context(app, tmp_path, endpoints=endpoints) as ctx:
+        yield ctx
 
 
 def measure(app: Flask, tmp_path: Path, **options: Any) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from sqlalchemy.engine import Engine
 from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.measurement import Measurement
-from perfci.recorder import QueryRecorder, RecordedQuery
+from perfci.recorder import RecordedQuery
+from perfci.testing import run_context
 from tests.plugins.conftest import TEST_SCALE, SoftFactoryProject, explain
 
 TABLES = frozenset({"chefs", "bookings", "products"})
@@ -256,19 +257,10 @@ def target_context(tmp_path: Path, faults: str, database: str | None) -> Iterato
     )
     seeded = seed_database(app, TEST_SCALE)
     with app.app_context():
-        recorder = QueryRecorder(db.engine)
         try:
-            yield RunContext(
-                app=app,
-                engine=db.engine,
-                recorder=recorder,
-                endpoints=(CHEF_LIST, PRODUCTS),
-                seeded=seeded,
-                workdir=tmp_path,
-                server_factory=lambda: pytest.fail("indexes needs no server"),
-            )
+            with run_context(app, tmp_path, endpoints=(CHEF_LIST, PRODUCTS), seeded=seeded) as ctx:
+                yield ctx
         finally:
-            recorder.close()
             db.engine.dispose()
 
 

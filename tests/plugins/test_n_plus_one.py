@@ -21,7 +21,8 @@ from pydantic import ValidationError
 from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.measurement import Measurement
-from perfci.recorder import QueryRecorder, RecordedQuery, Recording, fingerprint
+from perfci.recorder import RecordedQuery, Recording, fingerprint
+from perfci.testing import run_context
 from tests.plugins.conftest import TEST_SCALE, SoftFactoryProject, explain
 
 CHEFS = "SELECT chefs.id FROM chefs LIMIT ?"
@@ -123,19 +124,11 @@ def target_context(tmp_path: Path, faults: str) -> Iterator[RunContext]:
     )
     seeded = seed_database(app, TEST_SCALE)
     with app.app_context():
-        recorder = QueryRecorder(db.engine)
         try:
-            yield RunContext(
-                app=app,
-                engine=db.engine,
-                recorder=recorder,
-                endpoints=(CHEF_LIST, CHEF_DETAIL),
-                seeded=seeded,
-                workdir=tmp_path,
-                server_factory=lambda: pytest.fail("n_plus_one needs no server"),
-            )
+            endpoints = (CHEF_LIST, CHEF_DETAIL)
+            with run_context(app, tmp_path, endpoints=endpoints, seeded=seeded) as ctx:
+                yield ctx
         finally:
-            recorder.close()
             db.engine.dispose()
 
 

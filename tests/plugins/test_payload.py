@@ -9,30 +9,15 @@ import pytest
 from flask import Flask
 from flask_compress import Compress
 from perfci_plugins.payload import PayloadCheck, PayloadOptions
-from sqlalchemy import create_engine
 
 from perfci.context import RunContext
-from perfci.endpoint import Endpoint
-from perfci.recorder import QueryRecorder
+from perfci.testing import run_context
 from tests.plugins.conftest import SoftFactoryProject, explain
 
 
 def context_for(app: Flask, endpoints: list[str], tmp_path: Path) -> Iterator[RunContext]:
-    engine = create_engine("sqlite://")
-    recorder = QueryRecorder(engine)
-    try:
-        yield RunContext(
-            app=app,
-            engine=engine,
-            recorder=recorder,
-            endpoints=tuple(Endpoint.parse(e) for e in endpoints),
-            seeded={},
-            workdir=tmp_path,
-            server_factory=lambda: pytest.fail("the payload check needs no server"),
-        )
-    finally:
-        recorder.close()
-        engine.dispose()
+    with run_context(app, tmp_path, endpoints=endpoints) as ctx:
+        yield ctx
 
 
 @pytest.fixture
