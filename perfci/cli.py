@@ -69,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point: one line per user error, the documented exit code, no traceback."""
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        code = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+        code = cli.main(
+            args=list(argv) if argv is not None else None, prog_name="perfci", standalone_mode=False
+        )
     except PerfciError as error:
         click.echo(f"perfci: {error}", err=True)
         sys.exit(int(error.exit_code))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,7 +10,7 @@ from perfci.measurement import Measurement
 from perfci.units import format_quantity
 from perfci.verdict import threshold_for
 from perfci.verdict.model import Rules
-from perfci.verdict.stats import coefficient_of_variation, minimal_detectable_change
+from perfci.verdict.stats import bootstrap_ratio_ci, coefficient_of_variation
 
 
 @dataclass(frozen=True)
@@ -20,14 +21,19 @@ class NoiseRow:
     unit: str
     values: tuple[float, ...]
     cv: float  # coefficient of variation of the K run-level values
-    detectable: float  # smallest relative change a gate on K-vs-K runs would catch
-    sample_detectable: float  # the same from one run's raw samples (what a single gate sees)
+    # Half the width of the 95% bootstrap interval of the ratio of medians between two
+    # repeats with nothing changed: the precision a timing verdict has at this noise.
+    detectable: float
     threshold: float
 
     @property
     def meaningful(self) -> bool:
-        """Whether the gate's threshold is above what the noise lets it see."""
-        return self.sample_detectable <= self.threshold
+        """Whether a change of the threshold's size stands out of the noise.
+
+        The engine calls a verdict precise when its interval is no wider than
+        twice the threshold, i.e. this half-width no larger than the threshold.
+        """
+        return self.detectable <= self.threshold
 
 
 def noise_rows(repeats: Sequence[Sequence[Measurement]], rules: Rules) -> list[NoiseRow]:
@@ -42,24 +48,29 @@ def noise_rows(repeats: Sequence[Sequence[Measurement]], rules: Rules) -> list[N
         if len(series) != len(repeats) or len(series) < 2:
             continue
         values = tuple(float(m.value) for m in series)
-        cv = coefficient_of_variation(values)
-        last = series[-1]
-        sample_cv = coefficient_of_variation(last.samples)
         threshold, _ = threshold_for(name, rules)
+        widths = [
+            _half_width(first.samples, second.samples)
+            for first, second in itertools.pairwise(series)
+        ]
         rows.append(
             NoiseRow(
                 name=name,
-                unit=last.unit,
+                unit=series[-1].unit,
                 values=values,
-                cv=cv,
-                detectable=minimal_detectable_change(cv, len(values), alpha=rules.alpha),
-                sample_detectable=minimal_detectable_change(
-                    sample_cv, len(last.samples), alpha=rules.alpha
-                ),
+                cv=coefficient_of_variation(values),
+                detectable=sorted(widths)[len(widths) // 2],
                 threshold=threshold,
             )
         )
     return rows
+
+
+def _half_width(base: Sequence[float], head: Sequence[float]) -> float:
+    if min(base, default=0) <= 0:
+        return float("inf")
+    low, high = bootstrap_ratio_ci(base, head)
+    return (high - low) / 2
 
 
 def render_noise(rows: Sequence[NoiseRow], repeats: int) -> str:
@@ -78,7 +89,7 @@ def render_noise(rows: Sequence[NoiseRow], repeats: int) -> str:
                 f"{format_quantity(ordered[0], row.unit)}.."
                 f"{format_quantity(ordered[-1], row.unit)}",
                 f"{100 * row.cv:.1f}%",
-                f"{100 * row.sample_detectable:.1f}%",
+                f"±{100 * row.detectable:.1f}%",
                 f"{100 * row.threshold:.0f}%",
                 "ok" if row.meaningful else "TOO NOISY",
             )
@@ -91,8 +102,9 @@ def render_noise(rows: Sequence[NoiseRow], repeats: int) -> str:
     noisy = sum(1 for row in rows if not row.meaningful)
     text.append("")
     text.append(
-        f"{repeats} repeats. CV: spread of the per-run values; detectable: the smallest change "
-        "one run's samples can show (one-sided, 80% power)."
+        f"{repeats} repeats. CV: spread of the per-run values; detectable: half the 95% interval "
+        "of the ratio of medians between consecutive repeats (median over pairs), the "
+        "precision a timing verdict has here."
     )
     text.append(
         f"{noisy} of {len(rows)} timing metrics are too noisy for their threshold: their "

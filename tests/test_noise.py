@@ -1,0 +1,45 @@
+"""The noise meter's rows: spread between repeats and the precision a verdict would have."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from perfci.measurement import timing
+from perfci.noise import noise_rows, render_noise
+from perfci.verdict.model import Rules, ThresholdRule
+
+RULES = Rules(today=dt.date(2026, 11, 29), thresholds=(ThresholdRule("*/slow/*", 0.5),))
+
+
+def repeats(spread: float, n: int = 200, runs: int = 3, name: str = "latency/GET /x/p50"):
+    rng = random.Random(7)
+    return [
+        [timing(name, [10 * (1 + rng.gauss(0, spread)) for _ in range(n)])] for _ in range(runs)
+    ]
+
+
+def test_steady_samples_can_be_gated_at_ten_percent() -> None:
+    (row,) = noise_rows(repeats(0.02), RULES)
+    assert row.meaningful
+    assert row.detectable < 0.01
+    assert row.cv < 0.01
+    assert len(row.values) == 3
+
+
+def test_wild_samples_are_too_noisy_for_ten_percent() -> None:
+    (row,) = noise_rows(repeats(0.9, n=10), RULES)
+    assert not row.meaningful
+    assert "TOO NOISY" in render_noise([row], 3)
+
+
+def test_a_wider_threshold_makes_the_same_noise_acceptable() -> None:
+    (row,) = noise_rows(repeats(0.9, n=10, name="latency/slow/p50"), RULES)
+    assert row.threshold == 0.5
+
+
+def test_metrics_missing_from_a_repeat_or_without_samples_are_left_out() -> None:
+    runs = repeats(0.02)
+    runs[1] = []
+    assert noise_rows(runs, RULES) == []
+    assert "nothing to measure" in render_noise([], 3)
