@@ -75,15 +75,12 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except PerfciError as error:
         click.echo(f"perfci: {error}", err=True)
         sys.exit(int(error.exit_code))
-    except click.exceptions.Abort:
-        click.echo("perfci: interrupted", err=True)
-        sys.exit(130)
-    except Interrupted:
-        click.echo("perfci: terminated (SIGTERM); the target server was stopped", err=True)
-        sys.exit(143)
-    except KeyboardInterrupt:
-        click.echo("perfci: interrupted; the target server was stopped", err=True)
-        sys.exit(130)
+    except (click.exceptions.Abort, KeyboardInterrupt) as stop:
+        # click turns Ctrl-C into Abort; our SIGTERM handler raises Interrupted under it.
+        terminated = isinstance(stop, Interrupted) or isinstance(stop.__context__, Interrupted)
+        cause = "terminated (SIGTERM)" if terminated else "interrupted"
+        click.echo(f"perfci: {cause}; the target server and workers were stopped", err=True)
+        sys.exit(143 if terminated else 130)
     except click.ClickException as error:
         error.show()
         sys.exit(ExitCode.USAGE)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -260,3 +263,63 @@ def test_a_timing_regression_is_re_measured_before_it_fails(
     assert "re-measuring 1 suspected timing regression(s): flaky" in result.stderr
     (verdict,) = json.loads((toy.path / "r.json").read_text())["verdicts"]
     assert any(note in n for n in verdict["notes"]), verdict["notes"]
+
+
+SLEEPER = """
+import time
+import perfci
+from perfci import Check
+
+
+class Sleeper(Check):
+    name = "sleeper"
+    needs_http = True
+
+    def collect(self, ctx, options):
+        ctx.progress(f"server pid {ctx.server().pid}")
+        time.sleep(120)
+        return []
+
+
+@perfci.hookimpl
+def perfci_checks():
+    return [Sleeper]
+"""
+
+
+@pytest.mark.parametrize(("signal_number", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupting_a_run_stops_the_server(
+    toy: PerfciProject, signal_number: int, code: int
+) -> None:
+    toy.write_plugin("sleeper", SLEEPER, directory="local_plugins")
+    toy.write_config(
+        CONFIG.replace("toy_queries: {}", "sleeper: {}") + "baselines:\n  required: false\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-m", "perfci", "run"],
+        cwd=toy.path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stderr is not None
+        pid = None
+        for line in process.stderr:
+            if "server pid" in line:
+                pid = int(line.rsplit(" ", 1)[1])
+                break
+        if pid is None:
+            process.kill()
+            pytest.fail("the server never started")
+        group = subprocess.run(
+            ["pgrep", "-g", str(pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        assert len(group) >= 2
+        process.send_signal(signal_number)
+        rest = process.stderr.read()
+        assert process.wait(timeout=60) == code
+    assert "the target server and workers were stopped" in rest
+    assert "Traceback" not in rest
+    for member in map(int, group):
+        status = Path(f"/proc/{member}/status")
+        assert not status.exists() or "zombie" in status.read_text()
