@@ -7,7 +7,7 @@ What it does, in one run:
 1. seeds a throw-away SQLite file at ``--scale`` (1.0: 2,000 chefs, 40,000 bookings);
 2. starts ``gunicorn -c target_api/gunicorn_conf.py 'target_api:create_app()'`` on a
    free port of 127.0.0.1 (worker and thread counts from the config file: one
-   worker per core, 4 threads each);
+   worker more than cores, one request thread each);
 3. drives it from a second process, wrk (``apt-get install wrk``), for each
    concurrency level, in rounds that interleave the three targets so that
    noise from other work on the machine hits all three alike:

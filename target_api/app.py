@@ -6,13 +6,15 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from sqlalchemy.engine import make_url
+from werkzeug.datastructures import Headers
 
 from target_api import caching, db_tuning, errors, routes
 from target_api import config as configuration
 from target_api.extensions import cache, compress, db
 from target_api.faults import FAT_PAYLOAD, NO_CACHE, SLOW, burn_cpu
+from target_api.serialization import CompactJSONProvider
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -28,8 +30,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     _configure_database(app, faults)
     _configure_cache(app, faults)
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # DefaultJSONProvider attributes
-    app.json.compact = True  # type: ignore[attr-defined]
+    # Compact, unsorted JSON from one reused encoder (serialization.CompactJSONProvider).
+    app.json = CompactJSONProvider(app)
 
     db.init_app(app)
     with app.app_context():
@@ -37,7 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cache.init_app(app)
     caching.init_app(app)
     if FAT_PAYLOAD not in faults:
-        compress.init_app(app)
+        _install_compression(app)
     if SLOW in faults:
         _install_slow(app)
 
@@ -75,6 +77,42 @@ def _configure_cache(app: Flask, faults: frozenset[str]) -> None:
         app.config.setdefault("CACHE_TYPE", "SimpleCache")
         app.config.setdefault("CACHE_THRESHOLD", 5000)
     app.config.setdefault("CACHE_ENABLE_SIGNALS", True)
+
+
+def _install_compression(app: Flask) -> None:
+    """Flask-Compress, asked only when the client accepts an encoding.
+
+    Flask-Compress's ``after_request`` negotiates an encoding for every
+    response; without an ``Accept-Encoding`` header there is nothing to
+    negotiate, so only its ``Vary: Accept-Encoding`` is added, without the
+    header lookups (each a raised and caught KeyError in werkzeug) and checks.
+    With the header, Flask-Compress decides as before (zstd/br/gzip/deflate,
+    bodies of ``COMPRESS_MIN_SIZE`` bytes and more).
+    """
+    app.config.setdefault("COMPRESS_MIN_SIZE", 500)
+    app.config["COMPRESS_REGISTER"] = False
+    compress.init_app(app)
+    negotiate = compress.after_request
+
+    @app.after_request
+    def compress_response(response: Response) -> Response:
+        if request.environ.get("HTTP_ACCEPT_ENCODING"):
+            return negotiate(response)
+        vary = header_value(response.headers, "Vary")
+        if not vary:
+            response.headers["Vary"] = "Accept-Encoding"
+        elif "accept-encoding" not in vary.lower():
+            response.headers["Vary"] = f"{vary}, Accept-Encoding"
+        return response
+
+
+def header_value(headers: Headers, name: str) -> str | None:
+    """``headers.get(name)`` without werkzeug's KeyError for an absent header."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
 
 
 def _install_slow(app: Flask) -> None:

@@ -106,6 +106,12 @@ class ViewCache:
             return int(generation or 0), entry
         return self.generation.current(), self.backend.get(key)
 
+    def current(self) -> int:
+        """The current generation alone (a bypass does not need the entry)."""
+        if self.generation is None:
+            return int(self.backend.get(GENERATION_KEY) or 0)
+        return self.generation.current()
+
     def store(self, key: str, entry: Entry) -> None:
         self.backend.set(key, entry)
 
@@ -168,26 +174,33 @@ def cached_view(view: F) -> F:
     """Serve ``view`` from the cache; compute, store and tag it on a miss.
 
     Only 200 responses are stored. A request with ``Cache-Control: no-cache``
-    skips the lookup (``X-Cache: BYPASS``) and refreshes the entry.
+    skips the lookup (``X-Cache: BYPASS``: only the generation is read, not
+    the entry) and refreshes the entry.
     """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
-        views = view_cache()
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        views: ViewCache = app.extensions[EXTENSION_KEY]
         key = request_key(views.namespace)
-        generation, entry = views.lookup(key)
-        bypass = "no-cache" in request.headers.get("Cache-Control", "")
-        hit = not bypass and entry is not None and entry[0] == generation
-        if current_app.config["CACHE_ENABLE_SIGNALS"]:
+        # The raw header: request.headers.get raises and catches a KeyError when it is absent.
+        bypass = "no-cache" in request.environ.get("HTTP_CACHE_CONTROL", "")
+        if bypass:
+            generation, hit = views.current(), False
+        else:
+            generation, entry = views.lookup(key)
+            hit = entry is not None and entry[0] == generation
+        if app.config["CACHE_ENABLE_SIGNALS"]:
             signal = cache_view_hit if hit else cache_view_miss
-            signal.send(cache=cache, cache_key=key, args=args, kwargs=kwargs)
+            if signal.receivers:
+                signal.send(cache=cache, cache_key=key, args=args, kwargs=kwargs)
         if hit:
             assert entry is not None
             _, status, mimetype, body = entry
             response = Response(body, status=status, mimetype=mimetype)
             response.headers[CACHE_HEADER] = "HIT"
             return response
-        response = current_app.make_response(view(*args, **kwargs))
+        response = app.make_response(view(*args, **kwargs))
         if response.status_code == 200:
             views.store(key, (generation, 200, response.mimetype or "", response.get_data()))
         response.headers[CACHE_HEADER] = "BYPASS" if bypass else "MISS"

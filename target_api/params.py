@@ -33,12 +33,23 @@ def positive_int(name: str, raw: str | None) -> int | None:
     return value
 
 
+def query_arg(name: str) -> str | None:
+    """The first value of query parameter ``name``, None when absent.
+
+    ``request.args.get`` would do, but werkzeug's MultiDict answers a missing
+    key by raising (and catching) a ``BadRequestKeyError``, an HTTP exception
+    object built for nothing: absent parameters are the common case.
+    """
+    args = request.args
+    return args[name] if name in args else None  # noqa: SIM401 (the point: no .get)
+
+
 def int_arg(name: str) -> int | None:
-    return positive_int(name, request.args.get(name))
+    return positive_int(name, query_arg(name))
 
 
 def choice_arg(name: str, allowed: Sequence[str]) -> str | None:
-    raw = request.args.get(name)
+    raw = query_arg(name)
     if raw is None or raw == "":
         return None
     if raw not in allowed:
@@ -47,7 +58,7 @@ def choice_arg(name: str, allowed: Sequence[str]) -> str | None:
 
 
 def text_arg(name: str, max_length: int = 80) -> str | None:
-    raw = request.args.get(name)
+    raw = query_arg(name)
     if raw is None or raw == "":
         return None
     if len(raw) > max_length:
@@ -57,6 +68,7 @@ def text_arg(name: str, max_length: int = 80) -> str | None:
 
 def page_args() -> Page:
     """``page`` (default 1) and ``per_page`` (default 12, capped at PER_PAGE_MAX)."""
+    config = current_app.config
     number = int_arg("page") or 1
-    size = int_arg("per_page") or current_app.config["PER_PAGE_DEFAULT"]
-    return Page(number, min(size, current_app.config["PER_PAGE_MAX"]))
+    size = int_arg("per_page") or config["PER_PAGE_DEFAULT"]
+    return Page(number, min(size, config["PER_PAGE_MAX"]))

@@ -11,6 +11,7 @@ from target_api import queries
 from target_api.caching import cached_view
 from target_api.models import APPLICATION_STATUSES, CAMPAIGN_STATUSES
 from target_api.params import choice_arg, page_args
+from target_api.prepared import fetch_first, snapshot
 from target_api.routes import fat_payload, list_response, reading
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/api/campaigns")
@@ -36,13 +37,14 @@ def list_applications(campaign_id: int) -> dict[str, Any]:
     status = choice_arg("status", APPLICATION_STATUSES)
     page = page_args()
     with reading() as connection:
-        found = connection.execute(queries.campaign_exists(), {"campaign_id": campaign_id})
-        if found.first() is None:
+        snapshot(connection)  # the existence check and the page: one snapshot
+        if fetch_first(connection, queries.campaign_exists(), {"campaign_id": campaign_id}) is None:
             raise NotFound(description=f"campaign {campaign_id} not found")
-    return list_response(
-        "applications",
-        queries.applications_page(status is not None, fat_payload()),
-        queries.applications_count(status is not None),
-        queries.page_params(page, campaign_id=campaign_id, status=status),
-        page,
-    )
+        return list_response(
+            "applications",
+            queries.applications_page(status is not None, fat_payload()),
+            queries.applications_count(status is not None),
+            queries.page_params(page, campaign_id=campaign_id, status=status),
+            page,
+            connection=connection,
+        )

@@ -18,6 +18,7 @@ from target_api.extensions import db
 from target_api.faults import N_PLUS_ONE
 from target_api.models import Booking, Chef, User
 from target_api.params import Page, int_arg, page_args, text_arg
+from target_api.prepared import fetch_all, fetch_first, prepare, snapshot
 from target_api.routes import fat_payload, list_response, reading
 
 blueprint = Blueprint("coocook", __name__, url_prefix="/api/coocook")
@@ -43,7 +44,7 @@ def list_chefs() -> dict[str, Any]:
         queries.chefs_count(*has),
         params,
         page,
-        serialization.row_dict if fat else serialization.chef_summary,
+        None if fat else serialization.chef_summary,
     )
 
 
@@ -62,14 +63,17 @@ def _list_chefs_lazily(
 @cached_view
 def chef_detail(chef_id: int) -> dict[str, Any]:
     """One active chef with its bio, booking count and latest bookings."""
+    detail, latest = queries.chef_detail(), queries.recent_bookings()
     with reading() as connection:
-        row = connection.execute(queries.chef_detail(), {"chef_id": chef_id}).first()
+        snapshot(connection)  # two statements, one snapshot
+        row = fetch_first(connection, detail, {"chef_id": chef_id})
         if row is None:
             raise NotFound(description=f"chef {chef_id} not found")
-        recent = connection.execute(
-            queries.recent_bookings(), {"chef_id": chef_id, "limit": 5}
-        ).all()
-    return serialization.chef_detail(row, recent)
+        recent = fetch_all(connection, latest, {"chef_id": chef_id, "limit": 5})
+        dialect = connection.dialect
+    return serialization.chef_detail(
+        prepare(detail, dialect).keys, row, prepare(latest, dialect).keys, recent
+    )
 
 
 @blueprint.get("/bookings")
