@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import Counter
@@ -56,8 +57,13 @@ _IN_LIST = re.compile(r"\bIN\s*\((?:\s*\?\s*,?)+\)|\bIN\s*\(\s*\[POSTCOMPILE_\w+
 _SPACE = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=4096)
 def fingerprint(sql: str) -> str:
-    """The statement's shape: literals and parameters become ``?``, IN lists ``IN (...)``."""
+    """The statement's shape: literals and parameters become ``?``, IN lists ``IN (...)``.
+
+    Cached: parameterized statements repeat with the same text, and the
+    regular expressions are most of what recording costs per statement.
+    """
     shape = _STRING.sub("?", sql)
     shape = _PARAM.sub("?", shape)
     shape = _NUMBER.sub("?", shape)
