@@ -120,6 +120,26 @@ def _config_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def _report_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--json, --markdown and --junit: the report files every judging command can write."""
+    for option in reversed(
+        [
+            ("--json", "json_path", "Write the results (measurements and verdicts) as JSON."),
+            (
+                "--markdown",
+                "markdown_path",
+                "Write a Markdown report (PR comments, job summaries).",
+            ),
+            ("--junit", "junit_path", "Write JUnit XML: one testcase per verdict."),
+        ]
+    ):
+        flag, name, text = option
+        func = click.option(flag, name, type=click.Path(dir_okay=False, path_type=Path), help=text)(
+            func
+        )
+    return func
+
+
 def _progress() -> Callable[[str], None]:
     started = time.monotonic()
 
@@ -155,24 +175,7 @@ def _baselines_dir(config: Config, override: Path | None) -> Path:
 @click.option(
     "--quick", is_flag=True, help="Run only the deterministic checks: no timing, no load."
 )
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the results (measurements and verdicts) as JSON.",
-)
-@click.option(
-    "--markdown",
-    "markdown_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a Markdown report (for PR comments and job summaries).",
-)
-@click.option(
-    "--junit",
-    "junit_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write JUnit XML: one testcase per verdict.",
-)
+@_report_options
 @click.option(
     "--html",
     "html_path",
@@ -371,9 +374,7 @@ def _width(tty: bool) -> int:
 @click.argument("base", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("head", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_config_option
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path))
+@_report_options
 @click.option(
     "-v", "--verbose", is_flag=True, help="List passing verdicts too, not only their count."
 )
