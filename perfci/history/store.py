@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql import Select
 
 from perfci.errors import PerfciError
 from perfci.history import schema
@@ -214,12 +215,7 @@ class HistoryStore:
     def runs(self, *, suite: str | None = None, limit: int | None = None) -> list[RunSummary]:
         """Runs newest first, with their verdict counts."""
         self.open()
-        runs = schema.runs
-        query = select(runs).order_by(runs.c.started.desc(), runs.c.id.desc())
-        if suite:
-            query = query.where(runs.c.suite == suite)
-        if limit is not None:
-            query = query.limit(limit)
+        query = _newest_first(suite, limit)
         with self._errors("list runs"), self._engine.connect() as conn:
             rows = list(conn.execute(query))
             counts = _counts(conn, [row.id for row in rows])
@@ -247,12 +243,7 @@ class HistoryStore:
     def history(self, *, suite: str | None = None, limit: int | None = None) -> list[StoredRun]:
         """The newest ``limit`` runs (all when None) in full, oldest first: a trend's x axis."""
         self.open()
-        runs = schema.runs
-        query = select(runs).order_by(runs.c.started.desc(), runs.c.id.desc())
-        if suite:
-            query = query.where(runs.c.suite == suite)
-        if limit is not None:
-            query = query.limit(limit)
+        query = _newest_first(suite, limit)
         with self._errors("read runs"), self._engine.connect() as conn:
             rows = list(conn.execute(query))
             rows.reverse()
@@ -435,6 +426,17 @@ def _verdict_row(
         "acknowledged": _dumps(ack_to_dict(v.acknowledged)),
         "notes": _dumps(list(v.notes)),
     }
+
+
+def _newest_first(suite: str | None, limit: int | None) -> Select[Any]:
+    """Runs newest first, of one suite or all, at most ``limit`` of them."""
+    runs = schema.runs
+    query = select(runs).order_by(runs.c.started.desc(), runs.c.id.desc())
+    if suite:
+        query = query.where(runs.c.suite == suite)
+    if limit is not None:
+        query = query.limit(limit)
+    return query
 
 
 def _counts(conn: Connection, run_ids: Sequence[int]) -> dict[int, dict[Outcome, int]]:
