@@ -80,6 +80,22 @@ class Chef(Base):
     )
 
 
+class ChefTotal(Base):
+    """Active chefs per filter combination, kept exact by triggers (:mod:`target_api.totals`)."""
+
+    __tablename__ = "chef_totals"
+
+    #: Which filters the row is for: 0 none, 1 cuisine, 2 location, 3 both.
+    scope: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: ``''`` where the scope has no cuisine filter (likewise ``location``).
+    cuisine_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    location: Mapped[str] = mapped_column(String(80), primary_key=True)
+    active: Mapped[int] = mapped_column(Integer)
+
+    # A lookup is by the whole key: SQLite stores the rows in the key's B-tree.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
 class Booking(Base):
     __tablename__ = "bookings"
 

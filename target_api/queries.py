@@ -4,10 +4,12 @@ Each statement is built once per *shape* (which filters are present, lean or
 fat columns) with bound parameters, and memoized: a request only binds
 values. A list page is ONE statement whatever the page size: per-row counts
 are correlated scalar subqueries over an index, and the list's total rides
-along as an uncorrelated scalar subquery (column ``_total``, computed once).
-Only a page past the end, which has no row to carry it, needs the separate
-count statement. Lists order by primary key, which an equality filter on an
-indexed column already yields, so no plan needs a temporary B-tree.
+along as an uncorrelated scalar subquery (column ``_total``, computed once;
+for chefs, a primary-key lookup in the trigger-kept ``chef_totals``, see
+:mod:`target_api.totals`). Only a page past the end, which has no row to
+carry it, needs the separate count statement. Lists order by primary key,
+which an equality filter on an indexed column already yields, so no plan
+needs a temporary B-tree.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, TypeAlias
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, true
 from sqlalchemy.orm import lazyload
 
+from target_api import totals
 from target_api.models import (
     AIEmployee,
     Booking,
@@ -113,7 +116,7 @@ def chefs_page(cuisine: bool, location: bool, all_columns: bool = False) -> AnyS
     columns = _columns(Chef, CHEF_LIST_COLUMNS, all_columns)
     conditions = _chef_conditions(cuisine, location)
     statement = select(*columns, booking_count).where(*conditions)
-    return _paged(statement, Chef.id, _count(Chef, conditions))
+    return _paged(statement, Chef.id, totals.total_statement(cuisine, location))
 
 
 @cache
@@ -131,7 +134,7 @@ def chefs_page_lazy(cuisine: bool, location: bool) -> AnySelect:
 
 @cache
 def chefs_count(cuisine: bool, location: bool) -> AnySelect:
-    return _count(Chef, _chef_conditions(cuisine, location))
+    return totals.total_statement(cuisine, location)
 
 
 @cache

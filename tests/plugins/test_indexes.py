@@ -286,11 +286,11 @@ def test_sqlite_optimized_and_without_indexes(tmp_path: Path) -> None:
     for ctx in target_context(tmp_path / "bad", "missing_indexes", None):
         bad = collect(ctx, required_indexes=REQUIRED)
     chefs = CHEF_LIST.subject
-    # The page, its booking counts and its total: three scans of big tables.
-    assert bad[f"{chefs}/full_scans"].value == 3
+    # The page and its booking counts: two scans of big tables (the total is a key lookup).
+    assert bad[f"{chefs}/full_scans"].value == 2
     evidence = [(e.label, e.text) for e in bad[f"{chefs}/full_scans"].evidence]
     assert evidence[0][0] == "sql" and "FROM chefs" in evidence[0][1]
-    assert evidence[1] == ("plan", "SCAN chefs\nSCAN bookings\nSCAN chefs")
+    assert evidence[1] == ("plan", "SCAN chefs\nSCAN bookings")
     # 12 products are below min_rows: their scan is the right plan.
     assert bad[f"{PRODUCTS.subject}/full_scans"].value == 0
     assert bad["schema/missing_required"].value == 2
@@ -308,9 +308,10 @@ def test_postgresql_optimized_and_without_indexes(tmp_path: Path, postgres_url: 
     for ctx in target_context(tmp_path, "missing_indexes", postgres_url):
         bad = collect(ctx)
     scans = bad[f"{CHEF_LIST.subject}/full_scans"]
-    assert scans.value >= 2
+    # The booking counts scan bookings; chefs may come through its primary key.
+    assert scans.value >= 1
     plan = next(e.text for e in scans.evidence if e.label == "plan")
-    assert "Seq Scan on bookings" in plan and "Seq Scan on chefs" in plan
+    assert "Seq Scan on bookings" in plan
     assert bad["schema/unindexed_foreign_keys"].value == 12
 
 

@@ -70,7 +70,7 @@ def table_digest(app: Flask) -> str:
     digest = hashlib.sha256()
     with app.app_context(), db.engine.connect() as connection:
         for table in Base.metadata.sorted_tables:
-            for row in connection.execute(select(table).order_by(table.c.id)):
+            for row in connection.execute(select(table).order_by(*table.primary_key)):
                 digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
 
@@ -120,7 +120,7 @@ def test_seed_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["--scale", "0.02", "--database-url", url]) == 0
     assert "chefs=40" in capsys.readouterr().out
     assert migrations.main(["--database-url", url]) == 0
-    assert "created 0 index(es)" in capsys.readouterr().out
+    assert "created 0 object(s)" in capsys.readouterr().out
 
 
 def test_flask_seed_command(tmp_path: Path) -> None:
