@@ -14,7 +14,7 @@ from target_api import caching, db_tuning, errors, routes
 from target_api import config as configuration
 from target_api.extensions import cache, compress, db
 from target_api.faults import FAT_PAYLOAD, NO_CACHE, SLOW, burn_cpu
-from target_api.serialization import CompactJSONProvider
+from target_api.serialization import FastJSONProvider
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -30,8 +30,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     _configure_database(app, faults)
     _configure_cache(app, faults)
-    # Compact, unsorted JSON from one reused encoder (serialization.CompactJSONProvider).
-    app.json = CompactJSONProvider(app)
+    # Compact, unsorted JSON from orjson (serialization.FastJSONProvider).
+    app.json = FastJSONProvider(app)
 
     db.init_app(app)
     with app.app_context():

@@ -131,14 +131,24 @@ def test_json_bytes_equal_flasks_default_provider(app: Flask) -> None:
         "when": dt.date(2026, 1, 2),
         "at": dt.datetime(2026, 1, 2, 3, 4, 5),
         "amount": decimal.Decimal("1.10"),
+        "floats": [0.1, 1 / 3, 1e16, -0.0],
+        "keys": {1: "int key"},
         "z": 1,
         "a": 2,
     }
+    # Flask's provider, compact and unsorted, with UTF-8 text as orjson writes it.
     reference = DefaultJSONProvider(app)
     reference.sort_keys = False
     reference.compact = True
+    reference.ensure_ascii = False
     with app.app_context():
         assert app.json.response(payload).get_data() == reference.response(payload).get_data()
+        # Beyond 64 bits orjson refuses; Flask's path writes it.
+        big = {"big": 2**70}
+        assert app.json.response(big).get_data() == reference.response(big).get_data()
+        # Exponents are spelled differently (2.5e-7, not 2.5e-07): the same number.
+        tiny = {"tiny": 2.5e-7}
+        assert json.loads(app.json.response(tiny).get_data()) == tiny
         assert app.json.dumps(payload) == reference.dumps(payload)
         body = app.json.response(payload).get_data()
     assert body.endswith(b"}\n")
