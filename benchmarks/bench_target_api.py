@@ -9,8 +9,9 @@ What it does, in one run:
    free port of 127.0.0.1 (worker and thread counts from the config file: one
    worker more than cores, one request thread each);
 3. drives it from a second process, wrk (``apt-get install wrk``), for each
-   concurrency level, in rounds that interleave the three targets so that
-   noise from other work on the machine hits all three alike:
+   concurrency level, in rounds that interleave the three targets (the order
+   rotates from round to round, so no target always runs first or after the
+   heaviest) so that noise from other work on the machine hits all three alike:
 
    * ``/health``                 no database, no cache: the reference;
    * ``/api/coocook/chefs``       the cached list (warmed first: every request a HIT);
@@ -20,7 +21,9 @@ What it does, in one run:
 
 4. prints requests/s (median of the rounds), p50/p95/p99 latency and failures
    (wrk socket errors + non-2xx + timeouts, summed over the rounds), and the
-   ratios against ``/health`` that docs/performance.md records.
+   ratios against ``/health`` that docs/performance.md records: each round's
+   requests/s over the same round's ``/health`` (seconds apart, under the same
+   machine load), median over the rounds.
 
 Only 127.0.0.1 is used. Exit status 1 when a target (ratio or zero failures) is missed.
 """
@@ -55,7 +58,9 @@ done = function(summary, latency, requests)
 end
 """
 
-TARGETS = (
+#: (name, path, request headers)
+Target = tuple[str, str, tuple[str, ...]]
+TARGETS: tuple[Target, ...] = (
     ("/health", "/health", ()),
     ("chefs (cached)", "/api/coocook/chefs", ()),
     ("chefs (uncached)", "/api/coocook/chefs", ("Cache-Control: no-cache",)),
@@ -83,7 +88,7 @@ class Cell:
         return statistics.median(s.rps for s in self.samples)
 
     def latency(self, attribute: str) -> float:
-        return statistics.median(getattr(s, attribute) for s in self.samples)
+        return float(statistics.median(getattr(s, attribute) for s in self.samples))
 
     @property
     def failures(self) -> int:
@@ -169,6 +174,18 @@ def warm(base: str) -> None:
             response.read()
 
 
+def rotated(targets: tuple[Target, ...], shift: int) -> tuple[Target, ...]:
+    shift %= len(targets)
+    return targets[shift:] + targets[:shift]
+
+
+def ratio(results: dict[tuple[str, int], Cell], name: str, level: int) -> float:
+    """Median over rounds of ``name``'s requests/s over the same round's /health."""
+    health = results[("/health", level)].samples
+    target = results[(name, level)].samples
+    return statistics.median(t.rps / h.rps for t, h in zip(target, health, strict=True))
+
+
 def table(results: dict[tuple[str, int], Cell], levels: list[int]) -> str:
     lines = [
         "| endpoint | connections | requests/s | p50 ms | p95 ms | p99 ms "
@@ -176,13 +193,12 @@ def table(results: dict[tuple[str, int], Cell], levels: list[int]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level in levels:
-        health = results[("/health", level)].rps
         for name, _, _ in TARGETS:
             cell = results[(name, level)]
             lines.append(
                 f"| {name} | {level} | {cell.rps:,.0f} | {cell.latency('p50_ms'):.1f} | "
                 f"{cell.latency('p95_ms'):.1f} | {cell.latency('p99_ms'):.1f} | "
-                f"{cell.failures} / {cell.requests:,} | {cell.rps / health:.2f} |"
+                f"{cell.failures} / {cell.requests:,} | {ratio(results, name, level):.2f} |"
             )
     return "\n".join(lines)
 
@@ -221,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             warm(base)
             for level in levels:
                 for round_number in range(args.rounds):
-                    for name, path, headers in TARGETS:
+                    for name, path, headers in rotated(TARGETS, round_number):
                         sample = run_wrk(base + path, level, args.duration, headers, script)
                         results.setdefault((name, level), Cell()).samples.append(sample)
                         print(
@@ -243,9 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results, levels))
     ok = True
     for level in levels:
-        health = results[("/health", level)].rps
-        cached = results[("chefs (cached)", level)].rps / health
-        uncached = results[("chefs (uncached)", level)].rps / health
+        cached = ratio(results, "chefs (cached)", level)
+        uncached = ratio(results, "chefs (uncached)", level)
         ok &= cached >= CACHED_RATIO_TARGET and uncached >= UNCACHED_RATIO_TARGET
     failures = sum(cell.failures for cell in results.values())
     ok &= failures == 0
