@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -25,7 +26,7 @@ from perfci.baseline import (
 )
 from perfci.config.load import find_config, read_config
 from perfci.config.model import Config
-from perfci.environment import fingerprint, git_info
+from perfci.environment import fingerprint, git_info, timing_differences
 from perfci.errors import ConfigError, ExitCode, PerfciError, PublishError
 from perfci.github.command import github, publish_run
 from perfci.history.cli import configured_url, history
@@ -244,13 +245,16 @@ def run(
     else:
         path = baseline_path(_baselines_dir(config, baselines_dir), config.model.suite)
         baseline = _load_baseline_or_none(config, path)
+        progress = _progress()
+        if baseline is not None:
+            rules = _against_machine_of(baseline, rules, progress)
         gated = measure_and_judge(
             config,
             host,
             selection,
             baseline.measurements if baseline else None,
             rules,
-            progress=_progress(),
+            progress=progress,
         )
         measurements, judgement, duration = gated.measurements, gated.judgement, gated.duration_s
         compared = str(path) if baseline else None
@@ -316,6 +320,17 @@ def _run_against(
         time.monotonic() - started,
         f"{ref} @ {commit[:12]} (measured in this run)",
     )
+
+
+def _against_machine_of(baseline: Baseline, rules: Rules, progress: Callable[[str], None]) -> Rules:
+    """``rules`` that know how the baseline's machine differs from this one (if it does)."""
+    differences = timing_differences(baseline.environment, fingerprint())
+    if differences:
+        progress(
+            f"the baseline was recorded on another machine ({'; '.join(differences)}): "
+            "timing changes against it are reported, not failed"
+        )
+    return replace(rules, foreign_baseline=tuple(differences))
 
 
 def _load_baseline_or_none(config: Config, path: Path) -> Baseline | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 CPUINFO = Path("/proc/cpuinfo")
@@ -44,13 +44,40 @@ def cpu_model(cpuinfo: Path = CPUINFO) -> str:
     return platform.processor() or "unknown"
 
 
-def fingerprint_differences(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
-    """Human lines for each fingerprint key whose value changed, e.g. for a baseline warning."""
+#: The fingerprint keys whose change makes timings incomparable (the kernel build does not).
+TIMING_KEYS = ("machine", "cpu", "cores", "implementation", "python")
+
+
+def fingerprint_differences(
+    before: Mapping[str, str], after: Mapping[str, str], keys: Iterable[str] | None = None
+) -> list[str]:
+    """Human lines for each fingerprint key (of ``keys``, default all) whose value changed."""
+    selected = before.keys() | after.keys() if keys is None else set(keys)
     return [
         f"{key}: {before.get(key, '?')} → {after.get(key, '?')}"
-        for key in sorted(before.keys() | after.keys())
+        for key in sorted(selected)
         if before.get(key) != after.get(key)
     ]
+
+
+def timing_differences(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
+    """What differs between two fingerprints in ways that move timings.
+
+    CPU model, core count, architecture, Python implementation, and Python's
+    minor version (3.11 → 3.12; a patch release is not counted). Empty when
+    either fingerprint is empty (a baseline from before fingerprints).
+    """
+    if not before or not after:
+        return []
+
+    def minor(version: str) -> str:
+        return ".".join(version.split(".")[:2])
+
+    keys = [key for key in TIMING_KEYS if key != "python"]
+    differences = fingerprint_differences(before, after, keys)
+    if minor(before.get("python", "?")) != minor(after.get("python", "?")):
+        differences.append(f"python: {before.get('python', '?')} → {after.get('python', '?')}")
+    return sorted(differences)
 
 
 def git_info(directory: str | os.PathLike[str]) -> tuple[str | None, str | None]:

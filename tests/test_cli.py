@@ -265,6 +265,24 @@ def test_a_timing_regression_is_re_measured_before_it_fails(
     assert any(note in n for n in verdict["notes"]), verdict["notes"]
 
 
+def test_a_timing_change_against_another_machines_baseline_does_not_fail(
+    toy: PerfciProject,
+) -> None:
+    toy.write_plugin("flaky", FLAKY, directory="local_plugins")
+    toy.write_config(CONFIG.replace("toy_queries: {}", "flaky: {}"))
+    assert toy.run("baseline", "update").exit_code == 0
+    path = toy.path / "baselines" / "toy.json"
+    stored = json.loads(path.read_text())
+    stored["environment"]["cpu"] = "Some Other CPU"
+    path.write_text(json.dumps(stored))
+    result = toy.run("run", "--json", "r.json", env={"FLAKY_SLOW": "always"})
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "the baseline was recorded on another machine (cpu: Some Other CPU → " in result.stderr
+    (verdict,) = json.loads((toy.path / "r.json").read_text())["verdicts"]
+    assert verdict["outcome"] == "too noisy to judge"
+    assert verdict["reason"].startswith("not comparable across machines: median 10.2 → 20.2")
+
+
 SLEEPER = """
 import time
 import perfci

@@ -111,6 +111,28 @@ def test_fingerprint_differences() -> None:
     assert environment.fingerprint_differences(before, before) == []
 
 
+def test_timing_differences_count_what_moves_timings() -> None:
+    here = {
+        "python": "3.11.7",
+        "implementation": "CPython",
+        "platform": "Linux-6.18.44-fc-v857-x86_64-with-glibc2.36",
+        "machine": "x86_64",
+        "cpu": "Intel(R) Xeon(R) Processor",
+        "cores": "2",
+    }
+    # Another kernel build and a Python patch release: the same machine for timings.
+    rebooted = {**here, "platform": "Linux-6.18.44-fc-v595-x86_64-with-glibc2.36"}
+    assert environment.timing_differences(here, {**rebooted, "python": "3.11.9"}) == []
+    elsewhere = {**here, "cpu": "AMD EPYC", "cores": "4", "python": "3.12.1"}
+    assert environment.timing_differences(here, elsewhere) == [
+        "cores: 2 → 4",
+        "cpu: Intel(R) Xeon(R) Processor → AMD EPYC",
+        "python: 3.11.7 → 3.12.1",
+    ]
+    # A baseline from before fingerprints: nothing to compare, nothing reported.
+    assert environment.timing_differences({}, here) == []
+
+
 def test_git_info_of_a_repository(repo: Path) -> None:
     head = commit(repo)
     assert environment.git_info(repo) == (head, "feature/fast-chefs")

@@ -117,14 +117,15 @@ def compare(
     if not same_run and bool(current.calibration) != bool(base.calibration):
         side = "current" if current.calibration else "baseline"
         notes.append(f"calibration samples only in the {side} measurement: not normalized")
-    return judge_pair(
+    strict = rule.strict if rule else False
+    verdict = judge_pair(
         current.name,
         base.samples,
         current.samples,
         direction=current.direction,
         threshold=threshold,
         alpha=rules.alpha,
-        strict=rule.strict if rule else False,
+        strict=strict,
         unit=current.unit,
         mode=Mode.NORMALIZED if calibrated else mode,
         base_calibration=base.calibration if calibrated else (),
@@ -132,6 +133,33 @@ def compare(
         current=current,
         baseline=base,
         notes=notes,
+    )
+    if same_run or strict or not rules.foreign_baseline:
+        return verdict
+    return _across_machines(verdict, rules.foreign_baseline)
+
+
+def _across_machines(verdict: Verdict, differences: Sequence[str]) -> Verdict:
+    """A timing change against a baseline from another machine: not a verdict on the code.
+
+    Calibration scales for raw CPU speed, not for everything a CPU model or a
+    Python release changes (caches, the interpreter's own costs): measured, a
+    10-15% shift in either direction. A change past the threshold is
+    therefore reported as too noisy to judge, with what differs; a pass stays
+    a pass. ``strict`` rules still judge.
+    """
+    if verdict.outcome not in (Outcome.REGRESSION, Outcome.IMPROVEMENT):
+        return verdict
+    return replace(
+        verdict,
+        outcome=Outcome.NOISY,
+        reason=f"not comparable across machines: {verdict.reason}",
+        notes=(
+            *verdict.notes,
+            f"the baseline was recorded on another machine ({'; '.join(differences)}); "
+            "record one here (perfci baseline update) or measure base and head in one run "
+            "(perfci run --against REF)",
+        ),
     )
 
 

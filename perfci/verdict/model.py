@@ -74,6 +74,9 @@ class Rules:
     alpha: float = 0.05  # significance level of timing verdicts
     # Checks disabled or filtered out (--only/--quick): their missing metrics are not failures.
     skipped_checks: frozenset[str] = frozenset()
+    # How the stored baseline's machine differs from this run's ("cpu: A → B", ...).
+    # Non-empty: a timing change against it cannot be told from the machine change.
+    foreign_baseline: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import pytest
 
 from perfci.measurement import Direction, Kind, Measurement
 from perfci.verdict import Mode, Outcome, ThresholdRule, Verdict, judge, judge_pair
-from tests.verdict.builders import lognormal, rules, timed
+from tests.verdict.builders import count, lognormal, rules, timed
 
 NAME = "latency/GET /api/coocook/chefs/p50"
 BASE = lognormal(10.0, 0.10, 400, seed=1)
@@ -210,6 +210,58 @@ def test_a_non_positive_calibration_is_ignored() -> None:
     )
     assert verdict.mode is Mode.BASELINE
     assert "calibration median is not positive: not normalized" in verdict.notes
+
+
+# --- a baseline from another machine ----------------------------------------------------------
+
+ELSEWHERE = ("cpu: Intel(R) Xeon(R) Processor → AMD EPYC",)
+
+
+@pytest.mark.parametrize("head_median", [13.0, 7.0])
+def test_a_change_against_another_machines_baseline_is_reported_not_judged(
+    head_median: float,
+) -> None:
+    head = timed(NAME, lognormal(head_median, 0.10, 400, seed=30))
+    here = judged(head, timed(NAME, BASE))
+    assert here.outcome in (Outcome.REGRESSION, Outcome.IMPROVEMENT)
+    verdict = judged(head, timed(NAME, BASE), foreign_baseline=ELSEWHERE)
+    assert verdict.outcome is Outcome.NOISY
+    assert not verdict.fails
+    assert verdict.reason == f"not comparable across machines: {here.reason}"
+    assert verdict.change == here.change
+    assert "cpu: Intel(R) Xeon(R) Processor → AMD EPYC" in verdict.notes[-1]
+    assert "perfci baseline update" in verdict.notes[-1]
+    assert "--against" in verdict.notes[-1]
+
+
+def test_a_pass_against_another_machines_baseline_stays_a_pass() -> None:
+    head = timed(NAME, lognormal(10.0, 0.10, 400, seed=31))
+    verdict = judged(head, timed(NAME, BASE), foreign_baseline=ELSEWHERE)
+    assert verdict.outcome is Outcome.PASS
+
+
+def test_strict_still_judges_against_another_machines_baseline() -> None:
+    head = timed(NAME, lognormal(13.0, 0.10, 400, seed=32))
+    verdict = judged(
+        head,
+        timed(NAME, BASE),
+        foreign_baseline=ELSEWHERE,
+        thresholds=(ThresholdRule("latency/*", 0.10, strict=True),),
+    )
+    assert verdict.outcome is Outcome.REGRESSION
+
+
+def test_another_machine_changes_neither_same_run_nor_deterministic_verdicts() -> None:
+    head = timed(NAME, lognormal(13.0, 0.10, 400, seed=33))
+    [same_run] = judge(
+        [head], [timed(NAME, BASE)], rules(foreign_baseline=ELSEWHERE), same_run=True
+    ).verdicts
+    assert same_run.outcome is Outcome.REGRESSION
+    statements = "n_plus_one/GET /x/queries"
+    [exact] = judge(
+        [count(statements, 14)], [count(statements, 1)], rules(foreign_baseline=ELSEWHERE)
+    ).verdicts
+    assert exact.outcome is Outcome.REGRESSION
 
 
 # --- same-run mode and the judge_pair entry point ---------------------------------------------
