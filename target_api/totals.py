@@ -136,12 +136,16 @@ PG_TRIGGER_SQL = (
 def install(connection: Connection) -> list[str]:
     """Create the totals table and triggers where missing, then recount; return what was created.
 
-    Runs in the caller's transaction. On PostgreSQL the chefs table is locked
-    against writers for the recount, so no chef changes between the recount
-    and the triggers taking over.
+    Does nothing on a database without a chefs table. Runs in the caller's
+    transaction. On PostgreSQL the chefs table is locked against writers for
+    the recount, so no chef changes between the recount and the triggers
+    taking over.
     """
     created: list[str] = []
-    if not inspect(connection).has_table(TABLE):
+    inspector = inspect(connection)
+    if not inspector.has_table("chefs"):
+        return created  # nothing to count: an empty database
+    if not inspector.has_table(TABLE):
         ChefTotal.__table__.create(connection)  # type: ignore[attr-defined]
         created.append(TABLE)
     existing = _trigger_names(connection)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import ColumnElement, delete, func, select, text, true, update
+from sqlalchemy import ColumnElement, delete, func, inspect, select, text, true, update
 
 from target_api import db, migrations, totals
 from target_api.models import Chef, ChefTotal
@@ -123,6 +123,13 @@ def test_migration_builds_totals_on_a_database_without_them(
         assert totals.TABLE in created
         assert migrations.apply(db.engine) == []
     assert listed(client, {}) == expected
+
+
+def test_migration_leaves_an_empty_database_alone(make_app: Callable[..., Flask]) -> None:
+    app = make_app(seed=False)
+    with app.app_context():
+        assert migrations.apply(db.engine) == []
+        assert not inspect(db.engine).get_table_names()
 
 
 def test_migration_repairs_totals_that_drifted(app: Flask, client: FlaskClient) -> None:
