@@ -77,6 +77,10 @@ class Sample:
     p99_ms: float
     failures: int
     requests: int
+    #: wrk's error counts: connect, read, write, non-2xx status, timeout.
+    errors: tuple[int, ...] = ()
+    #: Share of the machine's CPU time the hypervisor gave to other guests meanwhile.
+    steal: float = 0.0
 
 
 @dataclass
@@ -155,9 +159,12 @@ def run_wrk(
     ]  # fmt: skip
     for header in headers:
         command += ["-H", header]
+    steal_before, total_before = cpu_times()
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    steal_after, total_after = cpu_times()
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
     requests, duration_us, *errors, p50, p95, p99 = (int(v) for v in line.split()[1:])
+    elapsed = total_after - total_before
     return Sample(
         rps=requests / (duration_us / 1e6),
         p50_ms=p50 / 1000,
@@ -165,7 +172,30 @@ def run_wrk(
         p99_ms=p99 / 1000,
         failures=sum(errors),
         requests=requests,
+        errors=tuple(errors),
+        steal=(steal_after - steal_before) / elapsed if elapsed > 0 else 0.0,
     )
+
+
+def cpu_times() -> tuple[float, float]:
+    """(steal, all) CPU time so far, in ticks, from /proc/stat; zeros where it does not exist.
+
+    On a virtual machine, *steal* is time a CPU was runnable but the hypervisor
+    ran another guest: a stall no process on this machine caused.
+    """
+    try:
+        first = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0]
+    except OSError:
+        return 0.0, 0.0
+    ticks = [float(v) for v in first.split()[1:9]]  # user ... steal
+    return (ticks[7] if len(ticks) > 7 else 0.0), sum(ticks)
+
+
+def describe_failures(sample: Sample) -> str:
+    """``0 failures`` or e.g. ``8 failures (8 timeout)``."""
+    kinds = ("connect", "read", "write", "status", "timeout")
+    found = [f"{n} {kind}" for n, kind in zip(sample.errors, kinds, strict=False) if n]
+    return f"{sample.failures} failures" + (f" ({', '.join(found)})" if found else "")
 
 
 def warm(base: str) -> None:
@@ -242,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
                         results.setdefault((name, level), Cell()).samples.append(sample)
                         print(
                             f"c={level} round {round_number + 1}: {name}: {sample.rps:,.0f} req/s, "
-                            f"{sample.failures} failures",
+                            f"{describe_failures(sample)}, CPU steal {sample.steal:.0%}",
                             file=sys.stderr,
                         )
         finally:
@@ -257,6 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         f"median of {args.rounds} interleaved rounds\n"
     )
     print(table(results, levels))
+    steal = [sample.steal for cell in results.values() for sample in cell.samples]
+    print(
+        f"\nCPU steal (the hypervisor running other guests) during the wrk runs: "
+        f"median {statistics.median(steal):.0%}, max {max(steal):.0%}"
+    )
     ok = True
     for level in levels:
         cached = ratio(results, "chefs (cached)", level)
