@@ -72,6 +72,12 @@ def select_checks(
         wanted = (not only or name in only) and (not quick or check.deterministic)
         (run if enabled and wanted else skipped).append(name)
     if not run:
+        disabled = [n for n in only if not config.check_options[n].enabled]
+        if disabled:
+            raise ConfigError(
+                f"--only: check {', '.join(map(repr, disabled))} is disabled (enabled: false)",
+                where=config.where("checks", disabled[0], "enabled"),
+            )
         raise ConfigError("no check selected: list checks under 'checks:' in perfci.yaml")
     return Selection(tuple(run), tuple(skipped))
 

@@ -175,6 +175,14 @@ def test_only_unknown_check(toy: PerfciProject) -> None:
     assert "did you mean 'toy_queries'" in result.stderr
 
 
+def test_only_a_disabled_check_names_it(toy: PerfciProject) -> None:
+    toy.write_config(CONFIG.replace("toy_queries: {}", "toy_queries: {enabled: false}"))
+    result = toy.run("run", "--only", "toy_queries")
+    assert result.exit_code == ExitCode.USAGE
+    assert "check 'toy_queries' is disabled (enabled: false)" in result.stderr
+    assert "perfci.yaml:" in result.stderr
+
+
 def test_plugins_lists_sources(toy: PerfciProject) -> None:
     result = toy.run("plugins")
     assert result.exit_code == 0, result.output
