@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import sqlite3
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -295,7 +297,7 @@ class HistoryStore:
             try:
                 cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
                 if database and not _in_memory(database):
-                    cursor.execute("PRAGMA journal_mode = WAL")
+                    _use_wal(cursor, busy_timeout_s)
                 cursor.execute("PRAGMA foreign_keys = ON")
             finally:
                 cursor.close()
@@ -308,6 +310,30 @@ class HistoryStore:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
+
+
+def _use_wal(cursor: Any, timeout_s: float) -> None:
+    """Put the database file in WAL mode (once: the mode is stored in the file).
+
+    Switching needs the file to itself, and SQLite answers a switch that
+    races another connection's open with "database is locked" at once,
+    without the busy handler (seen with six threads opening a new store).
+    So: read the mode first (no lock needed), and retry the switch until
+    ``timeout_s``.
+    """
+    deadline = time.monotonic() + timeout_s
+    delay = 0.005
+    while True:
+        (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
+        if str(mode).lower() == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 def _connect_args(url: URL) -> dict[str, Any]:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from perfci.history import HistoryStore
+from perfci.history.store import _use_wal
 from tests.history.factory import make_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,3 +115,31 @@ def test_processes_writing_to_one_sqlite_file(sqlite_url: str, tmp_path: Path) -
             failures.append(err)
     assert failures == []
     _assert_all_there(sqlite_url, "p", writers=PROCESSES)
+
+
+class _RacingCursor:
+    """A cursor whose WAL switch loses the race ``losses`` times ("database is locked")."""
+
+    def __init__(self, losses: int) -> None:
+        self.losses = losses
+        self.mode = "delete"
+
+    def execute(self, sql: str) -> _RacingCursor:
+        if sql == "PRAGMA journal_mode = WAL":
+            if self.losses:
+                self.losses -= 1
+                raise sqlite3.OperationalError("database is locked")
+            self.mode = "wal"
+        return self
+
+    def fetchone(self) -> tuple[str]:
+        return (self.mode,)
+
+
+def test_the_wal_switch_retries_a_lost_race_and_gives_up_at_the_timeout() -> None:
+    cursor = _RacingCursor(losses=3)
+    _use_wal(cursor, timeout_s=5)
+    assert cursor.mode == "wal"
+    hopeless = _RacingCursor(losses=10_000)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _use_wal(hopeless, timeout_s=0.05)
