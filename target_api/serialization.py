@@ -133,7 +133,8 @@ class FastJSONProvider(DefaultJSONProvider):
     OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
     OPTIONS |= orjson.OPT_NON_STR_KEYS
 
-    def _encode(self, obj: Any) -> bytes:
+    def encode(self, obj: Any) -> bytes:
+        """``obj`` as the compact JSON bytes a response carries (without its newline)."""
         try:
             return orjson.dumps(obj, default=self.default, option=self.OPTIONS)
         except orjson.JSONEncodeError:
@@ -142,6 +143,6 @@ class FastJSONProvider(DefaultJSONProvider):
     def response(self, *args: Any, **kwargs: Any) -> Response:
         if (self.compact is None and self._app.debug) or self.compact is False:
             return super().response(*args, **kwargs)
-        body = self._encode(self._prepare_response_obj(args, kwargs)) + b"\n"
+        body = self.encode(self._prepare_response_obj(args, kwargs)) + b"\n"
         # The app's response_class is flask.Response, which takes bytes.
         return self._app.response_class(body, mimetype=self.mimetype)  # type: ignore[arg-type]
