@@ -38,6 +38,7 @@ from perfci.environment import cpu_model  # noqa: E402
 START = "<!-- perfci-bench:start -->"
 END = "<!-- perfci-bench:end -->"
 
+#: fault -> the deterministic check that catches it (bench_verdicts uses it too).
 DETERMINISTIC_FAULTS = {
     "n_plus_one": "n_plus_one",
     "missing_indexes": "indexes",

@@ -40,17 +40,13 @@ CONFIG = REPO / "benchmarks" / "verdicts.perfci.yaml"
 START = "<!-- verdicts-bench:start -->"
 END = "<!-- verdicts-bench:end -->"
 sys.path.insert(0, str(REPO))
+from bench_perfci import DETERMINISTIC_FAULTS  # noqa: E402
+
 # The workers and gunicorn import target_api from the repository root.
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
-DETERMINISTIC = {
-    "n_plus_one": "n_plus_one",
-    "missing_indexes": "indexes",
-    "no_cache": "cache",
-    "small_pool": "pool",
-    "no_wal": "pool",
-    "fat_payload": "payload",
-}
+#: fault -> the deterministic check that catches it (one list, with bench_perfci).
+DETERMINISTIC = DETERMINISTIC_FAULTS
 
 
 def log(message: str) -> None:
