@@ -28,6 +28,9 @@ class RunResult:
     baseline_path: str | None = None
     checks: tuple[str, ...] = ()  # checks that ran, in order
     skipped_checks: tuple[str, ...] = ()
+    # Set when the run could not be judged after measuring (a rule matching nothing, a
+    # check crashing): the measurements so far, no verdicts, and exit_code the error's.
+    error: str | None = None
 
     @property
     def verdicts(self) -> tuple[Verdict, ...]:
@@ -41,7 +44,7 @@ class RunResult:
         return counts
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "perfci_results": RESULTS_SCHEMA,
             "suite": self.suite,
             "exit_code": self.exit_code,
@@ -57,3 +60,6 @@ class RunResult:
             "measurements": [m.to_dict() for m in self.measurements],
             "verdicts": [v.to_dict() for v in self.verdicts],
         }
+        if self.error is not None:
+            data["error"] = self.error
+        return data

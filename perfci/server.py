@@ -24,7 +24,7 @@ from perfci.errors import TargetError
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+def die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
     """Linux: the server gets SIGTERM if perfci itself is killed outright."""
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -124,7 +124,7 @@ class Server:
                 stderr=subprocess.STDOUT,
                 pass_fds=(self._socket.fileno(),),
                 start_new_session=True,  # its own process group: stopped as a whole
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         try:
             self._wait_healthy()
