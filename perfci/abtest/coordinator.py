@@ -141,7 +141,8 @@ class ABMeasurer:
 
     Deterministic checks are collected once from each side; timing checks in
     ``rounds`` alternating rounds (A B, B A, ...), so drift on a shared machine
-    hits both alike, their samples pooled per side.
+    hits both alike, their samples pooled per side. The alternation goes on
+    across calls: a confirmation starts with the side that went second last.
     """
 
     same_run = True
@@ -164,6 +165,7 @@ class ABMeasurer:
         self.compared = compared
         self.progress = progress
         self._partial: list[Measurement] = []
+        self._rounds_done = 0
 
     def measure(self, checks: Sequence[str]) -> Sides:
         self._partial = []
@@ -175,7 +177,9 @@ class ABMeasurer:
         if timing:
             per_side: dict[str, list[list[Measurement]]] = {"base": [], "head": []}
             for index in range(self.rounds):
-                order = (self.base, self.head) if index % 2 == 0 else (self.head, self.base)
+                first_base = self._rounds_done % 2 == 0
+                order = (self.base, self.head) if first_base else (self.head, self.base)
+                self._rounds_done += 1
                 for worker in order:
                     self.progress(f"round {index + 1}/{self.rounds}: {worker.label}")
                     per_side[worker.label].append(worker.collect(timing))
