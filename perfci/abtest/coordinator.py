@@ -19,7 +19,7 @@ from perfci.config.model import Config
 from perfci.errors import CheckCrashed, ConfigError, ExitCode, PerfciError, TargetError
 from perfci.gate import Sides
 from perfci.measurement import Measurement, percentile
-from perfci.server import die_with_parent
+from perfci.server import die_with_parent, interrupts_held
 
 Progress = Callable[[str], None]
 
@@ -31,7 +31,7 @@ def _worker_preexec() -> None:  # pragma: no cover - runs in the child before ex
     KeyboardInterrupt handler: no traceback from a worker still importing.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()
+    die_with_parent()  # also unblocks what ``interrupts_held`` held
 
 
 class Worker:
@@ -53,25 +53,26 @@ class Worker:
         self._relay = relay
         environ = dict(os.environ)
         environ.update(env or {})
-        self.process = subprocess.Popen(
-            # -P: the worker's directory does not go first on sys.path, so a tree that
-            # holds a copy of perfci itself does not replace the running perfci.
-            [
-                sys.executable,
-                "-P",
-                "-m",
-                "perfci.abtest.worker",
-                *("--config", str(config_path), "--label", label),
-            ],
-            cwd=config_path.parent,
-            env=environ,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-            preexec_fn=_worker_preexec,
-        )
+        with interrupts_held():
+            self.process = subprocess.Popen(
+                # -P: the worker's directory does not go first on sys.path, so a tree that
+                # holds a copy of perfci itself does not replace the running perfci.
+                [
+                    sys.executable,
+                    "-P",
+                    "-m",
+                    "perfci.abtest.worker",
+                    *("--config", str(config_path), "--label", label),
+                ],
+                cwd=config_path.parent,
+                env=environ,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+                preexec_fn=_worker_preexec,
+            )
         self._stderr_tail: list[str] = []
         assert self.process.stderr is not None
         self._pump = threading.Thread(

@@ -79,3 +79,34 @@ def test_a_base_that_cannot_build_is_exit_3_and_cleaned_up(repo: PerfciProject) 
     assert "base:" in result.stderr
     assert "Traceback" not in result.stderr.split("perfci: ")[-1]
     assert worktree_count(repo.path) == 1
+
+
+def test_ctrl_c_while_the_workers_start_is_one_line(repo: PerfciProject) -> None:
+    import os
+    import signal
+    import sys
+
+    with subprocess.Popen(
+        [sys.executable, "-m", "perfci", "run", "--against", "HEAD"],
+        cwd=repo.path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a terminal's foreground group: Ctrl-C reaches every member
+    ) as process:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "starting the base and head measurement workers" in line:
+                break
+        os.killpg(process.pid, signal.SIGINT)
+        rest = process.stderr.read()
+        assert process.wait(timeout=60) == 130, rest
+    assert "Traceback" not in rest
+    assert "KeyboardInterrupt" not in rest
+    assert rest.strip().splitlines()[-1].startswith("perfci: interrupted"), rest
+    # The head worker's command line names the project's perfci.yaml.
+    leftovers = subprocess.run(
+        ["pgrep", "-f", str(repo.path)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    assert not leftovers
+    assert worktree_count(repo.path) == 1
