@@ -62,7 +62,7 @@ class PluginHost:
                 continue
             module = self._import_entry_point(ep)
             dist = ep.dist
-            builtin = module.__name__.startswith("perfci_plugins")
+            builtin = module.__name__.startswith("perfci.checks")
             self.register(
                 module,
                 name=ep.name,

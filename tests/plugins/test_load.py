@@ -13,14 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from perfci_plugins._load_stats import (
-    StageResult,
-    Window,
-    WindowRecorder,
-    histogram_delta,
-    histogram_percentile,
-)
-from perfci_plugins.load import (
+from pydantic import ValidationError
+
+from perfci.checks.load import (
     Load,
     LoadOptions,
     ProgressThrottle,
@@ -31,8 +26,13 @@ from perfci_plugins.load import (
     stage_measurements,
     wait_until_quiet,
 )
-from pydantic import ValidationError
-
+from perfci.checks.load.stats import (
+    StageResult,
+    Window,
+    WindowRecorder,
+    histogram_delta,
+    histogram_percentile,
+)
 from perfci.endpoint import Endpoint
 from perfci.errors import CheckCrashed, ConfigError
 from perfci.measurement import Direction, Kind

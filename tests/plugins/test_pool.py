@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from perfci_plugins._pool_burst import CheckoutGate
-from perfci_plugins._pool_sqlite import WriteTrace
-from perfci_plugins.pool import Findings, PoolOptions, engine_settings
 from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
+from perfci.checks.pool import Findings, PoolOptions, engine_settings
+from perfci.checks.pool.burst import CheckoutGate
+from perfci.checks.pool.sqlite import WriteTrace
 from tests.plugins.conftest import SoftFactoryProject, explain
 
 WRITE_PROBE = {

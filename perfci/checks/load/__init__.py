@@ -34,10 +34,12 @@ from perfci.errors import CheckCrashed, ConfigError
 from perfci.measurement import Direction, Evidence, Kind, Measurement
 from perfci.verdict.model import BudgetRule
 
-from ._load_stats import StageResult, stage_label, summarize_errors
-from ._timing import NO_CACHE_HEADERS
+from .._timing import NO_CACHE_HEADERS
+from .stats import StageResult, stage_label, summarize_errors
 
-RUNNER_MODULE = "perfci_plugins._load_runner"
+#: How the Locust runner is started: gevent patches the standard library before the runner's
+#: parent packages (perfci, which imports ssl through requests) are imported.
+RUNNER_COMMAND = ("-m", "gevent.monkey", "--module", "perfci.checks.load.runner")
 #: Seconds the runner may take beyond its stages (start-up, ramps, shutdown).
 RUNNER_SLACK = 60.0
 
@@ -194,7 +196,7 @@ def run_load(
     log_path = directory / "locust.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", RUNNER_MODULE, "run", str(spec_path)],
+            [sys.executable, *RUNNER_COMMAND, "run", str(spec_path)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,

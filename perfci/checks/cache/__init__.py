@@ -24,8 +24,8 @@ from perfci.errors import CheckCrashed, ConfigError
 from perfci.measurement import Evidence
 from perfci.verdict.model import BudgetRule
 
-from . import _cache_counting
-from ._cache_counting import Tally
+from . import counting as _cache_counting
+from .counting import Tally
 
 SEQUENCE_SUBJECT = "sequence"
 

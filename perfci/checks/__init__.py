@@ -1,4 +1,4 @@
-"""perfci's built-in checks, installed as the ``perfci_plugins`` package.
+"""perfci's built-in checks, installed as the ``perfci.checks`` package.
 
 Each module is an ordinary perfci plugin, registered through the ``perfci``
 entry-point group exactly like a third-party one.

@@ -1,7 +1,7 @@
 """The built-in 'n_plus_one' check: statements per request, repeated shapes, growth with page size.
 
 For every endpoint it records the statements of one request (cache bypassed,
-warmed up first; see :mod:`perfci_plugins._sql_capture`) and reports:
+warmed up first; see :mod:`perfci.checks._capture`) and reports:
 
 * ``queries``: statements sent to the database by the request;
 * ``repeated``: the most times any one statement shape (fingerprint) ran in
@@ -28,7 +28,7 @@ from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.recorder import RecordedQuery, Recording
 
-from ._sql_capture import CaptureOptions, capture
+from ._capture import CaptureOptions, capture
 
 #: Fingerprints longer than this are shortened in evidence.
 SHAPE_CHARS = 300

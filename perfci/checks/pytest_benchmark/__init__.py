@@ -30,7 +30,7 @@ from perfci.context import RunContext
 from perfci.errors import CheckCrashed, ConfigError
 from perfci.measurement import Direction, Evidence, Kind, Measurement
 
-from . import _bench_calibration
+from . import calibration as _bench_calibration
 
 UNIT = "s"  # pytest-benchmark's own unit; reports scale it for reading
 
@@ -95,7 +95,7 @@ class PytestBenchmark(Check):
         return calibrated(measurements)
 
 
-CALIBRATION_PLUGIN = "perfci_plugins._bench_calibration"
+CALIBRATION_PLUGIN = "perfci.checks.pytest_benchmark.calibration"
 
 
 def calibrated(measurements: Sequence[Measurement]) -> list[Measurement]:

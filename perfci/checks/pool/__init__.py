@@ -28,7 +28,8 @@ from perfci.endpoint import Endpoint
 from perfci.measurement import Evidence
 from perfci.verdict.model import BudgetRule
 
-from . import _pool_burst, _pool_sqlite
+from . import burst as _pool_burst
+from . import sqlite as _pool_sqlite
 
 # Pools that hand every thread the same (or a per-thread) connection: an
 # in-memory SQLite database cannot be shared any other way.

@@ -3,7 +3,7 @@
 Per endpoint, every distinct SELECT the request issued (recorded with its
 bound parameters, the response cache bypassed) is explained on the live
 database with those parameters, and its plan problems are counted (see
-:mod:`perfci_plugins._plans`): ``full_scans``, ``temp_btrees`` and
+:mod:`perfci.checks.indexes.plans`): ``full_scans``, ``temp_btrees`` and
 ``automatic_indexes``. Tables with fewer than ``min_rows`` rows are ignored:
 scanning a twelve-row catalogue is the right plan. Per schema:
 ``missing_required`` (``required_indexes`` not present) and
@@ -36,9 +36,9 @@ from perfci.context import RunContext
 from perfci.errors import CheckCrashed
 from perfci.recorder import RecordedQuery
 
-from ._plans import Plan, PlanLine, Problem, postgres_plan, sqlite_plan, table_aliases
-from ._sql_capture import CaptureOptions, capture
-from ._sql_schema import (
+from .._capture import CaptureOptions, capture
+from .plans import Plan, PlanLine, Problem, postgres_plan, sqlite_plan, table_aliases
+from .schema import (
     missing_requirements,
     parse_requirement,
     read_schema,
