@@ -1,8 +1,8 @@
 """perfci: a performance-regression gate for Flask + SQLAlchemy services."""
 
 from perfci.check import Check, CheckOptions
-from perfci.hookspecs import hookimpl
 from perfci.measurement import Direction, Evidence, Kind, Measurement
+from perfci.plugin.spec import hookimpl
 
 __version__ = "0.1.0"
 

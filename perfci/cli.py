@@ -33,7 +33,7 @@ from perfci.history.cli import configured_url, history
 from perfci.html.cli import finish_run, report
 from perfci.measurement import Measurement
 from perfci.noise import noise_rows, render_noise
-from perfci.plugins import PluginHost
+from perfci.plugin.manager import PluginHost
 from perfci.project import load_project
 from perfci.reporters import (
     render_json,

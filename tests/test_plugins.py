@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 import perfci
-from perfci import hookspecs
 from perfci.check import Check
+from perfci.checks import BUILTIN_PLUGINS
 from perfci.errors import CheckCrashed, ConfigError
-from perfci.plugins import PluginHost
+from perfci.plugin import spec as hookspecs
+from perfci.plugin.manager import PluginHost
 
 
 def write(directory: Path, name: str, text: str) -> Path:
@@ -46,6 +47,24 @@ def test_every_hook_is_documented_and_grouped() -> None:
         doc = ast.get_docstring(hook)
         assert doc and "called" in doc.lower(), f"{hook.name} must say when it is called"
     assert source.count("# --- Phase") >= 4
+
+
+def test_builtins_register_from_the_package_tuple_not_entry_points() -> None:
+    host = PluginHost()
+    host.load()
+    builtins = {p.name: p for p in host.plugins() if p.source == "built-in"}
+    assert sorted(builtins) == sorted(m.rpartition(".")[2] for m in BUILTIN_PLUGINS)
+    for name, info in builtins.items():
+        assert info.location == f"perfci.checks.{name}"
+        assert info.version == perfci.__version__
+        assert info.checks == (name,), f"built-in {name!r} must provide the check {name!r}"
+
+
+def test_a_builtin_can_be_disabled_by_name() -> None:
+    host = PluginHost()
+    host.load(disabled=["pool"])
+    assert "pool" not in host.checks()
+    assert "indexes" in host.checks()
 
 
 def test_local_plugin_directory_registers_checks(tmp_path: Path) -> None:
