@@ -49,6 +49,33 @@ def test_every_hook_is_documented_and_grouped() -> None:
     assert source.count("# --- Phase") >= 4
 
 
+def test_every_hook_parameter_has_a_param_line() -> None:
+    for name in dir(hookspecs):
+        if not name.startswith("perfci_"):
+            continue
+        hook = getattr(hookspecs, name)
+        doc = inspect.getdoc(hook) or ""
+        for parameter in inspect.signature(hook).parameters:
+            assert f":param {parameter}:" in doc, f"{name} must document {parameter!r}"
+
+
+def test_builtin_checks_and_examples_import_only_perfci() -> None:
+    """Plugins, built-in ones included, use the public API: ``perfci`` and nothing below it."""
+    root = Path(perfci.__file__).parent
+    files = [*(root / "checks").rglob("*.py"), *(root.parent / "plugins").rglob("*.py")]
+    assert len(files) > 10
+    for file in files:
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules = [node.module]
+            elif isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            else:
+                continue
+            for module in modules:
+                assert not module.startswith("perfci."), f"{file}:{node.lineno} imports {module}"
+
+
 def test_builtins_register_from_the_package_tuple_not_entry_points() -> None:
     host = PluginHost()
     host.load()

@@ -18,7 +18,7 @@ from typing import Any
 import requests
 from flask.testing import FlaskClient
 
-from perfci.endpoint import Endpoint
+from perfci import Endpoint
 
 Probe = Callable[[], None]
 Clock = Callable[[], int]

@@ -22,11 +22,17 @@ from dataclasses import dataclass
 from pydantic import Field, field_validator
 
 import perfci
-from perfci import Check, CheckOptions, Direction, Evidence, Measurement
-from perfci.check import select_endpoints
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
-from perfci.recorder import RecordedQuery, Recording
+from perfci import (
+    Check,
+    Direction,
+    Endpoint,
+    Evidence,
+    Measurement,
+    RecordedQuery,
+    Recording,
+    RunContext,
+    select_endpoints,
+)
 
 from ._capture import CaptureOptions, capture
 
@@ -159,13 +165,12 @@ def growth_evidence(result: Growth, page_param: str) -> list[Evidence]:
     return evidence
 
 
-class NPlusOne(Check):
+class NPlusOne(Check[NPlusOneOptions]):
     name = "n_plus_one"
     description = "statements per request, repeated statement shapes, growth with page size"
     Options = NPlusOneOptions
 
-    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
-        assert isinstance(options, NPlusOneOptions)
+    def collect(self, ctx: RunContext, options: NPlusOneOptions) -> Iterable[Measurement]:
         for endpoint in select_endpoints(ctx, options):
             yield from self.measure(ctx, endpoint, options)
 

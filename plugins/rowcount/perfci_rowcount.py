@@ -5,22 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import perfci
-from perfci import Check, CheckOptions, Direction, Measurement
-from perfci.check import EndpointOptions, select_endpoints
-from perfci.context import RunContext
+from perfci import Check, Direction, EndpointOptions, Measurement, RunContext, select_endpoints
 
 
 class RowCountOptions(EndpointOptions):
-    pass
+    """``checks.rowcount`` in perfci.yaml: ``endpoints`` (default: every target endpoint)."""
 
 
-class RowCount(Check):
+class RowCount(Check[RowCountOptions]):
     name = "rowcount"  # the first segment of every metric it emits
     Options = RowCountOptions
     deterministic = True  # run by `perfci run --quick`
 
-    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
-        assert isinstance(options, RowCountOptions)
+    def collect(self, ctx: RunContext, options: RowCountOptions) -> Iterable[Measurement]:
         for endpoint in select_endpoints(ctx, options):
             body = ctx.call(endpoint).get_json()
             rows = len(body) if isinstance(body, list) else 1

@@ -30,11 +30,16 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 import perfci
-from perfci import Check, CheckOptions, Direction, Evidence, Measurement
-from perfci.check import select_endpoints
-from perfci.context import RunContext
-from perfci.errors import CheckCrashed
-from perfci.recorder import RecordedQuery
+from perfci import (
+    Check,
+    CheckCrashed,
+    Direction,
+    Evidence,
+    Measurement,
+    RecordedQuery,
+    RunContext,
+    select_endpoints,
+)
 
 from .._capture import CaptureOptions, capture
 from .plans import Plan, PlanLine, Problem, postgres_plan, sqlite_plan, table_aliases
@@ -202,13 +207,12 @@ def distinct_selects(queries: Iterable[RecordedQuery]) -> list[RecordedQuery]:
     return list(seen.values())
 
 
-class Indexes(Check):
+class Indexes(Check[IndexesOptions]):
     name = "indexes"
     description = "full scans, temp B-trees and automatic indexes in plans; required indexes"
     Options = IndexesOptions
 
-    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
-        assert isinstance(options, IndexesOptions)
+    def collect(self, ctx: RunContext, options: IndexesOptions) -> Iterable[Measurement]:
         explainer = Explainer(ctx.engine)
         if options.analyze:
             explainer.analyze()

@@ -26,13 +26,21 @@ import requests
 from pydantic import Field, field_validator, model_validator
 
 import perfci
-from perfci.check import Check, CheckOptions, EndpointOptions, select_endpoints
-from perfci.config.model import Fraction
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
-from perfci.errors import CheckCrashed, ConfigError
-from perfci.measurement import Direction, Evidence, Kind, Measurement
-from perfci.verdict.model import BudgetRule
+from perfci import (
+    BudgetRule,
+    Check,
+    CheckCrashed,
+    ConfigError,
+    Direction,
+    Endpoint,
+    EndpointOptions,
+    Evidence,
+    Fraction,
+    Kind,
+    Measurement,
+    RunContext,
+    select_endpoints,
+)
 
 from .._timing import NO_CACHE_HEADERS
 from .stats import StageResult, stage_label, summarize_errors
@@ -99,22 +107,20 @@ class LoadOptions(EndpointOptions):
         return self
 
 
-class Load(Check):
+class Load(Check[LoadOptions]):
     name = "load"
     description = "throughput, failure ratio and p95/p99 at stages of concurrent users (Locust)"
     Options = LoadOptions
     needs_http = True
     deterministic = False
 
-    def budgets(self, options: CheckOptions) -> Sequence[BudgetRule]:
+    def budgets(self, options: LoadOptions) -> Sequence[BudgetRule]:
         """Failed requests fail the build even when the baseline had them too."""
-        assert isinstance(options, LoadOptions)
         if options.max_failure_ratio is None:
             return ()
         return [BudgetRule("load/*users/failure_ratio", max=options.max_failure_ratio)]
 
-    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
-        assert isinstance(options, LoadOptions)
+    def collect(self, ctx: RunContext, options: LoadOptions) -> Iterable[Measurement]:
         endpoints = select_endpoints(ctx, options)
         if not endpoints:
             raise ConfigError("checks.load: no endpoints to load (set target.endpoints)")
