@@ -59,6 +59,12 @@ def test_every_hook_parameter_has_a_param_line() -> None:
             assert f":param {parameter}:" in doc, f"{name} must document {parameter!r}"
 
 
+def test_every_public_name_resolves() -> None:
+    for name in perfci.__all__:
+        assert getattr(perfci, name) is not None, name
+    assert set(perfci.__all__) == {*perfci._API, "__version__"}
+
+
 def test_builtin_checks_and_examples_import_only_perfci() -> None:
     """Plugins, built-in ones included, use the public API: ``perfci`` and nothing below it."""
     root = Path(perfci.__file__).parent

@@ -344,8 +344,8 @@ def test_failures_and_the_slow_fault_break_their_budgets(softfactory: SoftFactor
     run = softfactory.gate("slow")
     assert run.exit_code == 1, explain(run)
     assert softfactory.failing() == {
-        "load/2users/failure_ratio": "budget violation",
-        "load/2users/p95": "budget violation",
+        "load/2users/failure_ratio": "budget_violation",
+        "load/2users/p95": "budget_violation",
     }
     assert "exceeds the budget max 140 ms" in run.stdout
     assert "exceeds the budget max 0% ('load/*users/failure_ratio', check load)" in run.stdout
