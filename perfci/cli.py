@@ -26,7 +26,7 @@ from perfci.baseline import (
 )
 from perfci.config.load import find_config, read_config
 from perfci.config.model import Config
-from perfci.environment import fingerprint, git_info, timing_differences
+from perfci.environment import git_info, machine_info, timing_differences
 from perfci.errors import ConfigError, ExitCode, PerfciError, PublishError
 from perfci.github.command import github, publish_run
 from perfci.history.cli import configured_url, history
@@ -268,7 +268,7 @@ def run(
         duration_s=round(duration, 3),
         commit=commit,
         branch=branch,
-        environment=fingerprint(),
+        environment=machine_info(),
         baseline_path=compared,
         checks=selection.run,
         skipped_checks=selection.skipped,
@@ -324,13 +324,13 @@ def _run_against(
 
 def _against_machine_of(baseline: Baseline, rules: Rules, progress: Callable[[str], None]) -> Rules:
     """``rules`` that know how the baseline's machine differs from this one (if it does)."""
-    differences = timing_differences(baseline.environment, fingerprint())
+    differences = timing_differences(baseline.environment, machine_info())
     if differences:
         progress(
             f"the baseline was recorded on another machine ({'; '.join(differences)}): "
             "timing changes against it are reported, not failed"
         )
-    return replace(rules, foreign_baseline=tuple(differences))
+    return replace(rules, baseline_machine_differences=tuple(differences))
 
 
 def _load_baseline_or_none(config: Config, path: Path) -> Baseline | None:
@@ -512,7 +512,7 @@ def baseline_update(
         suite=config.model.suite,
         commit=commit,
         branch=branch,
-        environment=fingerprint(),
+        environment=machine_info(),
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         measurements=tuple(sorted([*kept, *measurements], key=lambda m: m.name)),
     )

@@ -134,9 +134,9 @@ def compare(
         baseline=base,
         notes=notes,
     )
-    if same_run or strict or not rules.foreign_baseline:
+    if same_run or strict or not rules.baseline_machine_differences:
         return verdict
-    return _across_machines(verdict, rules.foreign_baseline)
+    return _across_machines(verdict, rules.baseline_machine_differences)
 
 
 def _across_machines(verdict: Verdict, differences: Sequence[str]) -> Verdict:

@@ -92,7 +92,7 @@ class Rules:
     skipped_checks: frozenset[str] = frozenset()
     # How the stored baseline's machine differs from this run's ("cpu: A → B", ...).
     # Non-empty: a timing change against it cannot be told from the machine change.
-    foreign_baseline: tuple[str, ...] = ()
+    baseline_machine_differences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,7 @@ def build_spec(host: str, endpoints: Sequence[Endpoint], options: LoadOptions) -
             {
                 "name": endpoint.subject,
                 "method": endpoint.method,
-                "path": endpoint.target,
+                "path": endpoint.path_and_query,
                 "json": endpoint.json,
                 "headers": {**dict(endpoint.headers), **extra},
                 "weight": options.weights.get(endpoint.subject, 1.0),
