@@ -36,7 +36,7 @@ from perfci.history.cli import configured_url, history
 from perfci.html.cli import report
 from perfci.measurement import Measurement
 from perfci.noise import noise_rows, render_noise
-from perfci.plugins import PluginHost
+from perfci.plugin.manager import PluginHost
 from perfci.project import load_project
 from perfci.runner import MeasureSession, build_rules, check_budgets, select_checks
 from perfci.verdict.model import Rules

@@ -28,12 +28,12 @@ from typing import Protocol
 
 from perfci.baseline import Baseline, load_baseline, load_comparable, write_baseline
 from perfci.config.model import Config
-from perfci.environment import fingerprint, git_info, timing_differences
+from perfci.environment import git_info, machine_info, timing_differences
 from perfci.errors import ConfigError, ExitCode, PerfciError, PublishError
 from perfci.github.command import publish_run
 from perfci.html.cli import finish_run
 from perfci.measurement import Measurement
-from perfci.plugins import PluginHost
+from perfci.plugin.manager import PluginHost
 from perfci.reporters import (
     render_json,
     render_junit,
@@ -110,7 +110,7 @@ class SessionMeasurer:
         self.baseline = baseline
         self.compared = compared if baseline is not None else None
         self.foreign = (
-            tuple(timing_differences(baseline.environment, fingerprint()))
+            tuple(timing_differences(baseline.environment, machine_info()))
             if baseline is not None
             else ()
         )
@@ -148,7 +148,7 @@ def judge_and_confirm(
     regression too, so a job passing through a busy machine does not fail a
     healthy build. Raises ``ConfigError`` when a rule matches no measurement.
     """
-    rules = replace(rules, foreign_baseline=measurer.foreign)
+    rules = replace(rules, baseline_machine_differences=measurer.foreign)
     first = measurer.measure(checks)
     judgement = judge_measurements(first.head, first.base, rules, same_run=measurer.same_run)
     suspects = timing_regressions(judgement)
@@ -226,7 +226,7 @@ def run_gate(
         duration_s=round(time.monotonic() - started, 3),
         commit=commit,
         branch=branch,
-        environment=fingerprint(),
+        environment=machine_info(),
         baseline_path=measurer.compared,
         checks=gate.selection.run,
         skipped_checks=gate.selection.skipped,
@@ -353,7 +353,7 @@ def update_baseline(
             suite=config.model.suite,
             commit=commit,
             branch=branch,
-            environment=fingerprint(),
+            environment=machine_info(),
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             measurements=tuple(sorted([*kept, *measurements], key=lambda m: m.name)),
         )

@@ -7,7 +7,7 @@ from pathlib import Path
 from perfci.config.load import bind_checks, find_config, read_config
 from perfci.config.model import Config
 from perfci.errors import ConfigError
-from perfci.plugins import PluginHost
+from perfci.plugin.manager import PluginHost
 
 
 def load_project(config_path: Path | None) -> tuple[Config, PluginHost]:

@@ -23,7 +23,7 @@ from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.errors import CheckCrashed, ConfigError, PerfciError
 from perfci.measurement import Measurement
-from perfci.plugins import PluginHost
+from perfci.plugin.manager import PluginHost
 from perfci.recorder import QueryRecorder
 from perfci.server import Server
 from perfci.target import build_target

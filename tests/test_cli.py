@@ -260,7 +260,7 @@ def test_a_timing_change_against_another_machines_baseline_does_not_fail(
     assert result.exit_code == ExitCode.OK, result.output
     assert "the baseline was recorded on another machine (cpu: Some Other CPU → " in result.stderr
     (verdict,) = json.loads((toy.path / "r.json").read_text())["verdicts"]
-    assert verdict["outcome"] == "too noisy to judge"
+    assert verdict["outcome"] == "too_noisy"
     assert verdict["reason"].startswith("not comparable across machines: median 10.2 → 20.2")
 
 

@@ -12,7 +12,7 @@ import pytest
 from perfci.errors import CheckCrashed, ConfigError, ExitCode
 from perfci.gate import Outputs, Sides, compare_files, finish, judge_and_confirm, rejudge
 from perfci.measurement import Measurement
-from perfci.plugins import PluginHost
+from perfci.plugin.manager import PluginHost
 from perfci.result import RunResult
 from perfci.verdict.model import BudgetRule, Judgement, Outcome, ThresholdRule
 from tests.verdict.builders import count, rules, timed

@@ -94,7 +94,7 @@ def _testcase(suite: ET.Element, verdict: Verdict) -> None:
 def _skip_message(verdict: Verdict) -> str:
     if verdict.outcome is Outcome.ACKNOWLEDGED and verdict.acknowledged is not None:
         return f"acknowledged: {verdict.acknowledged.reason}"
-    return f"{verdict.outcome.value}: {verdict.reason}"
+    return f"{fmt.phrase(verdict.outcome)}: {verdict.reason}"
 
 
 def _body(verdict: Verdict) -> str:
