@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from perfci.check import Check, CheckOptions, EndpointOptions, select_endpoints
     from perfci.config.model import EndpointConfig, Fraction
-    from perfci.context import RunContext
+    from perfci.context import RunContext, clear_response_caches
     from perfci.endpoint import Endpoint
     from perfci.errors import CheckCrashed, ConfigError
     from perfci.measurement import Direction, Evidence, Kind, Measurement, percentile, timing
     from perfci.plugin.spec import hookimpl
+    from perfci.process import die_with_parent, start_process_group, stop_process_group
     from perfci.recorder import RecordedQuery, Recording
     from perfci.verdict.model import BudgetRule
 
@@ -41,9 +42,13 @@ _API = {
     "RecordedQuery": "perfci.recorder",
     "Recording": "perfci.recorder",
     "RunContext": "perfci.context",
+    "clear_response_caches": "perfci.context",
+    "die_with_parent": "perfci.process",
     "hookimpl": "perfci.plugin.spec",
     "percentile": "perfci.measurement",
     "select_endpoints": "perfci.check",
+    "start_process_group": "perfci.process",
+    "stop_process_group": "perfci.process",
     "timing": "perfci.measurement",
 }
 
@@ -79,8 +84,12 @@ __all__ = [
     "Recording",
     "RunContext",
     "__version__",
+    "clear_response_caches",
+    "die_with_parent",
     "hookimpl",
     "percentile",
     "select_endpoints",
+    "start_process_group",
+    "stop_process_group",
     "timing",
 ]

@@ -85,3 +85,15 @@ class RunContext:
     @property
     def started_server(self) -> Server | None:
         return self._server
+
+
+def clear_response_caches(app: Flask) -> int:
+    """Clear every Flask-Caching backend registered on ``app``; returns how many.
+
+    A response cache answers a repeated request without touching the database;
+    checks that count statements or connections clear it first.
+    """
+    backends = app.extensions.get("cache") or {}
+    for backend in backends.values():
+        backend.clear()
+    return len(backends)

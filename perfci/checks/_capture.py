@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask
 from pydantic import Field
 
-from perfci import Endpoint, EndpointOptions, Recording, RunContext
+from perfci import Endpoint, EndpointOptions, Recording, RunContext, clear_response_caches
 
 
 class CaptureOptions(EndpointOptions):
@@ -50,14 +49,6 @@ class Captured:
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 400
-
-
-def clear_response_caches(app: Flask) -> int:
-    """Clear every Flask-Caching backend registered on ``app``; returns how many."""
-    backends = app.extensions.get("cache") or {}
-    for backend in backends.values():
-        backend.clear()
-    return len(backends)
 
 
 def capture(ctx: RunContext, endpoint: Endpoint, options: CaptureOptions) -> Captured:

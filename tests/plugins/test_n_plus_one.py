@@ -10,7 +10,6 @@ from flask import Flask
 from flask_caching import Cache
 from pydantic import ValidationError
 
-from perfci.checks._capture import clear_response_caches
 from perfci.checks.n_plus_one import (
     NPlusOne,
     NPlusOneOptions,
@@ -18,7 +17,7 @@ from perfci.checks.n_plus_one import (
     most_repeated,
     shapes,
 )
-from perfci.context import RunContext
+from perfci.context import RunContext, clear_response_caches
 from perfci.endpoint import Endpoint
 from perfci.measurement import Measurement
 from perfci.recorder import RecordedQuery, Recording, fingerprint

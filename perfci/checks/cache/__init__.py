@@ -28,6 +28,7 @@ from perfci import (
     Evidence,
     Measurement,
     RunContext,
+    clear_response_caches,
 )
 
 from . import counting as _cache_counting
@@ -131,18 +132,13 @@ def counting(ctx: RunContext, options: CacheOptions, tally: Tally) -> tuple[str,
     )
 
 
-def clear_caches(ctx: RunContext) -> None:
-    for backend in _cache_counting.backends(ctx.app):
-        backend.clear()
-
-
 def hit_ratios(ctx: RunContext, options: CacheOptions) -> Iterator[Measurement]:
     """Hits, misses and hit ratio per endpoint of the sequence, and for the whole sequence."""
     sequence = sequence_of(ctx, options)
     if not sequence:
         return
     if options.clear:
-        clear_caches(ctx)
+        clear_response_caches(ctx.app)
     tally = Tally()
     how, counter = counting(ctx, options, tally)
     before = _cache_counting.redis_keyspace(ctx.app)
@@ -208,7 +204,7 @@ def stale_reads(ctx: RunContext, probe: StaleProbe) -> Iterator[Measurement]:
                 raise CheckCrashed(f"{problem}: {body}")
             raise ConfigError(f"{problem}: {body}")
         after = field_of(ctx, read, probe.changes, client)
-        clear_caches(ctx)
+        clear_response_caches(ctx.app)
         truth = field_of(ctx, read, probe.changes, client)
         if truth == before:
             raise ConfigError(
