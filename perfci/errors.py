@@ -12,7 +12,7 @@ class ExitCode(IntEnum):
     REGRESSION = 1  # a regression, a budget violation or a missing metric
     USAGE = 2  # bad YAML, unknown key or check, unreadable baseline, rule matching nothing
     TARGET = 3  # the target could not be started, or a check crashed
-    PUBLISH = 4  # the gate ran, but publishing its result (GitHub) failed
+    PUBLISH = 4  # the gate ran, but publishing its result (GitHub, a report file) failed
 
 
 class PerfciError(Exception):
@@ -53,5 +53,15 @@ class CheckCrashed(PerfciError):
 
 class PublishError(PerfciError):
     """Publishing results (status, comment) failed; the gate's own verdict stands."""
+
+    exit_code = ExitCode.PUBLISH
+
+
+class ReportError(PerfciError):
+    """A report file (``--json/--junit/--markdown/--html``) could not be written.
+
+    The gate's own verdict stands and the terminal report still prints; the
+    caller exits with ``PUBLISH`` unless the gate already failed.
+    """
 
     exit_code = ExitCode.PUBLISH

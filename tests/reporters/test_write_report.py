@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from perfci.errors import ReportError
 from perfci.reporters import write_report
 
 
@@ -41,7 +42,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ReportError, match="cannot write report: disk full"):
         write_report(path, "new")
     assert path.read_text(encoding="utf-8") == "old"
     assert os.listdir(tmp_path) == ["results.json"]
