@@ -364,3 +364,13 @@ def test_a_rule_matching_a_measurement_is_not_reported() -> None:
         rules(thresholds=(ThresholdRule("latency/GET /api/x?page=?/p95", 0.2),)),
     )
     assert judgement.unmatched_rules == ()
+
+
+@pytest.mark.parametrize("pattern", ["*/GET /itemz/queries", "n*/GET /itemz/queries"])
+def test_a_wildcard_rule_that_also_names_a_check_that_ran_is_not_excused(pattern: str) -> None:
+    judgement = judge(
+        [count(QUERIES, 5)],
+        None,
+        rules(budgets=(BudgetRule(pattern, max=0),), skipped_checks=frozenset({"latency"})),
+    )
+    assert judgement.unmatched_rules == (f"budget '{pattern}' matches no measurement",)
