@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from perfci.errors import ConfigError, PerfciError
+from perfci.safetext import no_workflow_commands
 from perfci.units import encode_finite
 
 MAX_BYTES = 256 * 1024 * 1024  # no perfci file is near this; /dev/zero is
@@ -281,7 +282,7 @@ def write_output(path: Path | str, text: str) -> None:
     ``/dev/stdout`` reaches the terminal instead of being replaced. Raises OSError.
     """
     if str(path) == "-":
-        sys.stdout.write(text)
+        sys.stdout.write(no_workflow_commands(text))
         sys.stdout.flush()
         return
     path = Path(path)
@@ -294,7 +295,7 @@ def write_output(path: Path | str, text: str) -> None:
     if info is not None and not stat.S_ISREG(info.st_mode):
         # A device, FIFO or socket: stream into it, never rename over it.
         with open(path, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+            stream.write(no_workflow_commands(text))  # /dev/stdout may be the job's log
         return
     if path.is_symlink():
         path = path.resolve()
