@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from perfci.history.store import HistoryError, parse_url
 from perfci.units import parse_quantity
 
 
@@ -137,6 +138,17 @@ class HistoryConfig(_Section):
     enabled: bool = True  # record every `perfci run` into the history store
     # A SQLAlchemy URL; empty: sqlite file .perfci/history.db under the project root.
     url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str | None) -> str | None:
+        """An unparsable URL is a config error before anything is measured."""
+        if value:
+            try:
+                parse_url(value)
+            except HistoryError as error:
+                raise ValueError(error.message) from None
+        return value
 
 
 class ConfigModel(_Section):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import re
 import sqlite3
 import time
 import uuid
@@ -64,16 +65,30 @@ def resolve_url(url: str | None, root: Path) -> str:
     """The configured URL, the default when empty; a relative SQLite path starts at ``root``."""
     if not url:
         return default_url(root)
-    try:
-        parsed = make_url(url)
-    except ArgumentError as error:
-        raise HistoryError(f"history.url {url!r} is not a SQLAlchemy URL: {error}") from None
+    parsed = parse_url(url)
     database = parsed.database
     if parsed.get_backend_name() == "sqlite" and database and not _in_memory(database):
         path = Path(database)
         if not path.is_absolute():
             parsed = parsed.set(database=str((root / path).resolve()))
     return parsed.render_as_string(hide_password=False)
+
+
+def parse_url(url: str) -> URL:
+    """``make_url`` with every way it fails (a port that is not a number too) a HistoryError."""
+    try:
+        parsed = make_url(url)
+        port = parsed.port
+    except (ArgumentError, ValueError) as error:
+        reason = _first_line(str(error)) or type(error).__name__
+        raise HistoryError(f"{_hide_password(url)!r} is not a SQLAlchemy URL: {reason}") from None
+    if port is not None and not 0 < port < 65536:
+        raise HistoryError(f"{_hide_password(url)!r}: port {port} is out of range")
+    return parsed
+
+
+def _hide_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 def _in_memory(database: str) -> bool:
@@ -110,10 +125,7 @@ class HistoryStore:
 
     def __init__(self, url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.url = url
-        try:
-            parsed = make_url(url)
-        except ArgumentError as error:
-            raise HistoryError(f"{url!r} is not a SQLAlchemy URL: {error}") from None
+        parsed = parse_url(url)
         self.display = parsed.render_as_string(hide_password=True)
         self._sqlite = parsed.get_backend_name() == "sqlite"
         with self._errors("open"):
@@ -266,6 +278,11 @@ class HistoryStore:
             reason = str(getattr(error, "orig", None) or error)
             raise HistoryError(
                 f"history store {self.display}: cannot {action}: {_first_line(reason)}"
+            ) from None
+        except ImportError as error:  # the dialect's driver (MySQLdb, psycopg2) is not installed
+            raise HistoryError(
+                f"history store {self.display}: cannot {action}: its database driver is not "
+                f"installed ({_first_line(str(error))})"
             ) from None
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise HistoryError(

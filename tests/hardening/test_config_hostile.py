@@ -162,3 +162,31 @@ def test_an_endpoint_check_with_no_endpoints_fails_closed(tmp_path: Path) -> Non
         "perfci.yaml:5: checks.timed: exercises endpoints but none are listed "
         "(add target.endpoints, or set enabled: false)"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "'not a url' is not a SQLAlchemy URL: Could not parse"),
+        ("postgresql://u:secret@h:abc/db", "'postgresql://u:***@h:abc/db' is not a SQLAlchemy URL"),
+        ("postgresql://h:99999/db", "port 99999 is out of range"),
+    ],
+)
+def test_an_unparsable_history_url_is_a_config_error_before_measuring(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    error = error_of(tmp_path, HEAD + f"history:\n  url: '{url}'\n")
+    assert error.startswith("perfci.yaml:5: history.url: ")
+    assert message in error
+    assert "secret" not in error
+
+
+def test_a_history_driver_that_is_not_installed_is_one_line() -> None:
+    from perfci.history.store import HistoryError, HistoryStore
+
+    with pytest.raises(HistoryError) as caught:
+        HistoryStore("mysql://u@127.0.0.1/db").open()
+    assert str(caught.value) == (
+        "history store mysql://u@127.0.0.1/db: cannot open: its database driver is not "
+        "installed (No module named 'MySQLdb')"
+    )
