@@ -22,6 +22,7 @@ import secrets
 import stat
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -177,53 +178,54 @@ def parse_object(text: str, where: str, *, error: type[PerfciError] = ConfigErro
     return data
 
 
-def read_versioned(
-    path: Path,
-    key: str,
-    current: int,
-    *,
-    what: str,
-    error: type[PerfciError] = ConfigError,
-    migrations: Mapping[int, Callable[[JSONObject], JSONObject]] | None = None,
-) -> JSONObject:
-    """Read a file stamped ``{key: version}`` (asv's ``api_version``) and bring it to ``current``.
+@dataclass(frozen=True)
+class Versioned:
+    """A file format stamped ``{key: version}`` (asv's ``api_version``), read up to ``current``.
 
     A newer version is refused (upgrade perfci), an older one is run through
-    ``migrations`` (from-version -> next version), a missing or non-integer
-    version means the file is not ``what``.
+    ``migrations`` (from-version -> a function returning the next version), a
+    missing or non-integer version means the file is not ``what``.
     """
-    return check_version(read_json(path, error=error), str(path), key, current, what=what,
-                         error=error, migrations=migrations)  # fmt: skip
+
+    key: str
+    current: int
+    what: str
+    migrations: Mapping[int, Callable[[JSONObject], JSONObject]] = field(default_factory=dict)
+
+    def check(
+        self, data: JSONObject, where: str, *, error: type[PerfciError] = ConfigError
+    ) -> JSONObject:
+        """``data`` brought to ``current``; ``error`` naming ``where`` when it cannot be."""
+        if self.key not in data:
+            raise error(f"not {self.what} (no {self.key!r} key)", where=where)
+        version = data[self.key]
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            raise error(
+                f"not {self.what}: {self.key} is {version!r}, not a version number", where=where
+            )
+        if version > self.current:
+            raise error(
+                f"written by a newer perfci ({self.key} {version} > {self.current}); "
+                "upgrade perfci",
+                where=where,
+            )
+        while version < self.current:
+            step = self.migrations.get(version)
+            if step is None:
+                raise error(
+                    f"{self.key} {version} is too old: no migration to {self.current}",
+                    where=where,
+                )
+            data = step(data)
+            version += 1
+        return data
 
 
-def check_version(
-    data: JSONObject,
-    where: str,
-    key: str,
-    current: int,
-    *,
-    what: str,
-    error: type[PerfciError] = ConfigError,
-    migrations: Mapping[int, Callable[[JSONObject], JSONObject]] | None = None,
+def read_versioned(
+    path: Path, spec: Versioned, *, error: type[PerfciError] = ConfigError
 ) -> JSONObject:
-    """The version check and migrations of ``read_versioned`` on an already parsed document."""
-    if key not in data:
-        raise error(f"not {what} (no {key!r} key)", where=where)
-    version = data[key]
-    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-        raise error(f"not {what}: {key} is {version!r}, not a version number", where=where)
-    if version > current:
-        raise error(
-            f"written by a newer perfci ({key} {version} > {current}); upgrade perfci",
-            where=where,
-        )
-    while version < current:
-        step = (migrations or {}).get(version)
-        if step is None:
-            raise error(f"{key} {version} is too old: no migration to {current}", where=where)
-        data = step(data)
-        version += 1
-    return data
+    """The JSON object in ``path``, checked and migrated to ``spec.current``."""
+    return spec.check(read_json(path, error=error), str(path), error=error)
 
 
 # --- writing --------------------------------------------------------------------------------

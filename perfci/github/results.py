@@ -11,18 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from perfci.errors import ConfigError
-from perfci.files import read_versioned
+from perfci.files import Versioned, read_versioned
 from perfci.result import RESULTS_SCHEMA, RunResult
+
+RESULTS_FORMAT = Versioned(
+    "perfci_results", RESULTS_SCHEMA, "a results file written by 'perfci run --json'"
+)
 
 
 def load_result(path: Path) -> RunResult:
     """The ``RunResult`` a results file describes; ``ConfigError`` naming the file otherwise."""
-    data = read_versioned(
-        Path(path),
-        "perfci_results",
-        RESULTS_SCHEMA,
-        what="a results file written by 'perfci run --json'",
-    )
+    data = read_versioned(Path(path), RESULTS_FORMAT)
     try:
         return RunResult.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as error:

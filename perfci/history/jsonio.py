@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from perfci.files import check_version, dumps, parse_object, read_text
+from perfci.files import Versioned, dumps, parse_object, read_text
 from perfci.history.store import HistoryError, HistoryStore, StoredRun
 from perfci.reporters import write_report
 from perfci.result import RunResult
 
 EXPORT_SCHEMA = 1
+EXPORT_FORMAT = Versioned("perfci_history", EXPORT_SCHEMA, "a perfci history export")
 
 
 def render_export(runs: list[StoredRun]) -> str:
@@ -47,10 +48,7 @@ class ImportedRun:
 def parse_export(text: str, source: str) -> list[ImportedRun]:
     """Read an export; a newer, corrupt or foreign file is a HistoryError naming ``source``."""
     data = parse_object(text, source, error=HistoryError)
-    data = check_version(
-        data, source, "perfci_history", EXPORT_SCHEMA, what="a perfci history export",
-        error=HistoryError,
-    )  # fmt: skip
+    data = EXPORT_FORMAT.check(data, source, error=HistoryError)
     runs = []
     items = data.get("runs") or []
     if not isinstance(items, list):

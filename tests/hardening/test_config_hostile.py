@@ -9,25 +9,10 @@ from typing import Any
 
 import pytest
 
-from perfci.check import Check, CheckOptions, EndpointOptions
 from perfci.config.load import bind_checks, read_config
 from perfci.errors import ConfigError
+from tests.hardening.timed_check import CHECKS
 
-
-class TimedOptions(EndpointOptions):
-    samples: int = 100
-    warmup_s: float = 1.0
-
-
-class Timed(Check):
-    name = "timed"
-    Options = TimedOptions
-
-    def collect(self, ctx: Any, options: CheckOptions) -> list[Any]:
-        return []
-
-
-CHECKS: dict[str, type[Check]] = {"timed": Timed}
 HEAD = """
 target:
   app: toyapp:create_app
