@@ -370,6 +370,14 @@ def _in_unit(measurement: Measurement, unit: str) -> Measurement:
 def _new(measurement: Measurement, *, has_baseline: bool) -> Verdict:
     where = "not in the baseline" if has_baseline else "no baseline"
     value = _format_value(measurement.value, measurement.unit)
+    if isinstance(measurement.value, float) and math.isnan(measurement.value):
+        return Verdict(
+            name=measurement.name,
+            outcome=Outcome.REGRESSION,
+            mode=Mode.EXACT,
+            reason=f"new measurement is not a number ({where}): it never passes",
+            current=measurement,
+        )
     return Verdict(
         name=measurement.name,
         outcome=Outcome.NEW,
@@ -446,11 +454,15 @@ def _numbers_verdict(
     label: str = "",
 ) -> Verdict:
     if math.isnan(before) or math.isnan(after):
+        # Fails closed: a check that produced NaN measured nothing a gate can pass.
         return Verdict(
             name=name,
-            outcome=Outcome.NOISY,
+            outcome=Outcome.REGRESSION,
             mode=mode,
-            reason=f"cannot judge: {label}{_format_values(before, after, unit)} is not a number",
+            reason=(
+                f"cannot judge: {label}{_format_values(before, after, unit)} is not a number "
+                "(a value that is not a number never passes)"
+            ),
             current=current,
             baseline=baseline,
             threshold=threshold,
