@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ class Baseline:
     environment: Mapping[str, str] = field(default_factory=dict)
     created_at: str = ""  # ISO 8601, UTC
     measurements: tuple[Measurement, ...] = ()
+    # Read from a results file only: the checks that run skipped (never written to baselines).
+    skipped_checks: tuple[str, ...] = ()
 
     def by_name(self) -> dict[str, Measurement]:
         return {m.name: m for m in self.measurements}
@@ -170,6 +172,15 @@ def find_baseline(directory: str | os.PathLike[str], suite: str) -> Baseline | N
 
 def load_measurements(path: str | os.PathLike[str]) -> tuple[Measurement, ...]:
     """The measurements of a baseline file or of a results file (``perfci run --json``)."""
+    return load_comparable(path).measurements
+
+
+def load_comparable(path: str | os.PathLike[str]) -> Baseline:
+    """A baseline file, or a results file (``perfci run --json``) read as one.
+
+    From a results file come its measurements, commit, branch, environment and
+    the checks its run skipped: what ``perfci compare`` needs to judge it like a run.
+    """
     path = Path(path)
     data = _read_json(path)
     if "perfci_results" not in data:
@@ -178,7 +189,7 @@ def load_measurements(path: str | os.PathLike[str]) -> tuple[Measurement, ...]:
                 "neither a perfci baseline nor a results file written by 'perfci run --json'",
                 where=str(path),
             )
-        return _parse_baseline(data, path).measurements
+        return _parse_baseline(data, path)
     try:
         version = data["perfci_results"]
         if isinstance(version, bool) or not isinstance(version, int):
@@ -188,7 +199,13 @@ def load_measurements(path: str | os.PathLike[str]) -> tuple[Measurement, ...]:
                 f"written by a newer perfci (results schema {version} > {RESULTS_SCHEMA}); "
                 "upgrade perfci"
             )
-        return _measurements_from(data.get("measurements"))
+        skipped = data.get("skipped_checks") or []
+        if not isinstance(skipped, list) or not all(isinstance(s, str) for s in skipped):
+            raise ShapeError("skipped_checks", "expected a list of check names")
+        baseline = _baseline_from(
+            {**data, "created_at": data.get("started_at") or ""}, default_suite=path.stem
+        )
+        return replace(baseline, skipped_checks=tuple(skipped))
     except _Unsupported as error:
         raise ConfigError(str(error), where=str(path)) from None
     except ValueError as error:

@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -16,44 +16,30 @@ from typing import Any, NoReturn
 import click
 
 from perfci import __version__
-from perfci.abtest import Worktree, resolve_ref, run_ab
-from perfci.baseline import (
-    Baseline,
-    baseline_path,
-    load_baseline,
-    load_measurements,
-    write_baseline,
-)
+from perfci.abtest import against_ref
+from perfci.baseline import baseline_path, load_baseline
 from perfci.config.load import find_config, read_config
 from perfci.config.model import Config
-from perfci.environment import fingerprint, git_info, timing_differences
-from perfci.errors import ConfigError, ExitCode, PerfciError, PublishError
-from perfci.github.command import github, publish_run
+from perfci.errors import ConfigError, ExitCode, PerfciError
+from perfci.gate import (
+    Gate,
+    Measurer,
+    Outputs,
+    compare_files,
+    finish,
+    run_gate,
+    stored_baseline,
+    update_baseline,
+)
+from perfci.github.command import github
 from perfci.history.cli import configured_url, history
-from perfci.html.cli import finish_run, report
+from perfci.html.cli import report
 from perfci.measurement import Measurement
 from perfci.noise import noise_rows, render_noise
-from perfci.plugins import PluginHost
+from perfci.plugin.manager import PluginHost
 from perfci.project import load_project
-from perfci.reporters import (
-    render_json,
-    render_junit,
-    render_markdown,
-    render_terminal,
-    write_report,
-)
-from perfci.result import RunResult
-from perfci.runner import (
-    MeasureSession,
-    Selection,
-    build_rules,
-    check_budgets,
-    judge_measurements,
-    measure,
-    measure_and_judge,
-    select_checks,
-)
-from perfci.verdict.model import Judgement, Rules
+from perfci.runner import MeasureSession, build_rules, check_budgets, select_checks
+from perfci.verdict.model import Rules
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -150,13 +136,6 @@ def _progress() -> Callable[[str], None]:
     return report
 
 
-def _measure(
-    config: Config, host: PluginHost, selection: Selection
-) -> tuple[list[Measurement], float]:
-    measured = measure(config, host, selection, progress=_progress())
-    return measured.measurements, measured.duration_s
-
-
 def _baselines_dir(config: Config, override: Path | None) -> Path:
     return override if override is not None else config.resolve(config.model.baselines.directory)
 
@@ -236,146 +215,67 @@ def run(
         skipped=selection.skipped,
         extra_budgets=check_budgets(config, host.checks(), selection),
     )
+    gate = Gate(config, host, selection, rules)
+    progress = _progress()
     started_at = dt.datetime.now(dt.UTC)
-    compared: str | None
+    measurer: AbstractContextManager[Measurer]
     if against is not None:
-        measurements, judgement, duration, compared = _run_against(
-            config, host, selection, rules, against, rounds
+        checks = host.checks()
+        measurer = against_ref(
+            config,
+            [name for name in selection.run if checks[name].deterministic],
+            against,
+            rounds=rounds,
+            progress=progress,
+            relay=lambda line: click.echo(f"perfci {line}", err=True),
         )
     else:
         path = baseline_path(_baselines_dir(config, baselines_dir), config.model.suite)
-        baseline = _load_baseline_or_none(config, path)
-        progress = _progress()
-        if baseline is not None:
-            rules = _against_machine_of(baseline, rules, progress)
-        gated = measure_and_judge(
-            config,
-            host,
-            selection,
-            baseline.measurements if baseline else None,
-            rules,
-            progress=progress,
-        )
-        measurements, judgement, duration = gated.measurements, gated.judgement, gated.duration_s
-        compared = str(path) if baseline else None
-    commit, branch = git_info(config.root)
-    result = RunResult(
-        suite=config.model.suite,
-        measurements=tuple(measurements),
-        judgement=judgement,
-        exit_code=int(ExitCode.REGRESSION if judgement.failed else ExitCode.OK),
-        started_at=started_at.isoformat(timespec="seconds"),
-        duration_s=round(duration, 3),
-        commit=commit,
-        branch=branch,
-        environment=fingerprint(),
-        baseline_path=compared,
-        checks=selection.run,
-        skipped_checks=selection.skipped,
-    )
-    return _report(
+        measurer = stored_baseline(gate, path, progress=progress)
+    with measurer as source:
+        result = run_gate(gate, source, started_at=started_at, progress=progress)
+    return finish(
         result,
+        _outputs(
+            json_path,
+            markdown_path,
+            junit_path,
+            html_path=html_path,
+            github=to_github,
+            history_url=configured_url(config.model, config.path.resolve().parent),
+            verbose=verbose,
+        ),
         host,
-        json_path,
-        markdown_path,
-        junit_path,
-        to_github=to_github,
-        html_path=html_path,
-        history_url=configured_url(config.model, config.path.resolve().parent),
-        verbose=verbose,
+        _echo,
     )
 
 
-def _run_against(
-    config: Config,
-    host: PluginHost,
-    selection: Selection,
-    rules: Rules,
-    ref: str,
-    rounds: int | None,
-) -> tuple[list[Measurement], Judgement, float, str]:
-    """Same-run A/B: REF in a temporary worktree, both trees measured by worker processes."""
-    started = time.monotonic()
-    commit = resolve_ref(config.root, ref)
-    checks = host.checks()
-    deterministic = [n for n in selection.run if checks[n].deterministic]
-    timing = [n for n in selection.run if not checks[n].deterministic]
-    progress = _progress()
-    progress(f"checking out {ref} ({commit[:12]}) into a temporary worktree")
-    with Worktree(config.root, commit) as tree:
-        outcome = run_ab(
-            config.path,
-            head_root=config.root,
-            base_root=tree.relative(config.root),
-            deterministic=deterministic,
-            timing=timing,
-            rounds=rounds or config.model.timing.rounds,
-            confirm=config.model.timing.confirm,
-            judge=lambda head, base: judge_measurements(head, base, rules, same_run=True),
-            progress=progress,
-        )
-    return (
-        outcome.head,
-        outcome.judgement,
-        time.monotonic() - started,
-        f"{ref} @ {commit[:12]} (measured in this run)",
-    )
-
-
-def _against_machine_of(baseline: Baseline, rules: Rules, progress: Callable[[str], None]) -> Rules:
-    """``rules`` that know how the baseline's machine differs from this one (if it does)."""
-    differences = timing_differences(baseline.environment, fingerprint())
-    if differences:
-        progress(
-            f"the baseline was recorded on another machine ({'; '.join(differences)}): "
-            "timing changes against it are reported, not failed"
-        )
-    return replace(rules, foreign_baseline=tuple(differences))
-
-
-def _load_baseline_or_none(config: Config, path: Path) -> Baseline | None:
-    if path.exists():
-        return load_baseline(path)
-    if config.model.baselines.required:
-        raise ConfigError(
-            f"no baseline at {path}: create it with `perfci baseline update` "
-            "(or set baselines.required: false)"
-        )
-    return None
-
-
-def _report(
-    result: RunResult,
-    host: PluginHost,
+def _outputs(
     json_path: Path | None,
     markdown_path: Path | None,
     junit_path: Path | None,
     *,
-    to_github: bool = False,
     html_path: Path | None = None,
+    github: bool = False,
     history_url: str | None = None,
     verbose: bool = False,
-) -> int:
-    """Every reporter runs before the exit code is returned."""
-    if json_path:
-        write_report(json_path, render_json(result))
-    if markdown_path:
-        write_report(markdown_path, render_markdown(result))
-    if junit_path:
-        write_report(junit_path, render_junit(result))
+) -> Outputs:
     color = sys.stdout.isatty()
-    click.echo(render_terminal(result, color=color, width=_width(color), passes=verbose))
-    host.run_finished(result)
-    for warning in finish_run(result, history_url=history_url, html_path=html_path):
-        click.echo(f"perfci: warning: {warning}", err=True)  # the verdict stands
-    if to_github:
-        try:
-            publish_run(result)
-        except PublishError as error:
-            # A failing gate stays failing; a passing one fails with the publish code.
-            click.echo(f"perfci: {error}", err=True)
-            return result.exit_code or int(ExitCode.PUBLISH)
-    return result.exit_code
+    return Outputs(
+        json=json_path,
+        markdown=markdown_path,
+        junit=junit_path,
+        html=html_path,
+        github=github,
+        history_url=history_url,
+        verbose=verbose,
+        color=color,
+        width=_width(color),
+    )
+
+
+def _echo(text: str, err: bool) -> None:
+    click.echo(text, err=err)
 
 
 def _width(tty: bool) -> int:
@@ -407,35 +307,20 @@ def compare(
     Thresholds, budgets and acknowledgements come from perfci.yaml when one is
     found; otherwise the default 10% threshold applies.
     """
-    base_measurements = load_measurements(base)
-    head_measurements = load_measurements(head)
     try:
         path = config_path or find_config()
     except ConfigError:
         path = None
-    host = PluginHost()
     if path is not None:
         model, source = read_config(path)
         config = Config(model=model, path=path.resolve(), check_options={}, lines=source.lines)
         rules = build_rules(config, today=dt.date.today())
-        suite = model.suite
+        suite, configured = model.suite, tuple(model.checks)
     else:
-        from perfci.verdict.model import Rules
-
-        rules = Rules(today=dt.date.today())
-        suite = "compare"
-    judgement = judge_measurements(head_measurements, base_measurements, rules)
-    result = RunResult(
-        suite=suite,
-        measurements=tuple(head_measurements),
-        judgement=judgement,
-        exit_code=int(ExitCode.REGRESSION if judgement.failed else ExitCode.OK),
-        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        duration_s=0.0,
-        baseline_path=str(base),
-        checks=tuple(sorted({m.check for m in head_measurements})),
-    )
-    return _report(result, host, json_path, markdown_path, junit_path, verbose=verbose)
+        rules, suite, configured = Rules(today=dt.date.today()), "compare", ()
+    result = compare_files(base, head, rules, suite=suite, configured=configured)
+    outputs = _outputs(json_path, markdown_path, junit_path, verbose=verbose)
+    return finish(result, outputs, PluginHost(), _echo)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -502,21 +387,7 @@ def baseline_update(
     config, host = load_project(config_path)
     path = baseline_path(_baselines_dir(config, baselines_dir), config.model.suite)
     selection = select_checks(config, host.checks(), only=only, quick=quick)
-    measurements, _ = _measure(config, host, selection)
-    kept: list[Measurement] = []
-    if path.exists() and selection.skipped:
-        previous = load_baseline(path)
-        kept = [m for m in previous.measurements if m.check in selection.skipped]
-    commit, branch = git_info(config.root)
-    new = Baseline(
-        suite=config.model.suite,
-        commit=commit,
-        branch=branch,
-        environment=fingerprint(),
-        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        measurements=tuple(sorted([*kept, *measurements], key=lambda m: m.name)),
-    )
-    write_baseline(path, new)
+    new = update_baseline(config, host, selection, path, progress=_progress())
     click.echo(f"perfci: wrote {len(new.measurements)} measurements to {path}")
     return 0
 

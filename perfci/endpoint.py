@@ -58,14 +58,14 @@ class Endpoint:
         )
 
     @property
-    def target(self) -> str:
+    def path_and_query(self) -> str:
         """Path plus query string, as sent on the wire."""
         return f"{self.path}?{urlencode(self.query)}" if self.query else self.path
 
     @property
     def subject(self) -> str:
         """The subject segment of this endpoint's metric names."""
-        return f"{self.method} {self.target}"
+        return f"{self.method} {self.path_and_query}"
 
     def with_headers(self, headers: Mapping[str, str]) -> Endpoint:
         """A copy with ``headers`` set; they replace the endpoint's own case-insensitively."""

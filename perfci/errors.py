@@ -14,7 +14,7 @@ class ExitCode(IntEnum):
     REGRESSION = 1  # a regression, a budget violation or a missing metric
     USAGE = 2  # bad YAML, unknown key or check, unreadable baseline, rule matching nothing
     TARGET = 3  # the target could not be started, or a check crashed
-    PUBLISH = 4  # the gate ran, but publishing its result (GitHub, a report file) failed
+    PUBLISH = 4  # the gate ran, but publishing its result (GitHub) failed
 
 
 class PerfciError(Exception):
@@ -64,8 +64,8 @@ class PublishError(PerfciError):
 class ReportError(PerfciError):
     """A report file (``--json/--junit/--markdown/--html``) could not be written.
 
-    The gate's own verdict stands and the terminal report still prints; the
-    caller exits with ``PUBLISH`` unless the gate already failed.
+    The gate's own verdict stands and the terminal report still prints; a gate
+    that passed exits with ``USAGE`` (the file the user asked for is missing).
     """
 
-    exit_code = ExitCode.PUBLISH
+    exit_code = ExitCode.USAGE

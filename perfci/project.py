@@ -7,27 +7,25 @@ from pathlib import Path
 from perfci.config.load import bind_checks, find_config, read_config
 from perfci.config.model import Config
 from perfci.errors import ConfigError
-from perfci.plugins import PluginHost
+from perfci.plugin.manager import PluginHost
 
 
-def load_project(
-    config_path: Path | None, *, root: Path | None = None
-) -> tuple[Config, PluginHost]:
+def load_project(config_path: Path | None) -> tuple[Config, PluginHost]:
     """Read perfci.yaml, load every plugin, validate each check's section.
 
-    ``root`` points the target at code in another directory (the base tree of
-    ``--against``); local plugins still come from beside perfci.yaml.
+    Everything relative (the target's modules, seed, local plugins, files)
+    is found beside perfci.yaml: for ``--against``, the base tree gets its own copy.
     """
     if config_path is not None and not config_path.is_file():
         raise ConfigError(f"no such config file: {config_path}")
     path = config_path or find_config()
-    model, source = read_config(path, root=root)
+    model, source = read_config(path)
     host = PluginHost()
     config_dir = path.resolve().parent
     host.load(
         local_paths=[config_dir / p for p in model.plugins.paths],
         disabled=model.plugins.disable,
     )
-    config = bind_checks(model, source, host.checks(), root=root)
+    config = bind_checks(model, source, host.checks())
     host.configure(config)
     return config, host

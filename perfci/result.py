@@ -29,6 +29,9 @@ class RunResult:
     baseline_path: str | None = None
     checks: tuple[str, ...] = ()  # checks that ran, in order
     skipped_checks: tuple[str, ...] = ()
+    # Set when the run could not be judged after measuring (a rule matching nothing, a
+    # check crashing): the measurements so far, no verdicts, and exit_code the error's.
+    error: str | None = None
 
     @property
     def verdicts(self) -> tuple[Verdict, ...]:
@@ -42,7 +45,7 @@ class RunResult:
         return counts
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "perfci_results": RESULTS_SCHEMA,
             "suite": self.suite,
             "exit_code": self.exit_code,
@@ -59,6 +62,9 @@ class RunResult:
             "verdicts": [v.to_dict() for v in self.verdicts],
             "unmatched_rules": list(self.judgement.unmatched_rules),
         }
+        if self.error is not None:
+            data["error"] = self.error
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunResult:
@@ -88,6 +94,7 @@ class RunResult:
             baseline_path=_optional_text(data.get("baseline_path")),
             checks=tuple(text(c) for c in data.get("checks") or ()),
             skipped_checks=tuple(text(c) for c in data.get("skipped_checks") or ()),
+            error=_optional_text(data.get("error")),
         )
 
 

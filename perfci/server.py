@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,8 +25,27 @@ from perfci.errors import TargetError
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM back while starting a child process; deliver them afterwards.
+
+    A signal that lands while ``subprocess`` forks with a ``preexec_fn`` is
+    raised inside CPython's at-fork hooks, which swallow it ("Exception
+    ignored in ... _releaseLock"): Ctrl-C would be lost. Held, it arrives
+    once the child is started, in ordinary code. The child unblocks them
+    (``die_with_parent``).
+    """
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
     """Linux: the server gets SIGTERM if perfci itself is killed outright."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -114,7 +134,7 @@ class Server:
             p for p in (str(self.root), env.get("PYTHONPATH", "")) if p
         )
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log:
+        with self.log_path.open("wb") as log, interrupts_held():
             self.process = subprocess.Popen(
                 command,
                 cwd=self.root,
@@ -124,7 +144,7 @@ class Server:
                 stderr=subprocess.STDOUT,
                 pass_fds=(self._socket.fileno(),),
                 start_new_session=True,  # its own process group: stopped as a whole
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         try:
             self._wait_healthy()

@@ -31,12 +31,12 @@ def find_config(start: Path | None = None) -> Path:
 
 
 def read_config(
-    path: Path, environ: Mapping[str, str] | None = None, *, root: Path | None = None
+    path: Path, environ: Mapping[str, str] | None = None
 ) -> tuple[ConfigModel, YamlSource]:
     """Parse and validate everything but the checks' own sections.
 
-    ``root`` (default: the directory of ``path``) goes first on the import
-    path, so ``target.app`` imports the target's code from there.
+    The directory of ``path`` goes first on the import path, so ``target.app``
+    imports the target's code from there.
     """
     source = load_yaml(path, environ)
     if not isinstance(source.data, dict):
@@ -44,7 +44,7 @@ def read_config(
     model = validate(ConfigModel, source.data, (), source)
     assert isinstance(model, ConfigModel)
     _check_endpoints(model, source)
-    import_root = str((root or path.parent).resolve())
+    import_root = str(path.parent.resolve())
     if import_root not in sys.path:
         # target.app may name modules beside perfci.yaml (or in the base tree's worktree).
         sys.path.insert(0, import_root)
@@ -76,8 +76,6 @@ def bind_checks(
     model: ConfigModel,
     source: YamlSource,
     checks: Mapping[str, type[Check]],
-    *,
-    root: Path | None = None,
 ) -> Config:
     """Validate ``checks.<name>`` sections against the plugins' Options models."""
     options: dict[str, Any] = {}

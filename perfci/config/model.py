@@ -129,6 +129,14 @@ class TimingConfig(_Section):
     rounds: int = Field(default=3, ge=1, le=50)
 
 
+class AgainstConfig(_Section):
+    """``perfci run --against``: how the base tree is prepared."""
+
+    # Paths (relative to perfci.yaml) copied from the head into the base tree before it
+    # is measured, e.g. a perf/ folder of seed code the base does not have yet.
+    overlay: list[str] = Field(default_factory=list)
+
+
 class PluginsConfig(_Section):
     paths: list[str] = Field(default_factory=list)
     disable: list[str] = Field(default_factory=list)
@@ -162,6 +170,7 @@ class ConfigModel(_Section):
     acknowledge: list[AcknowledgeConfig] = Field(default_factory=list)
     baselines: BaselinesConfig = Field(default_factory=BaselinesConfig)
     timing: TimingConfig = Field(default_factory=TimingConfig)
+    against: AgainstConfig = Field(default_factory=AgainstConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
 
@@ -169,8 +178,8 @@ class ConfigModel(_Section):
 class Config:
     """A validated perfci.yaml: the model, where it came from, and each check's options.
 
-    ``root`` is where the target's code lives: the directory holding
-    perfci.yaml, or the base tree's worktree when measuring ``--against`` a ref.
+    ``root``, the directory holding perfci.yaml, is where the target's code
+    lives (for ``--against``, the base tree holds its own copy of perfci.yaml).
     """
 
     def __init__(
@@ -179,22 +188,16 @@ class Config:
         path: Path,
         check_options: dict[str, Any],
         lines: dict[tuple[str | int, ...], int],
-        root: Path | None = None,
     ) -> None:
         self.model = model
         self.path = path
         self.check_options = check_options  # check name -> validated Options instance
         self._lines = lines
-        self._root = root
 
     @property
     def root(self) -> Path:
         """The target's directory; relative paths in perfci.yaml start here."""
-        return self._root if self._root is not None else self.path.parent
-
-    def with_root(self, root: Path) -> Config:
-        """The same configuration applied to the code in another directory."""
-        return Config(self.model, self.path, self.check_options, self._lines, root=root)
+        return self.path.parent
 
     def where(self, *loc: str | int) -> str:
         """``perfci.yaml:14`` for a key path (nearest written ancestor)."""

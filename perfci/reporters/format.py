@@ -177,6 +177,11 @@ def word(outcome: Outcome) -> str:
     return _LABEL[outcome][1]
 
 
+def phrase(outcome: Outcome) -> str:
+    """The outcome as words in a sentence: "budget violation", "too noisy to judge"."""
+    return _PHRASE[outcome][0]
+
+
 def split_name(name: str) -> tuple[str, str]:
     """``check/subject/metric`` → (check, ``subject/metric``)."""
     check, _, rest = name.partition("/")

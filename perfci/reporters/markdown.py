@@ -62,6 +62,8 @@ def render_markdown(result: RunResult) -> str:
     room = MAX_CHARS - len(head) - len(foot)
 
     body: list[str] = []
+    if result.error is not None:
+        body.append(f"**Not judged** (exit {result.exit_code}): {escape_cell(result.error)}\n")
     if result.judgement.unmatched_rules:
         body.append(_unmatched(result.judgement.unmatched_rules))
     if noteworthy:

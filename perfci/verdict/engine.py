@@ -135,9 +135,9 @@ def compare(
         baseline=base,
         notes=notes,
     )
-    if same_run or strict or not rules.foreign_baseline:
+    if same_run or strict or not rules.baseline_machine_differences:
         return verdict
-    return _across_machines(verdict, rules.foreign_baseline)
+    return _across_machines(verdict, rules.baseline_machine_differences)
 
 
 def _across_machines(verdict: Verdict, differences: Sequence[str]) -> Verdict:
@@ -381,7 +381,7 @@ def _new(measurement: Measurement, *, has_baseline: bool) -> Verdict:
     return Verdict(
         name=measurement.name,
         outcome=Outcome.NEW,
-        mode=Mode.BUDGET,
+        mode=Mode.UNCOMPARED,
         reason=f"new measurement: {value} ({where})",
         current=measurement,
     )
@@ -409,7 +409,7 @@ def _not_comparable(current: Measurement, base: Measurement, why: str, notes: li
     return Verdict(
         name=current.name,
         outcome=Outcome.NEW,
-        mode=Mode.BUDGET,
+        mode=Mode.UNCOMPARED,
         reason=f"new measurement: {value} ({why}; the baseline is not comparable)",
         current=current,
         baseline=base,
@@ -557,11 +557,13 @@ def _apply_budgets(
                 f"budget {kind} {_format_value(written, rule.unit or measurement.unit)} "
                 f"('{rule.pattern}'{', ' + rule.source if rule.source else ''})"
             )
+            if verdict.mode is Mode.UNCOMPARED:  # a new measurement: the budget is its judge
+                verdict = replace(verdict, mode=Mode.BUDGET)
             if not violated:
                 notes.append(f"within {shown}")
                 continue
             if verdict.outcome is not Outcome.NEW:
-                notes.append(f"against the baseline: {verdict.outcome.value}, {verdict.reason}")
+                notes.append(f"against the baseline: {verdict.outcome.words}, {verdict.reason}")
             verb = "exceeds" if kind == "max" else "is below"
             return replace(
                 verdict,
@@ -597,12 +599,12 @@ def _apply_acknowledgements(verdict: Verdict, rules: Rules) -> Verdict:
     if chosen is None or not verdict.fails:
         return replace(verdict, notes=tuple(notes)) if notes != list(verdict.notes) else verdict
     until = f" until {chosen.expires.isoformat()}" if chosen.expires else ""
-    notes.append(f"{verdict.outcome.value} acknowledged{until}: {verdict.reason}")
+    notes.append(f"{verdict.outcome.words} acknowledged{until}: {verdict.reason}")
     where = f" ({chosen.source})" if chosen.source else ""
     return replace(
         verdict,
         outcome=Outcome.ACKNOWLEDGED,
-        reason=f"acknowledged {verdict.outcome.value}{where}: {chosen.reason}",
+        reason=f"acknowledged {verdict.outcome.words}{where}: {chosen.reason}",
         acknowledged=chosen,
         notes=tuple(notes),
     )

@@ -13,18 +13,33 @@ from perfci.units import decode_float
 
 
 class Outcome(StrEnum):
+    """A verdict's outcome; the value is a slug (JSON, SQL), reporters show labels."""
+
     PASS = "pass"
     REGRESSION = "regression"
     IMPROVEMENT = "improvement"
-    BUDGET = "budget violation"
+    BUDGET = "budget_violation"
     NEW = "new"
     MISSING = "missing"
     ACKNOWLEDGED = "acknowledged"
-    NOISY = "too noisy to judge"
+    NOISY = "too_noisy"
+
+    @property
+    def words(self) -> str:
+        """The slug as words, for prose in reasons and notes: "budget violation"."""
+        return self.value.replace("_", " ")
+
+    @classmethod
+    def _missing_(cls, value: object) -> Outcome | None:
+        """Results, baselines and history rows written before the slugs used prose."""
+        return _LEGACY_OUTCOMES.get(value) if isinstance(value, str) else None
 
     @property
     def fails(self) -> bool:
         return self in (Outcome.REGRESSION, Outcome.BUDGET, Outcome.MISSING)
+
+
+_LEGACY_OUTCOMES = {"budget violation": Outcome.BUDGET, "too noisy to judge": Outcome.NOISY}
 
 
 class Mode(StrEnum):
@@ -35,6 +50,7 @@ class Mode(StrEnum):
     NORMALIZED = "normalized"  # timing vs baseline, scaled by the in-run calibration probe
     SAME_RUN = "same-run"  # timing, base and head measured interleaved in this run
     BUDGET = "budget"  # only an absolute budget applied (no baseline value)
+    UNCOMPARED = "uncompared"  # a new measurement: nothing to compare with, no budget applied
 
 
 @dataclass(frozen=True)
@@ -118,7 +134,7 @@ class Rules:
     skipped_checks: frozenset[str] = frozenset()
     # How the stored baseline's machine differs from this run's ("cpu: A → B", ...).
     # Non-empty: a timing change against it cannot be told from the machine change.
-    foreign_baseline: tuple[str, ...] = ()
+    baseline_machine_differences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask_caching import Cache
-from perfci_plugins.cache import CacheCheck, CacheOptions
 
+from perfci.checks.cache import CacheCheck, CacheOptions
 from perfci.context import RunContext
 from perfci.errors import ConfigError
 from perfci.testing import run_context

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from perfci_plugins._pool_burst import CheckoutGate
-from perfci_plugins._pool_sqlite import WriteTrace
-from perfci_plugins.pool import Findings, PoolOptions, engine_settings
 from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
+from perfci.checks.pool import Findings, PoolOptions, engine_settings
+from perfci.checks.pool.burst import CheckoutGate
+from perfci.checks.pool.sqlite import WriteTrace
 from tests.plugins.conftest import SoftFactoryProject, explain
 
 WRITE_PROBE = {
@@ -159,7 +159,7 @@ def test_small_pool_and_no_wal_fail_the_gate_and_optimized_passes(
     ):
         assert failing.get(name) == "regression", (name, failing)
         assert name in small.stdout
-    assert failing.get("pool/engine/below_minimum") == "budget violation", failing
+    assert failing.get("pool/engine/below_minimum") == "budget_violation", failing
     assert "pool size 5 < 20" in small.stdout
 
     no_wal = softfactory.gate("no_wal")
@@ -169,7 +169,7 @@ def test_small_pool_and_no_wal_fail_the_gate_and_optimized_passes(
         assert failing.get(name) == "regression", (name, failing)
         assert name in no_wal.stdout
     # Its own budget (max 0) fails it too, baseline or not.
-    assert failing.get("pool/sqlite/missing_fixes") == "budget violation", failing
+    assert failing.get("pool/sqlite/missing_fixes") == "budget_violation", failing
     assert "not BEGIN IMMEDIATE" in no_wal.stdout
 
 
@@ -182,7 +182,7 @@ def test_minimums_fail_even_when_the_baseline_was_made_on_the_bad_pool(
     assert made.exit_code == 0, explain(made)
     gated = softfactory.gate("small_pool")
     assert gated.exit_code == 1, explain(gated)
-    assert softfactory.failing() == {"pool/engine/below_minimum": "budget violation"}
+    assert softfactory.failing() == {"pool/engine/below_minimum": "budget_violation"}
 
 
 @pytest.mark.postgres
@@ -236,5 +236,5 @@ def test_postgres_pool_larger_than_the_server(
     )
     gated = softfactory.gate()
     assert gated.exit_code == 1, explain(gated)
-    assert softfactory.failing() == {"pool/engine/below_minimum": "budget violation"}
+    assert softfactory.failing() == {"pool/engine/below_minimum": "budget_violation"}
     assert "2 workers × (20 + 40) = 120 connections" in gated.stdout

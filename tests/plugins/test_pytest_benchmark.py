@@ -10,7 +10,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from perfci_plugins.pytest_benchmark import (
+
+from perfci.checks.pytest_benchmark import (
     PytestBenchmark,
     PytestBenchmarkOptions,
     build_command,
@@ -19,7 +20,6 @@ from perfci_plugins.pytest_benchmark import (
     run_command,
     thin,
 )
-
 from perfci.errors import CheckCrashed, ConfigError
 from perfci.measurement import Direction, Kind, timing
 from tests.plugins.conftest import SoftFactoryProject, explain

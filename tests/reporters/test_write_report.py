@@ -103,7 +103,7 @@ def test_a_path_under_a_file_is_one_clean_error(tmp_path: Path) -> None:
     with pytest.raises(ReportError) as caught:
         write_report(blocker / "results.json", "x")
     assert str(caught.value) == f"{blocker / 'results.json'}: cannot write report: Not a directory"
-    assert caught.value.exit_code == ExitCode.PUBLISH
+    assert caught.value.exit_code == ExitCode.USAGE
 
 
 def test_a_directory_is_refused(tmp_path: Path) -> None:

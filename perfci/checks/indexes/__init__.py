@@ -3,7 +3,7 @@
 Per endpoint, every distinct SELECT the request issued (recorded with its
 bound parameters, the response cache bypassed) is explained on the live
 database with those parameters, and its plan problems are counted (see
-:mod:`perfci_plugins._plans`): ``full_scans``, ``temp_btrees`` and
+:mod:`perfci.checks.indexes.plans`): ``full_scans``, ``temp_btrees`` and
 ``automatic_indexes``. Tables with fewer than ``min_rows`` rows are ignored:
 scanning a twelve-row catalogue is the right plan. Per schema:
 ``missing_required`` (``required_indexes`` not present) and
@@ -30,15 +30,20 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 import perfci
-from perfci import Check, CheckOptions, Direction, Evidence, Measurement
-from perfci.check import select_endpoints
-from perfci.context import RunContext
-from perfci.errors import CheckCrashed
-from perfci.recorder import RecordedQuery
+from perfci import (
+    Check,
+    CheckCrashed,
+    Direction,
+    Evidence,
+    Measurement,
+    RecordedQuery,
+    RunContext,
+    select_endpoints,
+)
 
-from ._plans import Plan, PlanLine, Problem, postgres_plan, sqlite_plan, table_aliases
-from ._sql_capture import CaptureOptions, capture
-from ._sql_schema import (
+from .._capture import CaptureOptions, capture
+from .plans import Plan, PlanLine, Problem, postgres_plan, sqlite_plan, table_aliases
+from .schema import (
     missing_requirements,
     parse_requirement,
     read_schema,
@@ -202,13 +207,12 @@ def distinct_selects(queries: Iterable[RecordedQuery]) -> list[RecordedQuery]:
     return list(seen.values())
 
 
-class Indexes(Check):
+class Indexes(Check[IndexesOptions]):
     name = "indexes"
     description = "full scans, temp B-trees and automatic indexes in plans; required indexes"
     Options = IndexesOptions
 
-    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
-        assert isinstance(options, IndexesOptions)
+    def collect(self, ctx: RunContext, options: IndexesOptions) -> Iterable[Measurement]:
         explainer = Explainer(ctx.engine)
         if options.analyze:
             explainer.analyze()

@@ -1,7 +1,7 @@
 """The built-in 'n_plus_one' check: statements per request, repeated shapes, growth with page size.
 
 For every endpoint it records the statements of one request (cache bypassed,
-warmed up first; see :mod:`perfci_plugins._sql_capture`) and reports:
+warmed up first; see :mod:`perfci.checks._capture`) and reports:
 
 * ``queries``: statements sent to the database by the request;
 * ``repeated``: the most times any one statement shape (fingerprint) ran in
@@ -22,13 +22,19 @@ from dataclasses import dataclass
 from pydantic import Field, field_validator
 
 import perfci
-from perfci import Check, CheckOptions, Direction, Evidence, Measurement
-from perfci.check import select_endpoints
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
-from perfci.recorder import RecordedQuery, Recording
+from perfci import (
+    Check,
+    Direction,
+    Endpoint,
+    Evidence,
+    Measurement,
+    RecordedQuery,
+    Recording,
+    RunContext,
+    select_endpoints,
+)
 
-from ._sql_capture import CaptureOptions, capture
+from ._capture import CaptureOptions, capture
 
 #: Fingerprints longer than this are shortened in evidence.
 SHAPE_CHARS = 300
@@ -159,13 +165,12 @@ def growth_evidence(result: Growth, page_param: str) -> list[Evidence]:
     return evidence
 
 
-class NPlusOne(Check):
+class NPlusOne(Check[NPlusOneOptions]):
     name = "n_plus_one"
     description = "statements per request, repeated statement shapes, growth with page size"
     Options = NPlusOneOptions
 
-    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
-        assert isinstance(options, NPlusOneOptions)
+    def collect(self, ctx: RunContext, options: NPlusOneOptions) -> Iterable[Measurement]:
         for endpoint in select_endpoints(ctx, options):
             yield from self.measure(ctx, endpoint, options)
 

@@ -14,11 +14,16 @@ from collections.abc import Iterable, Iterator
 from pydantic import Field
 
 import perfci
-from perfci import Check, CheckOptions, Direction, Measurement
-from perfci.check import EndpointOptions, select_endpoints
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
-from perfci.measurement import Evidence
+from perfci import (
+    Check,
+    Direction,
+    Endpoint,
+    EndpointOptions,
+    Evidence,
+    Measurement,
+    RunContext,
+    select_endpoints,
+)
 
 
 class PayloadOptions(EndpointOptions):
@@ -28,13 +33,12 @@ class PayloadOptions(EndpointOptions):
     accept_encoding: str = Field(default="gzip", min_length=1)
 
 
-class PayloadCheck(Check):
+class PayloadCheck(Check[PayloadOptions]):
     name = "payload"
     description = "response bytes and compressed bytes per endpoint"
     Options = PayloadOptions
 
-    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
-        assert isinstance(options, PayloadOptions)
+    def collect(self, ctx: RunContext, options: PayloadOptions) -> Iterable[Measurement]:
         for endpoint in select_endpoints(ctx, options):
             yield from measure_endpoint(ctx, endpoint, options.accept_encoding)
 

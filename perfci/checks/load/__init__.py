@@ -26,18 +26,28 @@ import requests
 from pydantic import Field, field_validator, model_validator
 
 import perfci
-from perfci.check import Check, CheckOptions, EndpointOptions, select_endpoints
-from perfci.config.model import Fraction
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
-from perfci.errors import CheckCrashed, ConfigError
-from perfci.measurement import Direction, Evidence, Kind, Measurement
-from perfci.verdict.model import BudgetRule
+from perfci import (
+    BudgetRule,
+    Check,
+    CheckCrashed,
+    ConfigError,
+    Direction,
+    Endpoint,
+    EndpointOptions,
+    Evidence,
+    Fraction,
+    Kind,
+    Measurement,
+    RunContext,
+    select_endpoints,
+)
 
-from ._load_stats import StageResult, stage_label, summarize_errors
-from ._timing import NO_CACHE_HEADERS
+from .._timing import NO_CACHE_HEADERS
+from .stats import StageResult, stage_label, summarize_errors
 
-RUNNER_MODULE = "perfci_plugins._load_runner"
+#: How the Locust runner is started: gevent patches the standard library before the runner's
+#: parent packages (perfci, which imports ssl through requests) are imported.
+RUNNER_COMMAND = ("-m", "gevent.monkey", "--module", "perfci.checks.load.runner")
 #: Seconds the runner may take beyond its stages (start-up, ramps, shutdown).
 RUNNER_SLACK = 60.0
 
@@ -97,22 +107,20 @@ class LoadOptions(EndpointOptions):
         return self
 
 
-class Load(Check):
+class Load(Check[LoadOptions]):
     name = "load"
     description = "throughput, failure ratio and p95/p99 at stages of concurrent users (Locust)"
     Options = LoadOptions
     needs_http = True
     deterministic = False
 
-    def budgets(self, options: CheckOptions) -> Sequence[BudgetRule]:
+    def budgets(self, options: LoadOptions) -> Sequence[BudgetRule]:
         """Failed requests fail the build even when the baseline had them too."""
-        assert isinstance(options, LoadOptions)
         if options.max_failure_ratio is None:
             return ()
         return [BudgetRule("load/*users/failure_ratio", max=options.max_failure_ratio)]
 
-    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
-        assert isinstance(options, LoadOptions)
+    def collect(self, ctx: RunContext, options: LoadOptions) -> Iterable[Measurement]:
         endpoints = select_endpoints(ctx, options)
         if not endpoints:
             raise ConfigError("checks.load: no endpoints to load (set target.endpoints)")
@@ -149,7 +157,7 @@ def build_spec(host: str, endpoints: Sequence[Endpoint], options: LoadOptions) -
             {
                 "name": endpoint.subject,
                 "method": endpoint.method,
-                "path": endpoint.target,
+                "path": endpoint.path_and_query,
                 "json": endpoint.json,
                 "headers": {**dict(endpoint.headers), **extra},
                 "weight": options.weights.get(endpoint.subject, 1.0),
@@ -194,7 +202,7 @@ def run_load(
     log_path = directory / "locust.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", RUNNER_MODULE, "run", str(spec_path)],
+            [sys.executable, *RUNNER_COMMAND, "run", str(spec_path)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,

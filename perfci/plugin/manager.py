@@ -1,7 +1,13 @@
-"""The plugin manager: one registration path for built-in, installed and local plugins."""
+"""The plugin manager: registers the built-in checks, installed and local plugins alike.
+
+Built-ins are the modules named in :data:`perfci.checks.BUILTIN_PLUGINS` (like
+pytest's ``default_plugins``); the ``perfci`` entry-point group is for third
+parties only; ``plugins.paths`` directories hold a project's local plugins.
+"""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import re
 import sys
@@ -16,10 +22,12 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from perfci import hookspecs
+from perfci import __version__
 from perfci.check import Check
+from perfci.checks import BUILTIN_PLUGINS
 from perfci.config.load import suggest
 from perfci.errors import CheckCrashed, ConfigError, PerfciError
+from perfci.plugin import spec as hookspecs
 
 if TYPE_CHECKING:
     from perfci.config.model import Config
@@ -54,19 +62,28 @@ class PluginHost:
     # --- registration -----------------------------------------------------
 
     def load(self, local_paths: Sequence[Path] = (), disabled: Sequence[str] = ()) -> None:
-        """Register entry-point plugins (built-ins included) and local plugin modules."""
+        """Register the built-in checks, entry-point plugins and local plugin modules."""
         for name in disabled:
             self._pm.set_blocked(name)
+        for module_name in BUILTIN_PLUGINS:
+            name = builtin_name(module_name)
+            if not self._pm.is_blocked(name):
+                self.register(
+                    importlib.import_module(module_name),
+                    name=name,
+                    source="built-in",
+                    version=__version__,
+                    location=module_name,
+                )
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             if self._pm.is_blocked(ep.name):
                 continue
             module = self._import_entry_point(ep)
             dist = ep.dist
-            builtin = module.__name__.startswith("perfci_plugins")
             self.register(
                 module,
                 name=ep.name,
-                source="built-in" if builtin else "entry point",
+                source="entry point",
                 version=dist.version if dist else "?",
                 location=f"{dist.name if dist else '?'}:{ep.value}",
             )
@@ -84,8 +101,13 @@ class PluginHost:
                     location=str(file),
                 )
         self._check_pending()
+        known = {builtin_name(m) for m in BUILTIN_PLUGINS}
         unknown = (
-            set(disabled) - set(self._infos) - _entry_point_names() - _local_names(local_paths)
+            set(disabled)
+            - set(self._infos)
+            - known
+            - _entry_point_names()
+            - _local_names(local_paths)
         )
         if unknown:
             raise ConfigError(f"plugins.disable: no plugin named {sorted(unknown)[0]!r}")
@@ -252,6 +274,11 @@ def _last_line_in(error: BaseException, file: Path) -> int | None:
         if Path(frame.filename).resolve() == file.resolve():
             return frame.lineno
     return None
+
+
+def builtin_name(module_name: str) -> str:
+    """The plugin name of a built-in module: its last dotted part (``perfci.checks.pool``: pool)."""
+    return module_name.rpartition(".")[2]
 
 
 def _entry_point_names() -> set[str]:

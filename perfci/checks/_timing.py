@@ -18,7 +18,7 @@ from typing import Any
 import requests
 from flask.testing import FlaskClient
 
-from perfci.endpoint import Endpoint
+from perfci import Endpoint
 
 Probe = Callable[[], None]
 Clock = Callable[[], int]
@@ -89,7 +89,7 @@ def http_probe(
     timeout: float,
 ) -> Probe:
     """One request over a keep-alive session, body read, error statuses refused."""
-    url = base_url + endpoint.target
+    url = base_url + endpoint.path_and_query
     merged = {**dict(endpoint.headers), **headers}
     kwargs: dict[str, Any] = {"headers": merged, "timeout": timeout}
     if endpoint.json is not None:

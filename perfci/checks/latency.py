@@ -15,11 +15,17 @@ import requests
 from pydantic import Field, field_validator
 
 import perfci
-from perfci.check import Check, CheckOptions, EndpointOptions, select_endpoints
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
-from perfci.errors import CheckCrashed
-from perfci.measurement import Evidence, Measurement, timing
+from perfci import (
+    Check,
+    CheckCrashed,
+    Endpoint,
+    EndpointOptions,
+    Evidence,
+    Measurement,
+    RunContext,
+    select_endpoints,
+    timing,
+)
 
 from ._timing import (
     NO_CACHE_HEADERS,
@@ -61,7 +67,7 @@ class LatencyOptions(EndpointOptions):
         return value
 
 
-class Latency(Check):
+class Latency(Check[LatencyOptions]):
     name = "latency"
     description = "p50/p95/p99 per endpoint, in-process and over HTTP, with a calibration probe"
     Options = LatencyOptions
@@ -69,8 +75,7 @@ class Latency(Check):
     needs_http = False
     deterministic = False
 
-    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
-        assert isinstance(options, LatencyOptions)
+    def collect(self, ctx: RunContext, options: LatencyOptions) -> Iterable[Measurement]:
         endpoints = _distinct(select_endpoints(ctx, options))
         if not endpoints:
             return []

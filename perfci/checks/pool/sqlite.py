@@ -20,9 +20,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, ExceptionContext
 
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
-from perfci.errors import ConfigError
+from perfci import ConfigError, Endpoint, RunContext
 
 SYNCHRONOUS = {0: "off", 1: "normal", 2: "full", 3: "extra"}
 LOCKED_MESSAGES = ("database is locked", "database table is locked")

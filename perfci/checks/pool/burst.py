@@ -22,8 +22,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import Pool
 
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
+from perfci import Endpoint, RunContext
 
 # However slowly the machine runs, a held burst never lasts longer than this.
 MAX_HOLD_SECONDS = 60.0

@@ -20,15 +20,21 @@ from sqlalchemy import text
 from sqlalchemy.pool import Pool, QueuePool, SingletonThreadPool, StaticPool
 
 import perfci
-from perfci import Check, CheckOptions, Direction, Measurement
-from perfci.check import EndpointOptions, select_endpoints
-from perfci.config.model import EndpointConfig
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
-from perfci.measurement import Evidence
-from perfci.verdict.model import BudgetRule
+from perfci import (
+    BudgetRule,
+    Check,
+    Direction,
+    Endpoint,
+    EndpointConfig,
+    EndpointOptions,
+    Evidence,
+    Measurement,
+    RunContext,
+    select_endpoints,
+)
 
-from . import _pool_burst, _pool_sqlite
+from . import burst as _pool_burst
+from . import sqlite as _pool_sqlite
 
 # Pools that hand every thread the same (or a per-thread) connection: an
 # in-memory SQLite database cannot be shared any other way.
@@ -80,12 +86,12 @@ class Findings:
         )
 
 
-class PoolCheck(Check):
+class PoolCheck(Check[PoolOptions]):
     name = "pool"
     description = "pool settings, pool behaviour under a burst, SQLite/PostgreSQL connection limits"
     Options = PoolOptions
 
-    def budgets(self, options: CheckOptions) -> Sequence[BudgetRule]:
+    def budgets(self, options: PoolOptions) -> Sequence[BudgetRule]:
         """Wrong at any value above zero, whatever the baseline was measured on."""
         return [
             BudgetRule(f"pool/{metric}", max=0)
@@ -98,8 +104,7 @@ class PoolCheck(Check):
             )
         ]
 
-    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
-        assert isinstance(options, PoolOptions)
+    def collect(self, ctx: RunContext, options: PoolOptions) -> Iterable[Measurement]:
         pool = ctx.engine.pool
         dialect = ctx.engine.dialect.name
         below = Findings()

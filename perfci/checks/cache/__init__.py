@@ -16,16 +16,22 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import perfci
-from perfci import Check, CheckOptions, Direction, Measurement
-from perfci.config.model import EndpointConfig
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
-from perfci.errors import CheckCrashed, ConfigError
-from perfci.measurement import Evidence
-from perfci.verdict.model import BudgetRule
+from perfci import (
+    BudgetRule,
+    Check,
+    CheckCrashed,
+    CheckOptions,
+    ConfigError,
+    Direction,
+    Endpoint,
+    EndpointConfig,
+    Evidence,
+    Measurement,
+    RunContext,
+)
 
-from . import _cache_counting
-from ._cache_counting import Tally
+from . import counting as _cache_counting
+from .counting import Tally
 
 SEQUENCE_SUBJECT = "sequence"
 
@@ -72,17 +78,16 @@ class CacheOptions(CheckOptions):
         return sequence
 
 
-class CacheCheck(Check):
+class CacheCheck(Check[CacheOptions]):
     name = "cache"
     description = "cache hits, misses and hit ratio of a fixed request sequence; stale reads"
     Options = CacheOptions
 
-    def budgets(self, options: CheckOptions) -> Sequence[BudgetRule]:
+    def budgets(self, options: CacheOptions) -> Sequence[BudgetRule]:
         """A stale read after a write is a correctness bug at any count."""
         return [BudgetRule("cache/stale_probe/stale_reads", max=0)]
 
-    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
-        assert isinstance(options, CacheOptions)
+    def collect(self, ctx: RunContext, options: CacheOptions) -> Iterable[Measurement]:
         yield from hit_ratios(ctx, options)
         if options.stale_probe is not None:
             yield from stale_reads(ctx, options.stale_probe)

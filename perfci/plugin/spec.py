@@ -1,9 +1,11 @@
 """Every hook a perfci plugin may implement, grouped by the phase of a run.
 
 Implement a hook with ``@perfci.hookimpl`` on a module-level function (or a
-method of a registered object) of the same name. Built-in checks, packages
-registered under the ``perfci`` entry-point group and modules found in the
-``plugins.paths`` directories of perfci.yaml are all registered the same way.
+method of a registered object) of the same name; an implementation may take
+any subset of the parameters documented here. Built-in checks (from
+``perfci.checks.BUILTIN_PLUGINS``), packages registered under the ``perfci``
+entry-point group and modules found in the ``plugins.paths`` directories of
+perfci.yaml are all registered the same way.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ def perfci_checks() -> Sequence[type[Check]]:
     Called once, when the plugin manager is set up. Each class's ``name`` must
     be unique across all plugins; its ``Options`` model validates the
     ``checks.<name>`` section of perfci.yaml.
+
+    :return: ``Check`` subclasses (not instances); anything else is a
+        configuration error naming the plugin.
     """
     return ()
 
@@ -43,7 +48,8 @@ def perfci_checks() -> Sequence[type[Check]]:
 def perfci_configure(config: Config) -> None:
     """Called once the whole configuration is loaded and validated.
 
-    A plugin may keep a reference to ``config``; it must not change it.
+    :param config: the validated perfci.yaml, ``checks`` options included. A
+        plugin may keep a reference to it; it must not change it.
     """
 
 
@@ -54,7 +60,8 @@ def perfci_configure(config: Config) -> None:
 def perfci_target_ready(ctx: RunContext) -> None:
     """Called after the target app is built and seeded, before the first check.
 
-    A plugin may add data or warm caches through ``ctx.app``/``ctx.engine``.
+    :param ctx: the context every check's ``collect`` receives; a plugin may
+        add data or warm caches through ``ctx.app``/``ctx.engine``.
     """
 
 
@@ -63,7 +70,12 @@ def perfci_target_ready(ctx: RunContext) -> None:
 
 @hookspec
 def perfci_check_finished(check: str, measurements: Sequence[Measurement]) -> None:
-    """Called after check ``check`` produced its measurements, in run order."""
+    """Called after a check produced its measurements, in run order.
+
+    :param check: the check's name (the first segment of every measurement).
+    :param measurements: what its ``collect`` produced in this call; a check
+        may be collected several times in one run (confirmation, A/B rounds).
+    """
 
 
 # --- Phase 4: report (verdicts are final; the exit code is not yet returned) ---
@@ -73,5 +85,6 @@ def perfci_check_finished(check: str, measurements: Sequence[Measurement]) -> No
 def perfci_run_finished(result: RunResult) -> None:
     """Called once per run after every verdict and report, before perfci exits.
 
-    ``result.exit_code`` is the exit code the run will end with.
+    :param result: the verdicts and measurements of the run;
+        ``result.exit_code`` is the exit code the run will end with.
     """

@@ -26,12 +26,19 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 import perfci
-from perfci.check import Check, CheckOptions
-from perfci.context import RunContext
-from perfci.errors import CheckCrashed, ConfigError
-from perfci.measurement import Direction, Evidence, Kind, Measurement
+from perfci import (
+    Check,
+    CheckCrashed,
+    CheckOptions,
+    ConfigError,
+    Direction,
+    Evidence,
+    Kind,
+    Measurement,
+    RunContext,
+)
 
-from . import _bench_calibration
+from . import calibration as _bench_calibration
 
 UNIT = "s"  # pytest-benchmark's own unit; reports scale it for reading
 
@@ -61,15 +68,14 @@ class PytestBenchmarkOptions(CheckOptions):
         return run
 
 
-class PytestBenchmark(Check):
+class PytestBenchmark(Check[PytestBenchmarkOptions]):
     name = "pytest_benchmark"
     description = "every pytest-benchmark result as a timing measurement"
     Options = PytestBenchmarkOptions
     needs_http = False
     deterministic = False
 
-    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
-        assert isinstance(options, PytestBenchmarkOptions)
+    def collect(self, ctx: RunContext, options: PytestBenchmarkOptions) -> Iterable[Measurement]:
         if options.json_path is None and options.run is None:
             # Checked here, not in Options: perfci validates every check's defaults.
             raise ConfigError(
@@ -96,7 +102,7 @@ class PytestBenchmark(Check):
         return calibrated(measurements)
 
 
-CALIBRATION_PLUGIN = "perfci_plugins._bench_calibration"
+CALIBRATION_PLUGIN = "perfci.checks.pytest_benchmark.calibration"
 
 
 def calibrated(measurements: Sequence[Measurement]) -> list[Measurement]:

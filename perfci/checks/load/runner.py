@@ -1,16 +1,19 @@
 """The load generator of the 'load' check: Locust as a library, in its own process.
 
 Never import this module in the perfci process: Locust patches the standard
-library with gevent when it is imported. The load check runs it as
+library with gevent when it is imported, and gevent must patch it before the
+parent packages are imported (``gevent.monkey --module`` does that first). The
+load check runs it as
 
-    python -m perfci_plugins._load_runner run SPEC.json
+    python -m gevent.monkey --module perfci.checks.load.runner run SPEC.json
 
 and reads JSON lines from its stdout (``progress``, ``stage``, ``error``,
-``done``; see ``_load_stats`` for the stage format). With ``workers`` or
+``done``; see ``stats`` for the stage format). With ``workers`` or
 ``master_bind`` in the spec it runs a Locust master and the load comes from
 worker processes, local ones it starts itself and external ones started with
 
-    python -m perfci_plugins._load_runner worker --master-host HOST [--master-port 5557]
+    python -m gevent.monkey --module perfci.checks.load.runner worker \
+        --master-host HOST [--master-port 5557]
 
 Workers need nothing but this command: the request plan travels from the
 master to the workers inside Locust's spawn messages.
@@ -42,7 +45,8 @@ import gevent
 import gevent.event
 import locust.runners
 
-from ._load_stats import StageResult, WindowRecorder
+from . import RUNNER_COMMAND
+from .stats import StageResult, WindowRecorder
 
 #: How often workers report to the master (Locust's default is 3 s): windows stay about 1 s.
 WORKER_REPORT_INTERVAL = 1.0
@@ -119,7 +123,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 
 
 def _start_local_workers(count: int, port: int) -> list[subprocess.Popen[bytes]]:
-    command = [sys.executable, "-m", "perfci_plugins._load_runner", "worker"]
+    command = [sys.executable, *RUNNER_COMMAND, "worker"]
     command += ["--master-host", "127.0.0.1", "--master-port", str(port)]
     return [
         subprocess.Popen(
@@ -242,7 +246,7 @@ def work(master_host: str, master_port: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m perfci_plugins._load_runner")
+    parser = argparse.ArgumentParser(prog=" ".join(["python", *RUNNER_COMMAND]))
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser(
         "run", help="run the stages of a spec (JSON file, - for stdin)"

@@ -17,10 +17,7 @@ from dataclasses import dataclass
 from flask import Flask
 from pydantic import Field
 
-from perfci.check import EndpointOptions
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
-from perfci.recorder import Recording
+from perfci import Endpoint, EndpointOptions, Recording, RunContext
 
 
 class CaptureOptions(EndpointOptions):
