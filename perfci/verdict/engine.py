@@ -370,19 +370,17 @@ def _in_unit(measurement: Measurement, unit: str) -> Measurement:
 def _new(measurement: Measurement, *, has_baseline: bool) -> Verdict:
     where = "not in the baseline" if has_baseline else "no baseline"
     value = _format_value(measurement.value, measurement.unit)
-    if isinstance(measurement.value, float) and math.isnan(measurement.value):
-        return Verdict(
-            name=measurement.name,
-            outcome=Outcome.REGRESSION,
-            mode=Mode.EXACT,
-            reason=f"new measurement is not a number ({where}): it never passes",
-            current=measurement,
-        )
+    not_a_number = isinstance(measurement.value, float) and math.isnan(measurement.value)
     return Verdict(
         name=measurement.name,
-        outcome=Outcome.NEW,
+        # Fails closed: a new metric that is NaN measured nothing a gate can pass.
+        outcome=Outcome.REGRESSION if not_a_number else Outcome.NEW,
         mode=Mode.UNCOMPARED,
-        reason=f"new measurement: {value} ({where})",
+        reason=(
+            f"new measurement is not a number ({where}): it never passes"
+            if not_a_number
+            else f"new measurement: {value} ({where})"
+        ),
         current=measurement,
     )
 
