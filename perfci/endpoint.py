@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 field-name
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
@@ -38,6 +40,12 @@ class Endpoint:
             raise ValueError(f"expected 'METHOD /path', got {text!r}")
         if method not in METHODS:
             raise ValueError(f"unknown HTTP method {method!r} in {text!r}")
+        for name, value in (headers or {}).items():
+            if not _TOKEN.fullmatch(name):
+                raise ValueError(f"header name {name!r} is not an HTTP token")
+            if any(char in value for char in "\r\n\0"):
+                # A CR/LF would end the header and inject another (or a body).
+                raise ValueError(f"header {name!r}: a value may not hold CR, LF or NUL")
         url = urlsplit(target)
         if url.scheme or url.netloc or not url.path.startswith("/"):
             raise ValueError(f"expected a path starting with '/', got {target!r}")
