@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: the real PostgreSQL and Redis services.
+"""Fixtures shared by the whole suite: the real PostgreSQL, MariaDB and Redis services.
 
 On a developer's machine without the services those tests are skipped; in CI
 (``PERFCI_REQUIRE_SERVICES=1``, set by .ci/run) a missing service fails them.
@@ -14,6 +14,9 @@ import pytest
 
 POSTGRES_URL = os.environ.get(
     "PERFCI_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+MARIADB_URL = os.environ.get(
+    "PERFCI_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4"
 )
 REDIS_URL = os.environ.get("PERFCI_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -46,6 +49,30 @@ def postgres_url() -> Iterator[str]:
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    """The URL of a fresh, empty MariaDB (or MySQL) database, dropped after the test."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin_url = make_url(MARIADB_URL)
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as error:  # any connection failure means "service missing"
+        _service_missing(f"MariaDB at {admin_url.render_as_string(hide_password=True)}", error)
+    name = f"perfci_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
         admin.dispose()
 
 
