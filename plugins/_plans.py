@@ -1,4 +1,4 @@
-"""Reading query plans: the problems a plan shows, for SQLite and PostgreSQL. Pure, no I/O.
+"""Reading query plans: the problems a plan shows, for SQLite, PostgreSQL and MariaDB. Pure, no I/O.
 
 A plan problem is one of three kinds:
 
@@ -13,6 +13,12 @@ A plan problem is one of three kinds:
 * ``automatic_index``: SQLite ``SEARCH t USING AUTOMATIC [PARTIAL]
   [COVERING] INDEX`` and ``BLOOM FILTER ON t`` (3.38+): SQLite built a
   transient structure because an index is missing. PostgreSQL has none.
+
+MariaDB/MySQL ``EXPLAIN FORMAT=JSON``: ``access_type: "ALL"`` is a full
+table scan, ``"index"`` a full index scan (unless its row estimate shows a
+LIMIT stopping an unfiltered walk: ``PlanLine.estimate``); ``filesort`` / ``temporary_table``
+(MariaDB) and ``using_filesort`` / ``using_temporary_table`` (MySQL 8) are
+temp B-trees. MariaDB prints the alias (``chefs_1``) as ``table_name``.
 
 SQLite's wording is documented as unstable, so lines are matched loosely and
 anything unrecognised is ignored; both the 3.36+ wording and the older one
@@ -42,6 +48,8 @@ class PlanLine:
     text: str
     table: str | None = None
     problem: Problem | None = None
+    # The planner's estimate of the rows a full scan reads, where it reflects a LIMIT.
+    estimate: int | None = None
 
 
 @dataclass(frozen=True)
@@ -179,3 +187,72 @@ def _postgres_text(node: Mapping[str, Any]) -> str:
     if node.get("Sort Key"):
         details.append("Sort Key: " + ", ".join(map(str, node["Sort Key"])))
     return text + (f" ({'; '.join(details)})" if details else "")
+
+
+# --- MariaDB / MySQL ---------------------------------------------------------
+
+#: Keys whose (true or object) value means rows are sorted or grouped in a temporary table.
+_MYSQL_TEMP = {
+    "filesort": "filesort",
+    "temporary_table": "temporary table",
+    "using_filesort": "using filesort",
+    "using_temporary_table": "using temporary table",
+}
+
+
+def mysql_plan(explained: Any, *, tables: Collection[str], aliases: Mapping[str, str]) -> Plan:
+    """Classify ``EXPLAIN FORMAT=JSON`` output (the parsed document)."""
+    lines: list[PlanLine] = []
+    _walk_mysql(explained, 0, lines, tables, aliases)
+    return Plan(tuple(lines))
+
+
+def _walk_mysql(
+    node: Any,
+    depth: int,
+    lines: list[PlanLine],
+    tables: Collection[str],
+    aliases: Mapping[str, str],
+) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _walk_mysql(item, depth, lines, tables, aliases)
+        return
+    if not isinstance(node, Mapping):
+        return
+    if "table_name" in node:
+        lines.append(_mysql_table(node, depth, tables, aliases))
+        depth += 1
+    for key, value in node.items():
+        label = _MYSQL_TEMP.get(key)
+        if label and value:
+            sort_key = value.get("sort_key") if isinstance(value, Mapping) else None
+            text = label + (f" (sort key: {sort_key})" if sort_key else "")
+            lines.append(PlanLine("  " * depth + text, problem=Problem.TEMP_BTREE))
+        if isinstance(value, Mapping | list):
+            _walk_mysql(value, depth + 1 if label else depth, lines, tables, aliases)
+
+
+def _mysql_table(
+    node: Mapping[str, Any], depth: int, tables: Collection[str], aliases: Mapping[str, str]
+) -> PlanLine:
+    name = str(node["table_name"])
+    access = str(node.get("access_type", "?"))
+    table = _resolve(name, aliases, tables)
+    text = f"{access} on {name}"
+    if node.get("key"):
+        text += f" using {node['key']}"
+    if node.get("attached_condition"):
+        text += f" (condition: {node['attached_condition']})"
+    problem: Problem | None = None
+    estimate: int | None = None
+    if table is not None and access == "ALL":
+        problem = Problem.FULL_SCAN
+    elif table is not None and access == "index":
+        problem = Problem.FULL_SCAN
+        # An unfiltered walk in index order under a LIMIT: its estimate is the rows it
+        # stops after. With a filter it reads on until enough rows match: a full scan.
+        rows = node.get("rows")
+        if isinstance(rows, int | float) and not node.get("attached_condition"):
+            estimate = int(rows)
+    return PlanLine("  " * depth + text, table, problem, estimate)

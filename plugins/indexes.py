@@ -16,7 +16,9 @@ small test data it would choose scans). PostgreSQL is explained with
 ``EXPLAIN (FORMAT JSON)`` inside a transaction with ``SET LOCAL
 enable_seqscan = off`` and ``jit = off``, so a remaining ``Seq Scan`` means
 no usable index; the tables are ANALYZEd once first (``analyze``) so that
-autovacuum's timing cannot change the plans during a run.
+autovacuum's timing cannot change the plans during a run. MariaDB/MySQL is
+explained with ``EXPLAIN FORMAT=JSON`` after ``ANALYZE TABLE``. Any other
+engine skips the check (:class:`perfci.CheckSkipped`).
 """
 
 from __future__ import annotations
@@ -33,10 +35,18 @@ import perfci
 from perfci import Check, CheckOptions, Direction, Evidence, Measurement
 from perfci.check import select_endpoints
 from perfci.context import RunContext
-from perfci.errors import CheckCrashed
+from perfci.errors import CheckSkipped
 from perfci.recorder import RecordedQuery
 
-from ._plans import Plan, PlanLine, Problem, postgres_plan, sqlite_plan, table_aliases
+from ._plans import (
+    Plan,
+    PlanLine,
+    Problem,
+    mysql_plan,
+    postgres_plan,
+    sqlite_plan,
+    table_aliases,
+)
 from ._sql_capture import CaptureOptions, capture
 from ._sql_schema import (
     missing_requirements,
@@ -76,7 +86,7 @@ class IndexesOptions(CaptureOptions):
     )
     analyze: bool = Field(
         default=True,
-        description="PostgreSQL only: ANALYZE once before explaining, for stable plans.",
+        description="PostgreSQL and MariaDB: ANALYZE once before explaining, for stable plans.",
     )
 
     @field_validator("required_indexes")
@@ -109,9 +119,10 @@ class Explainer:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        if self.dialect not in ("sqlite", "postgresql"):
-            raise CheckCrashed(
-                f"indexes: cannot read {self.dialect} query plans (SQLite and PostgreSQL only)"
+        if self.dialect not in ("sqlite", "postgresql", "mysql"):
+            raise CheckSkipped(
+                f"indexes: cannot read {self.dialect} query plans "
+                "(SQLite, PostgreSQL and MariaDB/MySQL only)"
             )
         self.tables = frozenset(inspect(engine).get_table_names())
         self._plans: dict[tuple[str, str], Plan] = {}
@@ -120,12 +131,19 @@ class Explainer:
         if self.dialect == "postgresql":
             with self.engine.begin() as connection:
                 connection.exec_driver_sql("ANALYZE")
+        elif self.dialect == "mysql":
+            quote = self.engine.dialect.identifier_preparer.quote
+            with self.engine.begin() as connection:
+                for table in sorted(self.tables):
+                    connection.exec_driver_sql(f"ANALYZE TABLE {quote(table)}").all()
 
     def explain(self, query: RecordedQuery) -> Plan:
         key = (query.sql, repr(query.params))
         if key not in self._plans:
             if self.dialect == "sqlite":
                 self._plans[key] = self._sqlite(query)
+            elif self.dialect == "mysql":
+                self._plans[key] = self._mysql(query)
             else:
                 self._plans[key] = self._postgres(query)
         return self._plans[key]
@@ -137,6 +155,14 @@ class Explainer:
             ).all()
         aliases = table_aliases(query.sql, self.tables)
         return sqlite_plan(rows, tables=self.tables, aliases=aliases)
+
+    def _mysql(self, query: RecordedQuery) -> Plan:
+        with self.engine.connect() as connection:
+            statement = "EXPLAIN FORMAT=JSON " + query.sql
+            explained = connection.exec_driver_sql(statement, query.params or None).scalar()
+            connection.rollback()
+        aliases = table_aliases(query.sql.replace("`", ""), self.tables)
+        return mysql_plan(json.loads(str(explained)), tables=self.tables, aliases=aliases)
 
     def _postgres(self, query: RecordedQuery) -> Plan:
         with self.engine.connect() as connection:
@@ -175,7 +201,9 @@ def findings(
         lines = tuple(
             line
             for line in plan.problems(kind)
-            if (line.table in big) or (line.table is None and big)
+            if ((line.table in big) or (line.table is None and big))
+            # An in-order walk that a LIMIT stops after a few rows is not a full scan.
+            and not (line.estimate is not None and line.estimate < min_rows)
         )
         if lines:
             found.append(Finding(query.sql, lines))

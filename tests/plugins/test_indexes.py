@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from perfci_plugins._plans import Problem, postgres_plan, sqlite_plan, table_aliases
+from perfci_plugins._plans import (
+    Problem,
+    mysql_plan,
+    postgres_plan,
+    sqlite_plan,
+    table_aliases,
+)
 from perfci_plugins._sql_schema import (
     missing_requirements,
     parse_requirement,
@@ -159,6 +165,72 @@ def test_postgres_plan() -> None:
     )
     assert plan.lines[1].text == "  Sort (Sort Key: chefs.id)"
     assert plan.tables == {"chefs", "bookings"}
+
+
+MYSQL_PLAN = {
+    "query_block": {
+        "select_id": 1,
+        "filesort": {
+            "sort_key": "count(0) desc",
+            "temporary_table": {
+                "nested_loop": [
+                    {"table": {"table_name": "c", "access_type": "ALL", "rows": 150}},
+                    {
+                        "table": {
+                            "table_name": "bookings",
+                            "access_type": "index",
+                            "key": "idx_bookings_chef_id",
+                            "rows": 2000,
+                        }
+                    },
+                    {
+                        "table": {
+                            "table_name": "products",
+                            "access_type": "index",
+                            "key": "PRIMARY",
+                            "rows": 10,
+                        }
+                    },
+                    {
+                        "table": {
+                            "table_name": "chefs",
+                            "access_type": "index",
+                            "key": "PRIMARY",
+                            "rows": 10,
+                            "attached_condition": "chefs.cuisine_type = 'Korean'",
+                        }
+                    },
+                    {"table": {"table_name": "<derived2>", "access_type": "ALL", "rows": 5}},
+                    {"table": {"table_name": "bookings", "access_type": "ref", "rows": 1}},
+                ]
+            },
+        },
+    }
+}
+
+
+def test_mysql_plan() -> None:
+    plan = mysql_plan(MYSQL_PLAN, tables=TABLES, aliases={"c": "chefs"})
+    assert [(line.table, line.problem, line.estimate) for line in plan.lines] == [
+        (None, Problem.TEMP_BTREE, None),  # filesort
+        (None, Problem.TEMP_BTREE, None),  # temporary table
+        ("chefs", Problem.FULL_SCAN, None),  # ALL
+        ("bookings", Problem.FULL_SCAN, 2000),  # a whole index walked
+        ("products", Problem.FULL_SCAN, 10),  # an unfiltered walk a LIMIT stops
+        ("chefs", Problem.FULL_SCAN, None),  # filtered: reads on until 10 match
+        (None, None, None),  # a derived table, not a table
+        ("bookings", None, None),
+    ]
+    assert plan.lines[0].text == "filesort (sort key: count(0) desc)"
+    assert plan.lines[2].text.strip() == "ALL on c"
+
+
+def test_a_limit_stops_only_an_unfiltered_index_walk() -> None:
+    query = RecordedQuery("SELECT ...", (), "SELECT ...")
+    plan = mysql_plan(MYSQL_PLAN, tables=TABLES, aliases={"c": "chefs"})
+    counts = FixedCounts({"chefs": 150, "bookings": 2000, "products": 500})
+    (scans,) = findings([(query, plan)], Problem.FULL_SCAN, counts, min_rows=100)
+    assert [line.table for line in scans.lines] == ["chefs", "bookings", "chefs"]
 
 
 class FixedCounts(RowCounts):
@@ -313,6 +385,23 @@ def test_postgresql_optimized_and_without_indexes(tmp_path: Path, postgres_url: 
     plan = next(e.text for e in scans.evidence if e.label == "plan")
     assert "Seq Scan on bookings" in plan
     assert bad["schema/unindexed_foreign_keys"].value == 12
+
+
+@pytest.mark.mariadb
+def test_mariadb_optimized_and_without_indexes(tmp_path: Path, mariadb_url: str) -> None:
+    for ctx in target_context(tmp_path, "", mariadb_url):
+        good = values(collect(ctx, required_indexes=REQUIRED))
+    assert set(good.values()) == {0}
+
+    for ctx in target_context(tmp_path, "missing_indexes", mariadb_url):
+        bad = collect(ctx, required_indexes=REQUIRED)
+    scans = bad[f"{CHEF_LIST.subject}/full_scans"]
+    # The cuisine filter walks the whole primary key; InnoDB indexes foreign keys itself.
+    assert scans.value == 1
+    plan = next(e.text for e in scans.evidence if e.label == "plan")
+    assert plan.startswith("index on chefs using PRIMARY (condition:")
+    assert bad["schema/missing_required"].value == 2  # named indexes, not only columns
+    assert bad["schema/unindexed_foreign_keys"].value == 0
 
 
 # --- through the gate ---------------------------------------------------------------
