@@ -19,7 +19,7 @@ from perfci.config.load import suggest
 from perfci.config.model import Config, EndpointConfig, ThresholdConfig
 from perfci.context import RunContext
 from perfci.endpoint import Endpoint
-from perfci.errors import CheckCrashed, ConfigError, PerfciError
+from perfci.errors import CheckCrashed, CheckSkipped, ConfigError, PerfciError
 from perfci.measurement import Measurement
 from perfci.plugins import PluginHost
 from perfci.recorder import QueryRecorder
@@ -261,7 +261,13 @@ class MeasureSession:
         measurements: list[Measurement] = []
         for index, name in enumerate(names, 1):
             self.progress(f"[{index}/{len(names)}] {name}")
-            produced = _collect(checks[name](), name, self.context, self.config)
+            try:
+                produced = _collect(checks[name](), name, self.context, self.config)
+            except CheckSkipped as skipped:
+                # One visible line; the other checks' results stand. Baseline metrics
+                # of the skipped check read as missing, so the gate cannot pass on them.
+                self.progress(f"{name}: skipped: {skipped.message}")
+                produced = []
             self.host.check_finished(name, produced)
             measurements.extend(produced)
         return measurements
@@ -270,7 +276,7 @@ class MeasureSession:
 def _collect(check: Check, name: str, ctx: RunContext, config: Config) -> list[Measurement]:
     try:
         produced = list(check.collect(ctx, config.check_options[name]))
-    except PerfciError:
+    except (PerfciError, CheckSkipped):
         raise
     except Exception as error:
         raise CheckCrashed(f"check {name!r} crashed: {type(error).__name__}: {error}") from error
