@@ -63,13 +63,18 @@ def clear_response_caches(app: Flask) -> int:
     return len(backends)
 
 
-def capture(ctx: RunContext, endpoint: Endpoint, options: CaptureOptions) -> Captured:
-    """Issue ``endpoint`` in-process and record the statements of the measured request."""
+def capture(
+    ctx: RunContext, endpoint: Endpoint, options: CaptureOptions, *, rows: bool = False
+) -> Captured:
+    """Issue ``endpoint`` in-process and record the statements of the measured request.
+
+    ``rows=True`` also counts the rows its SELECTs return.
+    """
     request = endpoint.with_headers(options.headers)
     if options.warm_up:
         ctx.call(request)
     if options.clear_cache:
         clear_response_caches(ctx.app)
-    with ctx.recorder.record() as recording:
+    with ctx.recorder.record(rows=rows) as recording:
         response = ctx.call(request)
     return Captured(endpoint=endpoint, status=response.status_code, recording=recording)
