@@ -21,6 +21,7 @@ from perfci.check import EndpointOptions
 from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.recorder import Recording
+from perfci.status import BODY_CHARS
 
 
 class CaptureOptions(EndpointOptions):
@@ -44,15 +45,17 @@ class CaptureOptions(EndpointOptions):
 
 @dataclass(frozen=True)
 class Captured:
-    """One measured request: what was sent, its status, the statements it issued."""
+    """One measured request: what was sent, its status and body, the statements it issued."""
 
     endpoint: Endpoint
     status: int
     recording: Recording
+    body: bytes = b""
 
     @property
     def ok(self) -> bool:
-        return 200 <= self.status < 400
+        """The status is one the endpoint should answer (``expect``, else 2xx/3xx)."""
+        return self.endpoint.expects(self.status)
 
 
 def clear_response_caches(app: Flask) -> int:
@@ -77,4 +80,9 @@ def capture(
         clear_response_caches(ctx.app)
     with ctx.recorder.record(rows=rows) as recording:
         response = ctx.call(request)
-    return Captured(endpoint=endpoint, status=response.status_code, recording=recording)
+    return Captured(
+        endpoint=endpoint,
+        status=response.status_code,
+        recording=recording,
+        body=response.get_data()[: 4 * BODY_CHARS],
+    )

@@ -37,6 +37,8 @@ from perfci.check import select_endpoints
 from perfci.context import RunContext
 from perfci.errors import CheckSkipped
 from perfci.recorder import RecordedQuery
+from perfci.status import StatusLog, failed_requests_budget
+from perfci.verdict.model import BudgetRule
 
 from ._plans import (
     Plan,
@@ -235,6 +237,9 @@ class Indexes(Check):
     description = "full scans, temp B-trees and automatic indexes in plans; required indexes"
     Options = IndexesOptions
 
+    def budgets(self, options: CheckOptions) -> Sequence[BudgetRule]:
+        return [failed_requests_budget(self.name)]
+
     def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
         assert isinstance(options, IndexesOptions)
         explainer = Explainer(ctx.engine)
@@ -243,6 +248,8 @@ class Indexes(Check):
         rows = RowCounts(ctx.engine, dict(ctx.seeded))
         for endpoint in select_endpoints(ctx, options):
             captured = capture(ctx, endpoint, options)
+            statuses = StatusLog(endpoint)
+            statuses.see(endpoint, captured.status, captured.body)
             statements = [
                 (query, explainer.explain(query))
                 for query in distinct_selects(captured.recording.selects())
@@ -261,6 +268,7 @@ class Indexes(Check):
                     Direction.LOWER,
                     evidence=tuple(note + findings_evidence(found)),
                 )
+            yield statuses.measurement(self.name)
         yield from self.schema_measurements(ctx.engine, options)
 
     def schema_measurements(self, engine: Engine, options: IndexesOptions) -> list[Measurement]:

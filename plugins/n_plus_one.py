@@ -39,6 +39,8 @@ from perfci.check import select_endpoints
 from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.recorder import RecordedQuery, Recording
+from perfci.status import StatusLog, failed_requests_budget
+from perfci.verdict.model import BudgetRule
 
 from ._sql_capture import CaptureOptions, capture
 
@@ -237,6 +239,9 @@ class NPlusOne(Check):
     )
     Options = NPlusOneOptions
 
+    def budgets(self, options: CheckOptions) -> Sequence[BudgetRule]:
+        return [failed_requests_budget(self.name)]
+
     def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
         assert isinstance(options, NPlusOneOptions)
         for endpoint in select_endpoints(ctx, options):
@@ -246,7 +251,9 @@ class NPlusOne(Check):
         self, ctx: RunContext, endpoint: Endpoint, options: NPlusOneOptions
     ) -> Iterable[Measurement]:
         prefix = f"{self.name}/{endpoint.subject}"
+        statuses = StatusLog(endpoint)
         captured = capture(ctx, endpoint, options, rows=True)
+        statuses.see(endpoint, captured.status, captured.body)
         recording = captured.recording
         found = shapes(recording)
         status = [] if captured.ok else [Evidence("note", f"the response was {captured.status}")]
@@ -280,7 +287,8 @@ class NPlusOne(Check):
         )
         yield Measurement(f"{prefix}/rows", recording.rows, "rows", Direction.LOWER)
         if self.is_list(endpoint, options):
-            yield from self.measure_growth(ctx, endpoint, options, prefix)
+            yield from self.measure_growth(ctx, endpoint, options, prefix, statuses)
+        yield statuses.measurement(self.name)
 
     def is_list(self, endpoint: Endpoint, options: NPlusOneOptions) -> bool:
         if options.lists is None:
@@ -289,7 +297,12 @@ class NPlusOne(Check):
         return endpoint.subject in wanted
 
     def measure_growth(
-        self, ctx: RunContext, endpoint: Endpoint, options: NPlusOneOptions, prefix: str
+        self,
+        ctx: RunContext,
+        endpoint: Endpoint,
+        options: NPlusOneOptions,
+        prefix: str,
+        statuses: StatusLog,
     ) -> Iterable[Measurement]:
         small, large = min(options.sizes), max(options.sizes)
         named = [p for p in options.params if any(k == p for k, _ in endpoint.query)]
@@ -309,7 +322,10 @@ class NPlusOne(Check):
             if not failed:
                 break
         if failed:
-            # No growth to judge; a baseline that had one reports it missing.
+            # No growth to judge: the failed requests fail the check (and a baseline
+            # that had a growth reports it missing).
+            for run in runs.values():
+                statuses.see(run.endpoint, run.status, run.body)
             ctx.progress(f"n_plus_one: no growth test for {endpoint.subject}: {', '.join(failed)}")
             return
         label = "/".join(params)

@@ -9,7 +9,7 @@ deterministic fact: the same data and code always give the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from pydantic import Field
 
@@ -19,6 +19,8 @@ from perfci.check import EndpointOptions, select_endpoints
 from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.measurement import Evidence
+from perfci.status import StatusLog, failed_requests_budget
+from perfci.verdict.model import BudgetRule
 
 
 class PayloadOptions(EndpointOptions):
@@ -32,6 +34,9 @@ class PayloadCheck(Check):
     name = "payload"
     description = "response bytes and compressed bytes per endpoint"
     Options = PayloadOptions
+
+    def budgets(self, options: CheckOptions) -> Sequence[BudgetRule]:
+        return [failed_requests_budget(self.name)]
 
     def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
         assert isinstance(options, PayloadOptions)
@@ -62,6 +67,10 @@ def measure_endpoint(
     yield Measurement(
         f"{prefix}/compressed_bytes", packed_bytes, "B", Direction.LOWER, evidence=(note,)
     )
+    statuses = StatusLog(endpoint)
+    statuses.see(endpoint, plain.status_code, plain.get_data())
+    statuses.see(endpoint, packed.status_code, plain.get_data())
+    yield statuses.measurement("payload")
 
 
 @perfci.hookimpl

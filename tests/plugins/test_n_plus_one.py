@@ -163,6 +163,8 @@ def test_optimized_api_issues_one_statement_per_list(optimized: RunContext) -> N
         f"{CHEF_DETAIL.subject}/rows": 6,  # the chef and its latest bookings
         f"{CHEF_DETAIL.subject}/growth": 0,
         f"{CHEF_DETAIL.subject}/rows_growth": 0,
+        f"{CHEF_LIST.subject}/failed_requests": 0,
+        f"{CHEF_DETAIL.subject}/failed_requests": 0,
     }
 
 

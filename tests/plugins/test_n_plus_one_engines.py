@@ -12,7 +12,10 @@ import pytest
 from perfci_plugins.n_plus_one import NPlusOne, NPlusOneOptions
 
 from perfci.context import RunContext
+from perfci.endpoint import Endpoint
+from perfci.errors import TargetError
 from perfci.measurement import Measurement
+from perfci.status import refuse_failed_baseline
 from perfci.testing import run_context
 from tests.plugins import library_app
 
@@ -99,3 +102,28 @@ def test_loading_a_collection_to_count_it_shows_in_rows(tmp_path: Path, database
         rows[faults] = measured["rows"].value
         assert measured["queries"].value == 2
     assert rows == {"": 2, "load_to_count": 1 + library_app.BOOKS_PER_AUTHOR}
+
+
+def test_an_error_response_is_a_failed_request_not_an_improvement(
+    tmp_path: Path, database_url: str
+) -> None:
+    # raiseload tripped: the list answers 500 and sends fewer statements.
+    for ctx in library(tmp_path, database_url, "raiseload"):
+        measured = measure(ctx, "GET /authors/raise")
+    failed = measured["failed_requests"]
+    assert failed.value == 3  # the request and both requests of the growth test
+    assert failed.evidence[0].text.startswith("GET /authors/raise → 500 (expected 2xx/3xx): ")
+    assert "growth" not in measured
+    budgets = NPlusOne().budgets(NPlusOneOptions())
+    assert [(b.pattern, b.max) for b in budgets] == [("n_plus_one/*/failed_requests", 0)]
+    with pytest.raises(TargetError, match="refusing to store a baseline built on failed requests"):
+        refuse_failed_baseline(list(measured.values()))
+
+
+def test_an_expected_error_status_is_no_failure(tmp_path: Path, database_url: str) -> None:
+    endpoint = Endpoint.parse("GET /authors/999/total", expect=[404])
+    for ctx in library(tmp_path, database_url):
+        options = NPlusOneOptions(lists=[])
+        measured = {m.metric: m for m in NPlusOne().measure(ctx, endpoint, options)}
+    assert measured["failed_requests"].value == 0
+    refuse_failed_baseline(list(measured.values()))  # nothing to refuse
