@@ -98,7 +98,9 @@ def endpoints_of(config: Config) -> tuple[Endpoint, ...]:
         try:
             if isinstance(item, EndpointConfig):
                 endpoints.append(
-                    Endpoint.parse(item.request, json=item.json_body, headers=item.headers)
+                    Endpoint.parse(
+                        item.request, json=item.json_body, headers=item.headers, expect=item.expect
+                    )
                 )
             else:
                 endpoints.append(Endpoint.parse(item))
