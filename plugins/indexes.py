@@ -13,10 +13,10 @@ SQLite is explained with ``EXPLAIN QUERY PLAN`` as the database stands; the
 check never runs ANALYZE there (without statistics SQLite assumes large
 tables, which is what production-sized data looks like; with statistics from
 small test data it would choose scans). PostgreSQL is explained with
-``EXPLAIN (FORMAT JSON)`` inside a transaction with ``SET LOCAL
-enable_seqscan = off`` and ``jit = off``, so a remaining ``Seq Scan`` means
-no usable index; the tables are ANALYZEd once first (``analyze``) so that
-autovacuum's timing cannot change the plans during a run. MariaDB/MySQL is
+``EXPLAIN (FORMAT JSON)`` and the planner's default settings (``jit = off``
+only), on the seeded data ANALYZEd once first (``analyze``) so that
+autovacuum's timing cannot change the plans during a run; seed it big
+enough for production-like plans. MariaDB/MySQL is
 explained with ``EXPLAIN FORMAT=JSON`` after ``ANALYZE TABLE``. Any other
 engine skips the check (:class:`perfci.CheckSkipped`).
 """
@@ -156,7 +156,7 @@ class Explainer:
                 "EXPLAIN QUERY PLAN " + query.sql, query.params or ()
             ).all()
         aliases = table_aliases(query.sql, self.tables)
-        return sqlite_plan(rows, tables=self.tables, aliases=aliases)
+        return sqlite_plan(rows, tables=self.tables, aliases=aliases, sql=query.sql)
 
     def _mysql(self, query: RecordedQuery) -> Plan:
         with self.engine.connect() as connection:
@@ -168,7 +168,7 @@ class Explainer:
 
     def _postgres(self, query: RecordedQuery) -> Plan:
         with self.engine.connect() as connection:
-            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            # The planner's own settings: the plan production gets (jit only costs time).
             connection.exec_driver_sql("SET LOCAL jit = off")
             statement = "EXPLAIN (FORMAT JSON) " + query.sql
             if query.params:
@@ -204,12 +204,24 @@ def findings(
             line
             for line in plan.problems(kind)
             if ((line.table in big) or (line.table is None and big))
-            # An in-order walk that a LIMIT stops after a few rows is not a full scan.
-            and not (line.estimate is not None and line.estimate < min_rows)
+            and not stopped_early(line, rows, min_rows)
         )
         if lines:
             found.append(Finding(query.sql, lines))
     return found
+
+
+#: A scan a LIMIT stops before this share of the table is read is no full scan.
+EARLY_STOP_SHARE = 0.1
+
+
+def stopped_early(line: PlanLine, rows: RowCounts, min_rows: int) -> bool:
+    """Whether a LIMIT stops the scan early: under ``min_rows`` rows, or a tenth of the table."""
+    if line.estimate is not None:
+        return line.estimate < min_rows
+    if line.fraction is not None and line.table is not None:
+        return line.fraction * rows[line.table] < min_rows or line.fraction < EARLY_STOP_SHARE
+    return False
 
 
 def findings_evidence(found: Sequence[Finding]) -> list[Evidence]:
