@@ -224,6 +224,58 @@ def stopped_early(line: PlanLine, rows: RowCounts, min_rows: int) -> bool:
     return False
 
 
+#: Per-table metrics: which tables are scanned and sorted, not only how often.
+TABLE_METRICS = {Problem.FULL_SCAN: "full_scans", Problem.TEMP_BTREE: "temp_btrees"}
+
+
+class TableTally:
+    """Full scans and temp B-trees per table, over every endpoint.
+
+    ``indexes/table:<t>/full_scans`` exists for every table of ``min_rows``
+    rows, 0 when nothing scans it: a fix that removes one table's scan while a
+    new query scans another keeps the per-endpoint count, but the other
+    table's metric goes 0 → 1 and fails, naming the table. A temp B-tree is
+    put on the tables its statement reads.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, Problem], int] = {}
+        self.where: dict[tuple[str, Problem], list[str]] = {}
+
+    def add(
+        self,
+        subject: str,
+        kind: Problem,
+        found: Sequence[Finding],
+        statements: Sequence[tuple[RecordedQuery, Plan]],
+    ) -> None:
+        if kind not in TABLE_METRICS:
+            return
+        plans = {query.sql: plan for query, plan in statements}
+        for finding in found:
+            for line in finding.lines:
+                tables = [line.table] if line.table else sorted(plans[finding.sql].tables)
+                for table in tables:
+                    key = (table, kind)
+                    self.counts[key] = self.counts.get(key, 0) + 1
+                    self.where.setdefault(key, []).append(f"{subject}: {line.text.strip()}")
+
+    def measurements(self, check: str, tables: Sequence[str]) -> Iterable[Measurement]:
+        for table in tables:
+            for kind, metric in TABLE_METRICS.items():
+                where = self.where.get((table, kind), [])
+                listing = "\n".join(where[:EVIDENCE_STATEMENTS])
+                if len(where) > EVIDENCE_STATEMENTS:
+                    listing += f"\n… and {len(where) - EVIDENCE_STATEMENTS} more"
+                yield Measurement(
+                    f"{check}/table:{table}/{metric}",
+                    self.counts.get((table, kind), 0),
+                    "count",
+                    Direction.LOWER,
+                    evidence=(Evidence("where", listing),) if where else (),
+                )
+
+
 def findings_evidence(found: Sequence[Finding]) -> list[Evidence]:
     evidence: list[Evidence] = []
     for finding in found[:EVIDENCE_STATEMENTS]:
@@ -258,6 +310,7 @@ class Indexes(Check):
         if options.analyze:
             explainer.analyze()
         rows = RowCounts(ctx.engine, dict(ctx.seeded))
+        per_table = TableTally()
         for endpoint in select_endpoints(ctx, options):
             captured = capture(ctx, endpoint, options)
             statuses = StatusLog(endpoint)
@@ -273,6 +326,7 @@ class Indexes(Check):
                 note.append(Evidence("note", f"the response was {captured.status}"))
             for kind, metric in METRICS.items():
                 found = findings(statements, kind, rows, options.min_rows)
+                per_table.add(endpoint.subject, kind, found, statements)
                 yield Measurement(
                     f"{self.name}/{endpoint.subject}/{metric}",
                     sum(len(f.lines) for f in found),
@@ -281,6 +335,8 @@ class Indexes(Check):
                     evidence=tuple(note + findings_evidence(found)),
                 )
             yield statuses.measurement(self.name)
+        big = sorted(t for t in explainer.tables if rows[t] >= options.min_rows)
+        yield from per_table.measurements(self.name, big)
         yield from self.schema_measurements(ctx.engine, options)
 
     def schema_measurements(self, engine: Engine, options: IndexesOptions) -> list[Measurement]:

@@ -8,10 +8,13 @@ planner settings.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from perfci_plugins._plans import Problem
 from perfci_plugins._sql_schema import (
     missing_requirements,
@@ -19,7 +22,14 @@ from perfci_plugins._sql_schema import (
     read_schema,
     unindexed_foreign_keys,
 )
-from perfci_plugins.indexes import Explainer, RowCounts, distinct_selects, findings
+from perfci_plugins.indexes import (
+    Explainer,
+    Indexes,
+    IndexesOptions,
+    RowCounts,
+    distinct_selects,
+    findings,
+)
 from sqlalchemy import (
     Column,
     Index,
@@ -36,6 +46,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from perfci.recorder import QueryRecorder
+from perfci.testing import run_context
+from perfci.verdict import judge
+from perfci.verdict.model import Rules
 
 ROWS = 4000
 metadata = MetaData()
@@ -187,3 +200,38 @@ def test_an_expression_index_is_found_by_name(database_url: str) -> None:
         assert [r.text for r in missing_requirements(schema, required)] == ["ix_gone"]
     finally:
         engine.dispose()
+
+
+def shop_app(engine: Engine, scanned: str) -> Flask:
+    """``GET /list``: a query that scans ``scanned`` (orders or notes)."""
+    app = Flask("shop")
+
+    @app.get("/list")
+    def listing() -> dict[str, Any]:
+        if scanned == "orders":
+            statement = select(orders.c.id).where(orders.c.status == "s7")
+        else:
+            statement = select(notes.c.id).where(notes.c.body == "note 7")
+        with engine.connect() as connection:
+            return {"ids": list(connection.scalars(statement))}
+
+    return app
+
+
+def test_a_new_table_scanned_fails_even_when_the_count_is_unchanged(
+    shop: Engine, tmp_path: Path
+) -> None:
+    measured = {}
+    for scanned in ("orders", "notes"):
+        with run_context(
+            shop_app(shop, scanned), tmp_path, endpoints=["GET /list"], engine=shop
+        ) as ctx:
+            options = IndexesOptions(foreign_keys=False)
+            measured[scanned] = list(Indexes().collect(ctx, options))
+    judgement = judge(measured["notes"], measured["orders"], Rules(today=dt.date(2026, 1, 1)))
+    outcomes = {v.name: v.outcome.value for v in judgement.verdicts}
+    assert outcomes["indexes/GET /list/full_scans"] == "pass"  # 1 → 1
+    assert outcomes["indexes/table:notes/full_scans"] == "regression"  # 0 → 1, named
+    assert outcomes["indexes/table:orders/full_scans"] == "improvement"
+    where = next(m for m in measured["notes"] if m.name == "indexes/table:notes/full_scans")
+    assert where.evidence[0].text.startswith("GET /list: ")
