@@ -14,9 +14,10 @@ A plan problem is one of three kinds:
   [COVERING] INDEX`` and ``BLOOM FILTER ON t`` (3.38+): SQLite built a
   transient structure because an index is missing. PostgreSQL has none.
 
-MariaDB/MySQL ``EXPLAIN FORMAT=JSON``: ``access_type: "ALL"`` is a full
-table scan, ``"index"`` a full index scan (unless its row estimate shows a
-LIMIT stopping an unfiltered walk: ``PlanLine.estimate``); ``filesort`` / ``temporary_table``
+MariaDB/MySQL ``EXPLAIN FORMAT=JSON`` (or ``ANALYZE FORMAT=JSON``, whose
+``r_rows`` are the rows really read): ``access_type: "ALL"`` is a full table
+scan, ``"index"`` a full index scan, unless the rows read show a LIMIT
+stopping it early (``PlanLine.estimate``); ``filesort`` / ``temporary_table``
 (MariaDB) and ``using_filesort`` / ``using_temporary_table`` (MySQL 8) are
 temp B-trees. MariaDB prints the alias (``chefs_1``) as ``table_name``.
 
@@ -334,13 +335,18 @@ def _mysql_table(
         text += f" (condition: {node['attached_condition']})"
     problem: Problem | None = None
     estimate: int | None = None
-    if table is not None and access == "ALL":
+    if table is not None and access in ("ALL", "index"):
         problem = Problem.FULL_SCAN
-    elif table is not None and access == "index":
-        problem = Problem.FULL_SCAN
-        # An unfiltered walk in index order under a LIMIT: its estimate is the rows it
-        # stops after. With a filter it reads on until enough rows match: a full scan.
+        read = node.get("r_rows")  # ANALYZE FORMAT=JSON: the rows it really read
         rows = node.get("rows")
-        if isinstance(rows, int | float) and not node.get("attached_condition"):
+        if isinstance(read, int | float):
+            estimate = int(read)
+        elif (
+            access == "index"
+            and isinstance(rows, int | float)
+            and not node.get("attached_condition")
+        ):
+            # EXPLAIN: an unfiltered walk in index order under a LIMIT estimates the rows
+            # it stops after; with a filter it reads on until enough match: a full scan.
             estimate = int(rows)
     return PlanLine("  " * depth + text, table, problem, estimate)

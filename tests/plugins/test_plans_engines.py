@@ -127,7 +127,7 @@ SHAPES: dict[str, tuple[Any, int]] = {
                 part.subquery().select() if sqlite else part
                 for part in (
                     select(orders.c.id)
-                    .where(orders.c.status == "s1")
+                    .where(func.lower(orders.c.email) == "user3999@example.com")
                     .order_by(orders.c.id)
                     .limit(2),
                     select(notes.c.id).where(notes.c.body == "x").order_by(notes.c.id).limit(2),
