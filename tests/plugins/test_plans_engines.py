@@ -230,6 +230,8 @@ def test_a_new_table_scanned_fails_even_when_the_count_is_unchanged(
             measured[scanned] = list(Indexes().collect(ctx, options))
     judgement = judge(measured["notes"], measured["orders"], Rules(today=dt.date(2026, 1, 1)))
     outcomes = {v.name: v.outcome.value for v in judgement.verdicts}
+    news = next(v for v in judgement.verdicts if v.name == "indexes/table:notes/full_scans").notes
+    assert news[-1].startswith("new compared with the baseline:\nwhere: GET /list: ")
     assert outcomes["indexes/GET /list/full_scans"] == "pass"  # 1 → 1
     assert outcomes["indexes/table:notes/full_scans"] == "regression"  # 0 → 1, named
     assert outcomes["indexes/table:orders/full_scans"] == "improvement"
