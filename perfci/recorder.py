@@ -261,12 +261,17 @@ class QueryRecorder:
                 label = f"{label}.{key}"
         self._local.pending_lazy = label
 
-    def _on_lazy_load(self, label: str) -> None:
+    def _owner(self) -> Recording | None:
+        """This thread's recording, else the only one open (None with several open)."""
         own: Recording | None = getattr(self._local, "recording", None)
         if own is None and self._open:
             with self._lock:
                 open_now = list(self._open)
             own = open_now[0] if len(open_now) == 1 else None
+        return own
+
+    def _on_lazy_load(self, label: str) -> None:
+        own = self._owner()
         if own is not None:
             own.lazy_accesses[label] += 1
 
@@ -303,11 +308,7 @@ class QueryRecorder:
         context: Any,
         executemany: bool,
     ) -> None:
-        own: Recording | None = getattr(self._local, "recording", None)
-        if own is None and self._open:
-            with self._lock:
-                open_now = list(self._open)
-            own = open_now[0] if len(open_now) == 1 else None
+        own = self._owner()
         if own is None or not own.count_rows or executemany or cursor.description is None:
             return
         own.rows += _rows_of(conn, cursor, statement, parameters)

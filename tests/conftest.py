@@ -28,52 +28,52 @@ def _service_missing(what: str, error: Exception) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
+def _fresh_database(url: str, what: str, create: str, drop: str) -> Iterator[str]:
+    """Create a uniquely named database on the server at ``url``, yield its URL, drop it.
+
+    ``create`` and ``drop`` are statements with a ``{name}`` placeholder.
+    """
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    admin_url = make_url(POSTGRES_URL)
+    admin_url = make_url(url)
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as error:  # any connection failure means "service missing"
-        _service_missing(f"PostgreSQL at {admin_url.render_as_string(hide_password=True)}", error)
+        _service_missing(f"{what} at {admin_url.render_as_string(hide_password=True)}", error)
     name = f"perfci_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(create.format(name=name)))
     try:
         yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(drop.format(name=name)))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    yield from _fresh_database(
+        POSTGRES_URL,
+        "PostgreSQL",
+        'CREATE DATABASE "{name}"',
+        'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+    )
 
 
 @pytest.fixture
 def mariadb_url() -> Iterator[str]:
     """The URL of a fresh, empty MariaDB (or MySQL) database, dropped after the test."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin_url = make_url(MARIADB_URL)
-    try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as error:  # any connection failure means "service missing"
-        _service_missing(f"MariaDB at {admin_url.render_as_string(hide_password=True)}", error)
-    name = f"perfci_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+    yield from _fresh_database(
+        MARIADB_URL,
+        "MariaDB",
+        "CREATE DATABASE `{name}` CHARACTER SET utf8mb4",
+        "DROP DATABASE IF EXISTS `{name}`",
+    )
 
 
 @pytest.fixture
