@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -21,6 +21,8 @@ class Endpoint:
     query: tuple[tuple[str, str], ...] = ()
     json: Any = None
     headers: tuple[tuple[str, str], ...] = field(default=())
+    # Statuses this endpoint should answer (``expect: [404]``); empty: any 2xx or 3xx.
+    expect: tuple[int, ...] = field(default=(), compare=False)
 
     @classmethod
     def parse(
@@ -29,6 +31,7 @@ class Endpoint:
         *,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        expect: Sequence[int] | None = None,
     ) -> Endpoint:
         """Parse ``"METHOD /path?query"`` (method defaults to GET); ValueError if malformed."""
         parts = text.split()
@@ -55,7 +58,17 @@ class Endpoint:
             query=tuple(parse_qsl(url.query, keep_blank_values=True)),
             json=json,
             headers=tuple(sorted((headers or {}).items())),
+            expect=tuple(expect or ()),
         )
+
+    def expects(self, status: int) -> bool:
+        """Whether ``status`` is an expected answer: one of ``expect``, else any 2xx/3xx."""
+        return status in self.expect if self.expect else 200 <= status < 400
+
+    @property
+    def expected(self) -> str:
+        """The expected statuses in words, for messages."""
+        return ", ".join(map(str, self.expect)) if self.expect else "2xx/3xx"
 
     @property
     def path_and_query(self) -> str:
@@ -79,6 +92,7 @@ class Endpoint:
             query=self.query,
             json=self.json,
             headers=tuple(sorted((*kept, *headers.items()))),
+            expect=self.expect,
         )
 
     def with_query(self, **params: str) -> Endpoint:
@@ -90,4 +104,5 @@ class Endpoint:
             query=kept + tuple(sorted(params.items())),
             json=self.json,
             headers=self.headers,
+            expect=self.expect,
         )

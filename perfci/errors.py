@@ -69,3 +69,16 @@ class ReportError(PerfciError):
     """
 
     exit_code = ExitCode.USAGE
+
+
+class CheckSkipped(Exception):
+    """Raised by a check that cannot measure this target (an engine it cannot read, no cache).
+
+    The runner prints the message as one line and keeps every other check's
+    results; a baseline metric the skipped check would have produced reads as
+    missing, so the gate still fails if the baseline relied on it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

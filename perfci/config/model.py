@@ -51,6 +51,8 @@ class EndpointConfig(_Section):
     request: str
     json_body: Any = Field(default=None, alias="json")
     headers: dict[str, str] = Field(default_factory=dict)
+    # Statuses the endpoint should answer; default any 2xx or 3xx. Anything else fails.
+    expect: list[int] | None = Field(default=None, min_length=1)
 
 
 class ServerConfig(_Section):

@@ -62,6 +62,8 @@ def judge(
         else:
             verdict = compare(measurement, base, rules, same_run=same_run)
         verdict = _apply_budgets(verdict, measurement, rules.budgets, rule_problems)
+        if verdict.fails and base is not None:
+            verdict = replace(verdict, notes=(*verdict.notes, *evidence_news(measurement, base)))
         verdicts.append(_apply_acknowledgements(verdict, rules))
     for base in baseline or ():
         if base.name not in current_by_name and base.check not in rules.skipped_checks:
@@ -70,6 +72,35 @@ def judge(
     ran = {m.check for m in current}
     problems = [*unmatched_rules(names, rules, ran_checks=ran), *rule_problems]
     return Judgement(verdicts=tuple(verdicts), unmatched_rules=tuple(dict.fromkeys(problems)))
+
+
+#: Lines of new evidence shown per failing verdict, and characters per line.
+NEWS_LINES = 3
+NEWS_CHARS = 300
+
+
+def evidence_news(current: Measurement, base: Measurement) -> list[str]:
+    """What the current evidence has that the baseline's does not: new or grown statement
+    shapes, newly scanned tables, new JSON keys. Compared line by line per label (notes
+    aside), so it works for any check whose evidence lists one fact per line."""
+    before: dict[str, set[str]] = {}
+    for item in base.evidence:
+        before.setdefault(item.label, set()).update(_lines(item.text))
+    news: list[str] = []
+    for item in current.evidence:
+        if item.label == "note":
+            continue
+        seen = before.get(item.label, set())
+        news += [f"{item.label}: {line}" for line in _lines(item.text) if line not in seen]
+    if not news:
+        return []
+    shown = [n if len(n) <= NEWS_CHARS else n[: NEWS_CHARS - 1] + "…" for n in news[:NEWS_LINES]]
+    more = f" (and {len(news) - NEWS_LINES} more)" if len(news) > NEWS_LINES else ""
+    return ["new compared with the baseline" + more + ":\n" + "\n".join(shown)]
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def threshold_for(name: str, rules: Rules) -> tuple[float, ThresholdRule | None]:
