@@ -43,6 +43,7 @@ from perfci.reporters import (
 )
 from perfci.result import RunResult
 from perfci.runner import MeasureSession, Selection, judge_measurements
+from perfci.status import refuse_failed_baseline
 from perfci.verdict.confirm import confirm, timing_regressions
 from perfci.verdict.model import Judgement, Rules
 
@@ -339,9 +340,12 @@ def update_baseline(
     The stored measurements of checks not run (``--only``, ``--quick``) are
     kept. The read-merge-write happens under a lock on the baselines
     directory, so concurrent partial updates never lose each other's metrics.
+    A baseline built on failed requests (an unexpected status) is refused:
+    ``TargetError``, and the old file stays.
     """
     with MeasureSession(config, host, progress=progress) as session:
         measurements = session.collect(selection.run)
+    refuse_failed_baseline(measurements)
     commit, branch = git_info(config.root)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path.parent):

@@ -21,7 +21,7 @@ from perfci.config.load import suggest
 from perfci.config.model import Config, EndpointConfig, ThresholdConfig
 from perfci.context import RunContext
 from perfci.endpoint import Endpoint
-from perfci.errors import CheckCrashed, ConfigError, PerfciError
+from perfci.errors import CheckCrashed, CheckSkipped, ConfigError, PerfciError
 from perfci.measurement import Measurement
 from perfci.plugin.manager import PluginHost
 from perfci.recorder import QueryRecorder
@@ -98,7 +98,9 @@ def endpoints_of(config: Config) -> tuple[Endpoint, ...]:
         try:
             if isinstance(item, EndpointConfig):
                 endpoints.append(
-                    Endpoint.parse(item.request, json=item.json_body, headers=item.headers)
+                    Endpoint.parse(
+                        item.request, json=item.json_body, headers=item.headers, expect=item.expect
+                    )
                 )
             else:
                 endpoints.append(Endpoint.parse(item))
@@ -202,7 +204,13 @@ class MeasureSession:
         for index, name in enumerate(names, 1):
             self.progress(f"[{index}/{len(names)}] {name}")
             options = options_for(self.config, checks, name)
-            produced = _collect(checks[name](), name, self.context, options)
+            try:
+                produced = _collect(checks[name](), name, self.context, options)
+            except CheckSkipped as skipped:
+                # One visible line; the other checks' results stand. Baseline metrics
+                # of the skipped check read as missing, so the gate cannot pass on them.
+                self.progress(f"{name}: skipped: {skipped.message}")
+                produced = []
             self.host.check_finished(name, produced)
             self.collected.extend(produced)
         return list(self.collected)
@@ -211,7 +219,7 @@ class MeasureSession:
 def _collect(check: Check, name: str, ctx: RunContext, options: CheckOptions) -> list[Measurement]:
     try:
         produced = list(check.collect(ctx, options))
-    except PerfciError:
+    except (PerfciError, CheckSkipped):
         raise
     except Exception as error:
         raise CheckCrashed(f"check {name!r} crashed: {type(error).__name__}: {error}") from error

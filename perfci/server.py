@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import errno
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -21,36 +17,7 @@ import requests
 
 from perfci.config.model import ServerConfig
 from perfci.errors import TargetError
-
-_PR_SET_PDEATHSIG = 1
-
-
-@contextlib.contextmanager
-def interrupts_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM back while starting a child process; deliver them afterwards.
-
-    A signal that lands while ``subprocess`` forks with a ``preexec_fn`` is
-    raised inside CPython's at-fork hooks, which swallow it ("Exception
-    ignored in ... _releaseLock"): Ctrl-C would be lost. Held, it arrives
-    once the child is started, in ordinary code. The child unblocks them
-    (``die_with_parent``).
-    """
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Linux: the server gets SIGTERM if perfci itself is killed outright."""
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
+from perfci.process import start_process_group, stop_process_group
 
 
 class Server:
@@ -134,8 +101,8 @@ class Server:
             p for p in (str(self.root), env.get("PYTHONPATH", "")) if p
         )
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log, interrupts_held():
-            self.process = subprocess.Popen(
+        with self.log_path.open("wb") as log:
+            self.process = start_process_group(  # its own process group: stopped as a whole
                 command,
                 cwd=self.root,
                 env=env,
@@ -143,8 +110,6 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 pass_fds=(self._socket.fileno(),),
-                start_new_session=True,  # its own process group: stopped as a whole
-                preexec_fn=die_with_parent,
             )
         try:
             self._wait_healthy()
@@ -209,21 +174,8 @@ class Server:
     def stop(self) -> None:
         """SIGTERM the process group, then SIGKILL what is left; safe to call twice."""
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            _signal_group(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                _signal_group(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
         if process is not None:
-            # Workers that outlived their arbiter still belong to the group.
-            _signal_group(process.pid, signal.SIGKILL)
+            stop_process_group(process)  # gunicorn's workers too: they belong to its group
         if self._socket is not None:
             self._socket.close()
             self._socket = None
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)

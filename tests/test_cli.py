@@ -169,6 +169,45 @@ def test_crashing_check_is_exit_3_and_named(toy: PerfciProject) -> None:
     )
 
 
+SKIPPING = """
+import os
+
+import perfci
+from perfci import Check, CheckSkipped, Direction, Measurement
+
+class Picky(Check):
+    name = "picky"
+    def collect(self, ctx, options):
+        if os.environ.get("PICKY_SKIP"):
+            raise CheckSkipped("picky: cannot read this engine")
+        yield Measurement("picky/GET /items/facts", 1, "count", Direction.LOWER)
+
+@perfci.hookimpl
+def perfci_checks():
+    return [Picky]
+"""
+
+
+def test_a_skipping_check_keeps_the_others_results(toy: PerfciProject) -> None:
+    toy.write_plugin("picky", SKIPPING, directory="local_plugins")
+    toy.write_config(
+        CONFIG.replace("toy_queries: {}", "picky: {}\n  toy_queries: {}")
+        + "baselines:\n  required: false\n"
+    )
+    result = toy.run("run", "--json", "results.json", env={"PICKY_SKIP": "1"})
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "picky: skipped: picky: cannot read this engine" in result.stderr
+    assert "Traceback" not in result.output
+    names = [v["name"] for v in json.loads((toy.path / "results.json").read_text())["verdicts"]]
+    assert names == ["toy_queries/GET /items/queries"]
+
+    # Against a baseline that has the skipped check's metric, it is missing: the gate fails.
+    assert toy.run("baseline", "update").exit_code == ExitCode.OK
+    skipped = toy.run("run", env={"PICKY_SKIP": "1"})
+    assert skipped.exit_code == ExitCode.REGRESSION, skipped.output
+    assert "picky/GET /items/facts" in skipped.stdout
+
+
 def test_only_unknown_check(toy: PerfciProject) -> None:
     result = toy.run_inprocess("run", "--only", "toy_querie")
     assert result.exit_code == ExitCode.USAGE

@@ -19,7 +19,7 @@ from perfci.config.model import Config
 from perfci.errors import CheckCrashed, ConfigError, ExitCode, PerfciError, TargetError
 from perfci.gate import Sides
 from perfci.measurement import Measurement, percentile
-from perfci.server import die_with_parent, interrupts_held
+from perfci.process import die_with_parent, interrupts_held
 
 Progress = Callable[[str], None]
 

@@ -3,29 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from perfci.history.store import HistoryError, parse_url
+from perfci.units import parse_quantity
+
 
 def parse_fraction(value: Any) -> float:
-    """``10%`` or ``0.10`` → 0.10. A bare number above 1 is refused as ambiguous."""
+    """``10%`` or ``0.10`` → 0.10, between 0 and 1 whatever the spelling.
+
+    A bare number above 1 is refused as ambiguous; ``nan%``, ``inf%``,
+    ``1e999%`` and ``-5%`` are refused: each would switch the gate off or
+    fail an unchanged app.
+    """
+    spelled = value
     if isinstance(value, str):
         text = value.strip()
-        if text.endswith("%"):
-            try:
-                return float(text[:-1]) / 100.0
-            except ValueError:
-                raise ValueError(f"expected a percentage like 10%, got {value!r}") from None
+        percent = text.endswith("%")
         try:
-            value = float(text)
+            value = float(text.removesuffix("%")) / (100.0 if percent else 1.0)
         except ValueError:
-            raise ValueError(f"expected a percentage like 10%, got {value!r}") from None
+            raise ValueError(f"expected a percentage like 10%, got {spelled!r}") from None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a percentage like 10%, got {value!r}")
-    if not 0 <= value <= 1:
-        raise ValueError(f"write a percentage (10%) or a fraction (0.10), got {value!r}")
+        raise ValueError(f"expected a percentage like 10%, got {spelled!r}")
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        raise ValueError(
+            f"write a percentage from 0% to 100% (10%) or a fraction (0.10), got {spelled!r}"
+        )
     return float(value)
 
 
@@ -33,7 +41,8 @@ Fraction = Annotated[float, BeforeValidator(parse_fraction)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Every number perfci reads is finite: .inf or .nan would switch a limit off.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class EndpointConfig(_Section):
@@ -42,6 +51,8 @@ class EndpointConfig(_Section):
     request: str
     json_body: Any = Field(default=None, alias="json")
     headers: dict[str, str] = Field(default_factory=dict)
+    # Statuses the endpoint should answer; default any 2xx or 3xx. Anything else fails.
+    expect: list[int] | None = Field(default=None, min_length=1)
 
 
 class ServerConfig(_Section):
@@ -54,6 +65,14 @@ class ServerConfig(_Section):
     health: str = "/health"
 
 
+class TimeoutsConfig(_Section):
+    """Seconds the target's own code may run before perfci stops it (exit 3, naming the phase)."""
+
+    factory: float = Field(default=120.0, gt=0, le=86_400)  # import + the app factory
+    seed: float = Field(default=600.0, gt=0, le=86_400)
+    request: float = Field(default=60.0, gt=0, le=86_400)  # one in-process request
+
+
 class TargetConfig(_Section):
     app: str
     config: dict[str, Any] = Field(default_factory=dict)
@@ -64,6 +83,7 @@ class TargetConfig(_Section):
     seed_args: dict[str, Any] = Field(default_factory=dict)
     endpoints: list[str | EndpointConfig] = Field(default_factory=list)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    timeouts: TimeoutsConfig = Field(default_factory=TimeoutsConfig)
 
     @field_validator("app", "seed")
     @classmethod
@@ -81,6 +101,13 @@ class ThresholdConfig(_Section):
 class BudgetConfig(_Section):
     max: str | float | None = None
     min: str | float | None = None
+
+    @field_validator("max", "min", mode="before")
+    @classmethod
+    def _quantity(cls, value: Any) -> Any:
+        if value is not None:
+            parse_quantity(value)  # "25ms", a finite number; ValueError otherwise
+        return value
 
 
 class AcknowledgeConfig(_Section):
@@ -121,6 +148,17 @@ class HistoryConfig(_Section):
     enabled: bool = True  # record every `perfci run` into the history store
     # A SQLAlchemy URL; empty: sqlite file .perfci/history.db under the project root.
     url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str | None) -> str | None:
+        """An unparsable URL is a config error before anything is measured."""
+        if value:
+            try:
+                parse_url(value)
+            except HistoryError as error:
+                raise ValueError(error.message) from None
+        return value
 
 
 class ConfigModel(_Section):

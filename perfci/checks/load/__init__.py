@@ -9,11 +9,8 @@ into measurements and always stops the whole process tree.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
-import os
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -40,6 +37,8 @@ from perfci import (
     Measurement,
     RunContext,
     select_endpoints,
+    start_process_group,
+    stop_process_group,
 )
 
 from .._timing import NO_CACHE_HEADERS
@@ -201,20 +200,18 @@ def run_load(
     spec_path.write_text(json.dumps(spec, indent=2))
     log_path = directory / "locust.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
+        process = start_process_group(  # its own process group: the runner and its workers
             [sys.executable, *RUNNER_COMMAND, "run", str(spec_path)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,
-            start_new_session=True,  # its own process group: the runner and its workers
-            preexec_fn=_die_with_parent,
         )
     # The runner leads its process group (its workers included): kept for post-mortems.
     (directory / "runner.pid").write_text(f"{process.pid}\n")
     try:
         return _follow(process, spec, log_path, progress, deadline=time.monotonic() + timeout)
     finally:
-        stop_process_group(process)
+        stop_runner(process)
 
 
 def _follow(
@@ -392,30 +389,11 @@ def wait_until_quiet(
     return fast >= in_a_row
 
 
-def stop_process_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the runner's process group, then SIGKILL what is left; safe to call twice."""
-    if process.poll() is None:
-        _signal_group(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            _signal_group(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-    # Workers that outlived the runner still belong to its group.
-    _signal_group(process.pid, signal.SIGKILL)
+def stop_runner(process: subprocess.Popen[bytes]) -> None:
+    """Stop the runner and its workers (one process group); safe to call twice."""
+    stop_process_group(process)
     if process.stdout is not None:
         process.stdout.close()
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Linux: the runner gets SIGTERM if perfci itself is killed outright."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _tail(path: Path, lines: int = 3) -> str:

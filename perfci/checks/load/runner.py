@@ -27,7 +27,6 @@ from locust.runners import STATE_STOPPED
 
 import argparse
 import contextlib
-import ctypes
 import json
 import os
 import random
@@ -44,6 +43,8 @@ from typing import Any
 import gevent
 import gevent.event
 import locust.runners
+
+from perfci import die_with_parent
 
 from . import RUNNER_COMMAND
 from .stats import StageResult, WindowRecorder
@@ -117,17 +118,12 @@ def _free_port() -> int:
         return port
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def _start_local_workers(count: int, port: int) -> list[subprocess.Popen[bytes]]:
     command = [sys.executable, *RUNNER_COMMAND, "worker"]
     command += ["--master-host", "127.0.0.1", "--master-port", str(port)]
     return [
         subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=sys.stderr, preexec_fn=_die_with_parent
+            command, stdin=subprocess.DEVNULL, stdout=sys.stderr, preexec_fn=die_with_parent
         )
         for _ in range(count)
     ]

@@ -13,7 +13,7 @@ PostgreSQL the connections all gunicorn workers may open against
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pydantic import Field, field_validator
 from sqlalchemy import text
@@ -30,6 +30,7 @@ from perfci import (
     Evidence,
     Measurement,
     RunContext,
+    clear_response_caches,
     select_endpoints,
 )
 
@@ -72,18 +73,58 @@ class PoolOptions(EndpointOptions):
         return probe
 
 
-@dataclass
+@dataclass(frozen=True)
 class Findings:
-    """Settings below a minimum, named for the evidence."""
+    """What one part of the check found: measurements, settings below a minimum, notes.
 
-    problems: list[str] = field(default_factory=list)
+    Parts return their findings (they never fill a caller's list); ``+`` joins them.
+    """
 
-    def measurement(self, name: str, notes: Iterable[str] = ()) -> Measurement:
-        evidence = [Evidence("below minimum", p) for p in self.problems]
-        evidence += [Evidence("note", n) for n in notes]
+    measurements: tuple[Measurement, ...] = ()
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def __add__(self, other: Findings) -> Findings:
+        return Findings(
+            self.measurements + other.measurements,
+            self.problems + other.problems,
+            self.notes + other.notes,
+        )
+
+    def measurement(self, name: str, label: str = "below minimum") -> Measurement:
+        """How many problems were found, each one (and every note) as evidence."""
+        evidence = [Evidence(label, p) for p in self.problems]
+        evidence += [Evidence("note", n) for n in self.notes]
         return Measurement(
             name, len(self.problems), "count", Direction.LOWER, evidence=tuple(evidence)
         )
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """The settings a live SQLAlchemy pool was built with (``None``: not a QueuePool)."""
+
+    pre_ping: bool
+    recycle: float
+    max_overflow: int | None
+    timeout: float | None
+
+
+def live_settings(pool: Pool) -> LiveSettings:
+    """Read what ``create_engine`` gave the pool: the one place that reads its private state.
+
+    SQLAlchemy 2.0 has no public getter for these: ``Pool.__init__`` keeps
+    ``_pre_ping`` and ``_recycle``, ``QueuePool.__init__`` keeps ``_max_overflow``
+    and ``_timeout`` (``size()`` alone is public). A release that renames them
+    breaks this function only, and tests/plugins/test_pool.py reads every field.
+    """
+    queue = pool if isinstance(pool, QueuePool) else None
+    return LiveSettings(
+        pre_ping=bool(pool._pre_ping),
+        recycle=float(pool._recycle),
+        max_overflow=None if queue is None else int(queue._max_overflow),
+        timeout=None if queue is None else float(queue._timeout),
+    )
 
 
 class PoolCheck(Check[PoolOptions]):
@@ -107,74 +148,78 @@ class PoolCheck(Check[PoolOptions]):
     def collect(self, ctx: RunContext, options: PoolOptions) -> Iterable[Measurement]:
         pool = ctx.engine.pool
         dialect = ctx.engine.dialect.name
-        below = Findings()
-        notes: list[str] = []
-        yield from engine_settings(pool, options, below, notes)
+        found = engine_settings(pool, options)
         if dialect == "postgresql" and isinstance(pool, QueuePool):
-            yield from postgres_headroom(ctx, pool, options, below)
-        yield below.measurement("pool/engine/below_minimum", notes)
+            found += postgres_headroom(ctx, pool, options)
+        yield from found.measurements
+        yield found.measurement("pool/engine/below_minimum")
         if options.burst and not isinstance(pool, SINGLE_CONNECTION_POOLS):
             yield from burst(ctx, options)
         if dialect == "sqlite" and not isinstance(pool, SINGLE_CONNECTION_POOLS):
             yield from sqlite_concurrency(ctx, options)
 
 
-def engine_settings(
-    pool: Pool, options: PoolOptions, below: Findings, notes: list[str]
-) -> Iterator[Measurement]:
+def engine_settings(pool: Pool, options: PoolOptions) -> Findings:
     """Class, size, overflow, timeout, recycle and pre-ping of the live pool."""
     kind = type(pool).__name__
-    yield Measurement("pool/engine/class", kind, "", Direction.EQUAL)
-    pre_ping = bool(pool._pre_ping)
-    yield Measurement("pool/engine/pre_ping", float(pre_ping), "flag", Direction.HIGHER)
-    # -1: never recycled. A change is a deliberate decision: update the baseline.
-    yield Measurement("pool/engine/recycle", float(pool._recycle), "s", Direction.EQUAL)
+    live = live_settings(pool)
+    measured = [
+        Measurement("pool/engine/class", kind, "", Direction.EQUAL),
+        Measurement("pool/engine/pre_ping", float(live.pre_ping), "flag", Direction.HIGHER),
+        # -1: never recycled. A change is a deliberate decision: update the baseline.
+        Measurement("pool/engine/recycle", live.recycle, "s", Direction.EQUAL),
+    ]
     if isinstance(pool, SINGLE_CONNECTION_POOLS):
-        notes.append(
+        note = (
             f"{kind}: one connection by design (in-memory SQLite); "
             "size and pre-ping minimums do not apply"
         )
-        return
-    if options.require_pre_ping and not pre_ping:
-        below.problems.append("pre_ping is off (stale connections fail the request using them)")
-    if not isinstance(pool, QueuePool):
-        notes.append(f"{kind} keeps no connections: size minimums do not apply")
-        return
-    size, overflow = pool.size(), pool._max_overflow
-    yield Measurement("pool/engine/size", size, "connections", Direction.HIGHER)
-    yield Measurement("pool/engine/max_overflow", overflow, "connections", Direction.HIGHER)
-    yield Measurement("pool/engine/timeout", float(pool._timeout), "s", Direction.EQUAL)
+        return Findings(tuple(measured), notes=(note,))
+    problems: list[str] = []
+    if options.require_pre_ping and not live.pre_ping:
+        problems.append("pre_ping is off (stale connections fail the request using them)")
+    if not isinstance(pool, QueuePool) or live.max_overflow is None or live.timeout is None:
+        note = f"{kind} keeps no connections: size minimums do not apply"
+        return Findings(tuple(measured), tuple(problems), (note,))
+    size, overflow = pool.size(), live.max_overflow
+    measured += [
+        Measurement("pool/engine/size", size, "connections", Direction.HIGHER),
+        Measurement("pool/engine/max_overflow", overflow, "connections", Direction.HIGHER),
+        Measurement("pool/engine/timeout", live.timeout, "s", Direction.EQUAL),
+    ]
     if options.min_size is not None and size < options.min_size:
-        below.problems.append(f"pool size {size} < {options.min_size}")
+        problems.append(f"pool size {size} < {options.min_size}")
     if options.min_overflow is not None and 0 <= overflow < options.min_overflow:
-        below.problems.append(f"max_overflow {overflow} < {options.min_overflow}")
+        problems.append(f"max_overflow {overflow} < {options.min_overflow}")
+    return Findings(tuple(measured), tuple(problems))
 
 
-def postgres_headroom(
-    ctx: RunContext, pool: QueuePool, options: PoolOptions, below: Findings
-) -> Iterator[Measurement]:
+def postgres_headroom(ctx: RunContext, pool: QueuePool, options: PoolOptions) -> Findings:
     """Connections left under ``max_connections`` when every worker's pool is full."""
     workers = options.workers or ctx.server_settings.workers
     with ctx.engine.connect() as connection:
         limit = int(connection.execute(text("SHOW max_connections")).scalar_one())
         reserved = int(connection.execute(text("SHOW superuser_reserved_connections")).scalar_one())
+    overflow = live_settings(pool).max_overflow or 0
     # A negative max_overflow means unlimited: then no limit holds.
-    per_worker = pool.size() + max(pool._max_overflow, 0)
+    per_worker = pool.size() + max(overflow, 0)
     demand = workers * per_worker
     headroom = limit - reserved - demand
     evidence = Evidence(
         "note",
-        f"{workers} workers × ({pool.size()} + {pool._max_overflow}) = {demand} connections; "
+        f"{workers} workers × ({pool.size()} + {overflow}) = {demand} connections; "
         f"max_connections {limit} − {reserved} reserved = {limit - reserved} available",
     )
-    yield Measurement(
+    measured = Measurement(
         "pool/postgres/connection_headroom", headroom, "connections", Direction.HIGHER,
         evidence=(evidence,),
     )  # fmt: skip
+    problems: tuple[str, ...] = ()
     if options.min_connection_headroom is not None and headroom < options.min_connection_headroom:
-        below.problems.append(
-            f"connection headroom {headroom} < {options.min_connection_headroom}: {evidence.text}"
+        problems = (
+            f"connection headroom {headroom} < {options.min_connection_headroom}: {evidence.text}",
         )
+    return Findings((measured,), problems)
 
 
 def burst(ctx: RunContext, options: PoolOptions) -> Iterator[Measurement]:
@@ -183,7 +228,7 @@ def burst(ctx: RunContext, options: PoolOptions) -> Iterator[Measurement]:
     if not endpoints:
         return
     endpoints = [e.with_headers(options.bypass_headers) for e in endpoints]
-    clear_caches(ctx)
+    clear_response_caches(ctx.app)  # so the burst's requests all reach the database
     ctx.progress(f"pool: burst of {options.burst} concurrent requests")
     result = _pool_burst.run_burst(ctx, endpoints, options.burst, options.settle_seconds)
     summary = Evidence(
@@ -206,66 +251,58 @@ def burst(ctx: RunContext, options: PoolOptions) -> Iterator[Measurement]:
     )  # fmt: skip
 
 
-def clear_caches(ctx: RunContext) -> None:
-    """Empty every Flask-Caching backend, so the burst's requests all reach the database."""
-    for backend in (ctx.app.extensions.get("cache") or {}).values():
-        clear = getattr(backend, "clear", None)
-        if callable(clear):
-            clear()
-
-
 def sqlite_concurrency(ctx: RunContext, options: PoolOptions) -> Iterator[Measurement]:
     """journal_mode, synchronous, busy_timeout; how writes begin; concurrent writers."""
     pragmas = _pool_sqlite.read_pragmas(ctx.engine)
-    missing: list[str] = []
     yield Measurement("pool/sqlite/journal_mode", pragmas.journal_mode, "", Direction.EQUAL)
     yield Measurement("pool/sqlite/synchronous", pragmas.synchronous, "", Direction.EQUAL)
     yield Measurement("pool/sqlite/busy_timeout", pragmas.busy_timeout_ms, "ms", Direction.HIGHER)
+    missing: list[str] = []
     if pragmas.journal_mode != "wal":
         missing.append(f"journal_mode is {pragmas.journal_mode}, not wal")
     if pragmas.busy_timeout_ms < options.min_busy_timeout_ms:
         missing.append(
             f"busy_timeout {pragmas.busy_timeout_ms} ms < {options.min_busy_timeout_ms} ms"
         )
-    notes: list[str] = []
+    found = Findings(problems=tuple(missing))
     probe = write_probe(ctx, options)
     if probe is None:
-        notes.append(
-            "no write probe (checks.pool.write_probe, or a non-GET target endpoint): "
-            "how writes begin was not checked"
+        found += Findings(
+            notes=(
+                "no write probe (checks.pool.write_probe, or a non-GET target endpoint): "
+                "how writes begin was not checked",
+            )
         )
     else:
-        yield from write_behaviour(ctx, probe, options, missing)
-    evidence = [Evidence("missing", m) for m in missing] + [Evidence("note", n) for n in notes]
-    yield Measurement(
-        "pool/sqlite/missing_fixes", len(missing), "count", Direction.LOWER,
-        evidence=tuple(evidence),
-    )  # fmt: skip
+        found += write_behaviour(ctx, probe, options)
+    yield from found.measurements
+    yield found.measurement("pool/sqlite/missing_fixes", "missing")
 
 
-def write_behaviour(
-    ctx: RunContext, probe: Endpoint, options: PoolOptions, missing: list[str]
-) -> Iterator[Measurement]:
+def write_behaviour(ctx: RunContext, probe: Endpoint, options: PoolOptions) -> Findings:
+    """How the probe's writes begin, and what concurrent writers of it run into."""
     trace = _pool_sqlite.trace_write(ctx, probe)
     shown = Evidence("sql", "\n".join(s[:200] for s in trace.statements[:12]))
+    problems: tuple[str, ...] = ()
     if trace.begin is None:
-        missing.append(f"{probe.subject} ran no write statement: how writes begin is unknown")
+        problems = (f"{probe.subject} ran no write statement: how writes begin is unknown",)
     elif not trace.immediate:
-        missing.append(f"writes begin deferred ({trace.begin}), not BEGIN IMMEDIATE")
-    yield Measurement(
+        problems = (f"writes begin deferred ({trace.begin}), not BEGIN IMMEDIATE",)
+    begin = Measurement(
         "pool/sqlite/begin_immediate", float(trace.immediate), "flag", Direction.HIGHER,
         evidence=(Evidence("note", f"{probe.subject} began with {trace.begin}"), shown),
     )  # fmt: skip
     ctx.progress(f"pool: {options.writers} concurrent writers")
     writers = _pool_sqlite.concurrent_writes(ctx, probe, options.writers)
     statuses = ", ".join(str(s) for s in writers.statuses)
-    yield Measurement(
+    locked = Measurement(
         "pool/sqlite/locked_errors", writers.locked, "count", Direction.LOWER,
         evidence=(
             Evidence("note", f"{options.writers} concurrent {probe.subject}: statuses {statuses}"),
             *(Evidence("error", m[:300]) for m in writers.messages),
         ),
     )  # fmt: skip
+    return Findings((begin, locked), problems)
 
 
 def write_probe(ctx: RunContext, options: PoolOptions) -> Endpoint | None:

@@ -10,12 +10,10 @@ benchmarks itself first.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
-import os
+import math
 import shlex
-import signal
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,6 +33,8 @@ from perfci import (
     Kind,
     Measurement,
     RunContext,
+    start_process_group,
+    stop_process_group,
 )
 
 from . import calibration as _bench_calibration
@@ -134,13 +134,12 @@ def run_command(command: Sequence[str], *, cwd: Path, timeout: float, log: Path)
     shown = shlex.join(command)
     with log.open("wb") as output:
         try:
-            process = subprocess.Popen(
+            process = start_process_group(  # its own process group: stopped as a whole
                 command,
                 cwd=cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: stopped as a whole
             )
         except OSError as error:
             raise CheckCrashed(f"pytest_benchmark: cannot run {shown}: {error.strerror}") from None
@@ -151,9 +150,7 @@ def run_command(command: Sequence[str], *, cwd: Path, timeout: float, log: Path)
                 f"pytest_benchmark: {shown} did not finish within {timeout:g} s and was stopped"
             ) from None
         finally:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            stop_process_group(process)
     if code != 0:
         raise CheckCrashed(f"pytest_benchmark: {shown} exited with code {code}: {_tail(log)}")
 
@@ -207,6 +204,8 @@ def benchmark_measurement(
     value = float(stats[statistic])
     data = stats.get("data") or []
     samples = thin([float(s) for s in data], max_samples)
+    if not all(math.isfinite(v) for v in (value, *samples)):  # NaN would pass as "too noisy"
+        raise ValueError(f"{fullname}: {statistic} or a round is not a finite number")
     summary = (
         f"{int(stats['rounds'])} rounds x {int(stats.get('iterations', 1))} iterations; "
         f"min {stats['min']:.4g} s, median {stats['median']:.4g} s, "
