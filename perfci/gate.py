@@ -30,8 +30,9 @@ from perfci.baseline import Baseline, load_baseline, load_comparable, write_base
 from perfci.config.model import Config
 from perfci.environment import git_info, machine_info, timing_differences
 from perfci.errors import ConfigError, ExitCode, PerfciError, PublishError
-from perfci.github.command import publish_run
-from perfci.html.cli import finish_run
+from perfci.github.environment import read_environment
+from perfci.github.publish import publish
+from perfci.history.record import REPORT_RUNS, record
 from perfci.measurement import Measurement
 from perfci.plugin.manager import PluginHost
 from perfci.reporters import (
@@ -41,6 +42,7 @@ from perfci.reporters import (
     render_terminal,
     write_report,
 )
+from perfci.reporters.html import render_html
 from perfci.result import RunResult
 from perfci.runner import MeasureSession, Selection, judge_measurements
 from perfci.status import refuse_failed_baseline
@@ -392,29 +394,33 @@ class Outputs:
 
 
 def finish(result: RunResult, outputs: Outputs, host: PluginHost, echo: Echo) -> int:
-    """Reports, history, publishing; then the exit code, decided once, at the end.
+    """History, reports, publishing; then the exit code, decided once, at the end.
 
-    Every reporter runs whatever the verdict. A report file that cannot be
+    The run is recorded first, since the HTML report draws the runs before
+    it. Every reporter runs whatever the verdict. A report file that cannot be
     written is one error line; the terminal report still prints, and a gate
     that passed exits with the usage code (the file the user asked for is
     missing). The history and the publisher never turn a failing gate green.
     """
     exit_code = result.exit_code
-    for path, render in (
-        (outputs.json, render_json),
-        (outputs.markdown, render_markdown),
-        (outputs.junit, render_junit),
-    ):
+    # A run that could not be judged is not history.
+    history_url = outputs.history_url if result.error is None else None
+    earlier, warnings = record(result, history_url, earlier=REPORT_RUNS - 1 if outputs.html else 0)
+    generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    reports: list[tuple[Path | None, Callable[[], str]]] = [
+        (outputs.json, lambda: render_json(result)),
+        (outputs.markdown, lambda: render_markdown(result)),
+        (outputs.junit, lambda: render_junit(result)),
+        (outputs.html, lambda: render_html([*earlier, result], generated_at=generated)),
+    ]
+    for path, render in reports:
         if path is None:
             continue
         try:
-            write_report(path, render(result))
+            write_report(path, render())
         except PerfciError as error:
             echo(f"perfci: {error}", True)
             exit_code = exit_code or int(error.exit_code)
-        except OSError as error:
-            echo(f"perfci: {path}: cannot write the report: {error.strerror or error}", True)
-            exit_code = exit_code or int(ExitCode.USAGE)
     if result.error is None:
         echo(
             render_terminal(
@@ -423,14 +429,16 @@ def finish(result: RunResult, outputs: Outputs, host: PluginHost, echo: Echo) ->
             False,
         )
         host.run_finished(result)
-        history_url = outputs.history_url
-    else:
-        history_url = None  # a run that could not be judged is not history
-    for warning in finish_run(result, history_url=history_url, html_path=outputs.html):
+    for warning in warnings:
         echo(f"perfci: warning: {warning}", True)  # the verdict stands
     if outputs.github:
         try:
-            publish_run(result)
+            publish(
+                result,
+                read_environment(os.environ),
+                out=lambda line: echo(line, False),
+                err=lambda line: echo(line, True),
+            )
         except PublishError as error:
             # A failing gate stays failing; a passing one fails with the publish code.
             echo(f"perfci: {error}", True)

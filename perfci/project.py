@@ -55,6 +55,6 @@ def read_project(config_path: Path | None, *, required: bool = True) -> Config |
 
 
 def _config_file(config_path: Path | None) -> Path:
-    if config_path is not None and not config_path.is_file():
+    if config_path is not None and not config_path.exists():
         raise ConfigError(f"no such config file: {config_path}")
-    return config_path or find_config()
+    return config_path or find_config()  # a device or FIFO: the loader refuses it

@@ -19,14 +19,14 @@ import click
 from perfci import __version__
 from perfci.cli.baseline import baseline
 from perfci.cli.compare import compare
+from perfci.cli.github import github
+from perfci.cli.history import history
 from perfci.cli.noise import noise
 from perfci.cli.options import CONTEXT_SETTINGS
 from perfci.cli.plugins import plugins
+from perfci.cli.report import report
 from perfci.cli.run import run
 from perfci.errors import ExitCode, PerfciError
-from perfci.github.command import github
-from perfci.history.cli import history
-from perfci.html.cli import report
 
 
 class Interrupted(KeyboardInterrupt):

@@ -22,7 +22,7 @@ from perfci.cli.options import (
 from perfci.cli.options import baselines_dir as baselines_dir_of
 from perfci.cli.options import progress as progress_lines
 from perfci.gate import Gate, Measurer, finish, run_gate, stored_baseline
-from perfci.history.cli import configured_url
+from perfci.history.record import configured_url
 from perfci.project import load_project
 from perfci.runner import build_rules, check_budgets, select_checks
 

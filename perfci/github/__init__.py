@@ -3,7 +3,7 @@
 Driven by the standard GitHub Actions environment (``GITHUB_API_URL``,
 ``GITHUB_REPOSITORY``, ``GITHUB_EVENT_PATH``, ``GITHUB_TOKEN``...), so the same
 code serves github.com and GitHub Enterprise. ``perfci github publish`` and
-``perfci run --github`` are its two entry points (``perfci.github.command``).
+``perfci run --github`` are its two entry points (``perfci.cli.github``).
 """
 
 from __future__ import annotations

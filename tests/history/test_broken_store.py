@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from perfci.gate import Outputs, finish
 from perfci.history import HistoryError, HistoryStore
-from perfci.html.cli import finish_run
+from perfci.plugin.manager import PluginHost
+from perfci.result import RunResult
 from tests.history.factory import make_run
 
 
@@ -55,23 +57,31 @@ def test_a_locked_store_times_out_with_a_clear_error(sqlite_url: str) -> None:
         conn.rollback()
 
 
-def test_finish_run_warns_and_still_writes_the_report(tmp_path: Path) -> None:
+def _finish(result: RunResult, history_url: str, html: Path | None) -> tuple[int, list[str]]:
+    """The end of ``perfci run`` (history, reports) with the warnings it printed."""
+    lines: list[tuple[str, bool]] = []
+    outputs = Outputs(html=html, history_url=history_url)
+    code = finish(result, outputs, PluginHost(), lambda text, err: lines.append((text, err)))
+    return code, [text.removeprefix("perfci: warning: ") for text, err in lines if err]
+
+
+def test_finish_warns_and_still_writes_the_report(tmp_path: Path) -> None:
     broken = tmp_path / "broken.db"
     broken.write_text("garbage " * 200)
     html = tmp_path / "report.html"
     result = make_run(0, regressed=True)
-    warnings = finish_run(result, history_url=f"sqlite:///{broken}", html_path=html)
+    code, warnings = _finish(result, f"sqlite:///{broken}", html)
     assert len(warnings) == 1 and warnings[0].startswith("history: history store sqlite:///")
-    assert result.exit_code == 1  # the verdict is the run's, whatever the store did
+    assert code == result.exit_code == 1  # the verdict is the run's, whatever the store did
     assert "REGRESSION" in html.read_text(encoding="utf-8")
 
 
-def test_finish_run_records_and_draws_the_history(tmp_path: Path) -> None:
+def test_finish_records_and_draws_the_history(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'h.db'}"
     for index in range(3):
-        assert finish_run(make_run(index), history_url=url, html_path=None) == []
+        assert _finish(make_run(index), url, None)[1] == []
     html = tmp_path / "report.html"
-    assert finish_run(make_run(3, regressed=True), history_url=url, html_path=html) == []
+    assert _finish(make_run(3, regressed=True), url, html)[1] == []
     text = html.read_text(encoding="utf-8")
     assert "4 runs of suite default" in text
     with HistoryStore(url) as store:

@@ -1,22 +1,20 @@
-"""``perfci report --html PATH``: the HTML report of a recorded run and the history before it."""
+"""``perfci report --html PATH``: the HTML report of a recorded run and the runs before it."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from pathlib import Path
 
 import click
 
+from perfci.cli.history import open_store, store_options
+from perfci.cli.options import CONTEXT_SETTINGS
 from perfci.config.load import find_config, read_config
 from perfci.errors import ConfigError
-from perfci.history.cli import CONTEXT_SETTINGS, open_store, store_options
-from perfci.history.store import HistoryError, HistoryStore
-from perfci.html.page import render_html
+from perfci.history.record import REPORT_RUNS
+from perfci.history.store import HistoryError
 from perfci.reporters import write_report
-from perfci.result import RunResult
-
-REPORT_RUNS = 50  # runs drawn in each trend chart by default
+from perfci.reporters.html.page import render_html
 
 
 @click.command("report", context_settings=CONTEXT_SETTINGS)
@@ -67,38 +65,6 @@ def report(
     write_report(html_path, render_html([r.result for r in history], generated_at=generated))
     click.echo(f"perfci: wrote the HTML report of {len(history)} run(s) to {html_path}")
     return 0
-
-
-def finish_run(
-    result: RunResult,
-    *,
-    history_url: str | None,
-    html_path: Path | None,
-    runs: int = REPORT_RUNS,
-) -> list[str]:
-    """The end of ``perfci run``: record the run, then write the HTML report with its history.
-
-    Returns warnings (one line each) instead of raising for the store: the
-    verdict is decided, and a broken store must not change it. Without a
-    readable history the report still comes out, with this run alone.
-    """
-    warnings: list[str] = []
-    earlier: list[RunResult] = []
-    if history_url:
-        uid = uuid.uuid4().hex
-        try:
-            with HistoryStore(history_url) as store:
-                store.record(result, uid=uid)
-                if html_path:
-                    stored = store.history(suite=result.suite, limit=runs)
-                    earlier = [r.result for r in stored if r.uid != uid]
-                    earlier = earlier[max(0, len(earlier) - (runs - 1)) :]
-        except HistoryError as error:
-            warnings.append(f"history: {error}")
-    if html_path:
-        generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        write_report(html_path, render_html([*earlier, result], generated_at=generated))
-    return warnings
 
 
 def _configured_suite(config_path: Path | None, history_url: str | None) -> str | None:

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from perfci.html.axis import Axis, value_axis
-from perfci.html.trends import LoadStage, Trend, TrendPoint
 from perfci.measurement import Direction
 from perfci.reporters import format as fmt
+from perfci.reporters.html.axis import Axis, value_axis
+from perfci.reporters.html.trends import LoadStage, Trend, TrendPoint
 from perfci.verdict.model import Outcome
 
 WIDTH, HEIGHT = 460, 236

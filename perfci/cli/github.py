@@ -7,23 +7,11 @@ from pathlib import Path
 
 import click
 
+from perfci.cli.options import CONTEXT_SETTINGS
 from perfci.errors import ConfigError, ExitCode
 from perfci.github.environment import read_environment
 from perfci.github.publish import Parts, publish, publish_error
 from perfci.github.results import load_result
-from perfci.result import RunResult
-
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-def publish_run(result: RunResult) -> None:
-    """Publish everything for a finished ``perfci run --github``; raises ``PublishError``."""
-    publish(
-        result,
-        read_environment(os.environ),
-        out=click.echo,
-        err=lambda line: click.echo(line, err=True),
-    )
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from perfci.html import render_html
+from perfci.reporters.html import render_html
 from perfci.result import RunResult
 from tests.history.factory import make_history
 

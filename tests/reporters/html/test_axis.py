@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perfci.html.axis import display_scale, nice_step, value_axis
+from perfci.reporters.html.axis import display_scale, nice_step, value_axis
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from perfci.html import render_html
-from perfci.html.page import anchor
 from perfci.measurement import Direction, Measurement
+from perfci.reporters.html import render_html
+from perfci.reporters.html.page import anchor
 from perfci.result import RunResult
 from perfci.verdict.model import Judgement, Mode, Outcome, Verdict
 from tests.history.factory import LATENCY, REGRESSED, make_history, make_run

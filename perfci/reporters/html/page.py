@@ -14,10 +14,10 @@ import re
 from collections.abc import Sequence
 from html import escape
 
-from perfci.html import assets, svg
-from perfci.html.trends import LoadStage, Trend, load_stages, trends
 from perfci.measurement import Measurement
 from perfci.reporters import format as fmt
+from perfci.reporters.html import assets, svg
+from perfci.reporters.html.trends import LoadStage, Trend, load_stages, trends
 from perfci.result import RunResult
 from perfci.verdict.model import Mode, Outcome, Verdict
 

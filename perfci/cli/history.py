@@ -1,4 +1,4 @@
-"""``perfci history``: list, prune, export and import recorded runs; recording after a run."""
+"""``perfci history``: list, prune, export and import recorded runs."""
 
 from __future__ import annotations
 
@@ -8,61 +8,31 @@ from typing import Any
 
 import click
 
-from perfci.config.load import find_config, read_config
-from perfci.config.model import ConfigModel
-from perfci.errors import ConfigError
+from perfci.cli.options import CONTEXT_SETTINGS, config_option
 from perfci.history.jsonio import export_history, import_history
 from perfci.history.listing import render_runs
-from perfci.history.store import HistoryError, HistoryStore, resolve_url
-from perfci.result import RunResult
-
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-def configured_url(model: ConfigModel, project_root: Path) -> str | None:
-    """The store ``perfci run`` records into, or None when ``history.enabled`` is false."""
-    if not model.history.enabled:
-        return None
-    return resolve_url(model.history.url, project_root)
-
-
-def record_run(result: RunResult, url: str) -> str | None:
-    """Record a finished run; return a one-line warning instead of raising when that fails.
-
-    The gate's verdict is already decided: a broken store must not change it.
-    """
-    try:
-        with HistoryStore(url) as store:
-            store.record(result)
-    except HistoryError as error:
-        return f"run not recorded in the history: {error}"
-    return None
+from perfci.history.store import HistoryStore, resolve_url
+from perfci.project import read_project
 
 
 def open_store(config_path: Path | None, url: str | None) -> HistoryStore:
     """The store named by ``--history``, else by perfci.yaml (found as ``perfci run`` finds it)."""
     if url:
         return HistoryStore(resolve_url(url, Path.cwd()))
-    if config_path is not None and not config_path.is_file():
-        raise ConfigError(f"no such config file: {config_path}")
-    path = config_path or find_config()
-    model, _ = read_config(path)
-    return HistoryStore(resolve_url(model.history.url, path.resolve().parent))
+    config = read_project(config_path)
+    assert config is not None  # required: a missing perfci.yaml raised
+    return HistoryStore(resolve_url(config.model.history.url, config.root))
 
 
 def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--history URL`` and ``--config PATH``: which store."""
     func = click.option(
         "--history",
         "history_url",
         metavar="URL",
         help="SQLAlchemy URL of the store (default: history.url in perfci.yaml).",
     )(func)
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="perfci.yaml to use (default: found in the current directory or above).",
-    )(func)
+    return config_option(func)
 
 
 @click.group("history", context_settings=CONTEXT_SETTINGS, invoke_without_command=True)
