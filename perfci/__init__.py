@@ -1,20 +1,106 @@
-"""perfci: a performance-regression gate for Flask + SQLAlchemy services."""
+"""perfci: a performance-regression gate for Flask + SQLAlchemy services.
 
-from perfci.check import Check, CheckOptions
-from perfci.errors import CheckSkipped
-from perfci.hookspecs import hookimpl
-from perfci.measurement import Direction, Evidence, Kind, Measurement
+This module is the plugin API: a plugin, built-in checks included, imports only
+from ``perfci``. The names load on first use (PEP 562), so importing one part
+of perfci (the pure verdict engine, the Locust runner) does not import the rest.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from perfci.check import Check, CheckOptions, EndpointOptions, select_endpoints
+    from perfci.config.model import EndpointConfig, Fraction
+    from perfci.context import RunContext, clear_response_caches
+    from perfci.endpoint import Endpoint
+    from perfci.errors import CheckCrashed, CheckSkipped, ConfigError
+    from perfci.measurement import Direction, Evidence, Kind, Measurement, percentile, timing
+    from perfci.plugin.spec import hookimpl
+    from perfci.process import die_with_parent, start_process_group, stop_process_group
+    from perfci.recorder import RecordedQuery, Recording
+    from perfci.status import BODY_CHARS, StatusLog, body_start, failed_requests_budget
+    from perfci.verdict.model import BudgetRule
 
 __version__ = "0.1.0"
 
+#: Public name -> the module that defines it.
+_API = {
+    "BudgetRule": "perfci.verdict.model",
+    "Check": "perfci.check",
+    "CheckCrashed": "perfci.errors",
+    "CheckSkipped": "perfci.errors",
+    "CheckOptions": "perfci.check",
+    "ConfigError": "perfci.errors",
+    "Direction": "perfci.measurement",
+    "Endpoint": "perfci.endpoint",
+    "EndpointConfig": "perfci.config.model",
+    "EndpointOptions": "perfci.check",
+    "Evidence": "perfci.measurement",
+    "Fraction": "perfci.config.model",
+    "Kind": "perfci.measurement",
+    "Measurement": "perfci.measurement",
+    "RecordedQuery": "perfci.recorder",
+    "Recording": "perfci.recorder",
+    "RunContext": "perfci.context",
+    "StatusLog": "perfci.status",
+    "BODY_CHARS": "perfci.status",
+    "body_start": "perfci.status",
+    "failed_requests_budget": "perfci.status",
+    "clear_response_caches": "perfci.context",
+    "die_with_parent": "perfci.process",
+    "hookimpl": "perfci.plugin.spec",
+    "percentile": "perfci.measurement",
+    "select_endpoints": "perfci.check",
+    "start_process_group": "perfci.process",
+    "stop_process_group": "perfci.process",
+    "timing": "perfci.measurement",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'perfci' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])
+
+
 __all__ = [
+    "BODY_CHARS",
+    "BudgetRule",
     "Check",
+    "CheckCrashed",
     "CheckOptions",
     "CheckSkipped",
+    "ConfigError",
     "Direction",
+    "Endpoint",
+    "EndpointConfig",
+    "EndpointOptions",
     "Evidence",
+    "Fraction",
     "Kind",
     "Measurement",
+    "RecordedQuery",
+    "Recording",
+    "RunContext",
+    "StatusLog",
     "__version__",
+    "body_start",
+    "clear_response_caches",
+    "die_with_parent",
+    "failed_requests_budget",
     "hookimpl",
+    "percentile",
+    "select_endpoints",
+    "start_process_group",
+    "stop_process_group",
+    "timing",
 ]

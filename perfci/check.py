@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypeVar
 
 from perfci.endpoint import Endpoint
 from perfci.measurement import Measurement
@@ -22,7 +23,8 @@ class CheckOptions(BaseModel):
     Unknown keys are errors; subclasses declare their fields with defaults.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Every number perfci reads is finite: .inf or .nan would switch a limit off.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     enabled: bool = True
 
@@ -51,12 +53,16 @@ def select_endpoints(ctx: RunContext, options: CheckOptions) -> tuple[Endpoint, 
     return tuple(selected)
 
 
-class Check(ABC):
+#: The options model of a check; ``Check`` alone (no parameter) accepts any options.
+OptionsT = TypeVar("OptionsT", bound=CheckOptions, default=Any)
+
+
+class Check(ABC, Generic[OptionsT]):
     """A check turns what it sees of the target into measurements.
 
     Subclasses set ``name`` (the first segment of every metric they emit),
-    ``Options`` (their validated config section), whether they need the
-    target served over HTTP (gunicorn), and whether their measurements are
+    ``Options`` (their validated config section, also the type parameter:
+    ``class Rows(Check[RowsOptions])``), and whether their measurements are
     all deterministic (``perfci run --quick`` runs only those).
     """
 
@@ -67,10 +73,25 @@ class Check(ABC):
     deterministic: ClassVar[bool] = True
 
     @abstractmethod
-    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
-        """Measure the target; ``options`` is an instance of ``self.Options``."""
+    def collect(self, ctx: RunContext, options: OptionsT) -> Iterable[Measurement]:
+        """Measure the target; ``options`` is the validated ``checks.<name>`` section.
 
-    def budgets(self, options: CheckOptions) -> Sequence[BudgetRule]:
+        The contract the runner enforces on every call:
+
+        * every measurement is named ``<name>/<subject>/<metric>`` with this
+          check's ``name`` first, and no name appears twice in one call;
+          otherwise the run stops with exit 3 (:class:`CheckCrashed`);
+        * an exception other than a perfci error (:class:`ConfigError`: exit 2,
+          :class:`CheckCrashed`: exit 3) is wrapped in :class:`CheckCrashed`
+          naming the check, so raise those two for what the user must fix;
+        * ``collect`` may run several times on one target (a suspected
+          timing regression is re-measured, ``perfci noise`` repeats runs,
+          ``--against`` alternates rounds), each time on a new instance of
+          the check: keep no state between calls and leave the target as
+          you found it.
+        """
+
+    def budgets(self, options: OptionsT) -> Sequence[BudgetRule]:
         """Absolute limits this check holds its own metrics to, whatever the baseline says.
 
         For facts that are wrong at any value past a limit (pool timeouts,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 field-name
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
@@ -41,6 +43,12 @@ class Endpoint:
             raise ValueError(f"expected 'METHOD /path', got {text!r}")
         if method not in METHODS:
             raise ValueError(f"unknown HTTP method {method!r} in {text!r}")
+        for name, value in (headers or {}).items():
+            if not _TOKEN.fullmatch(name):
+                raise ValueError(f"header name {name!r} is not an HTTP token")
+            if any(char in value for char in "\r\n\0"):
+                # A CR/LF would end the header and inject another (or a body).
+                raise ValueError(f"header {name!r}: a value may not hold CR, LF or NUL")
         url = urlsplit(target)
         if url.scheme or url.netloc or not url.path.startswith("/"):
             raise ValueError(f"expected a path starting with '/', got {target!r}")
@@ -63,14 +71,14 @@ class Endpoint:
         return ", ".join(map(str, self.expect)) if self.expect else "2xx/3xx"
 
     @property
-    def target(self) -> str:
+    def path_and_query(self) -> str:
         """Path plus query string, as sent on the wire."""
         return f"{self.path}?{urlencode(self.query)}" if self.query else self.path
 
     @property
     def subject(self) -> str:
         """The subject segment of this endpoint's metric names."""
-        return f"{self.method} {self.target}"
+        return f"{self.method} {self.path_and_query}"
 
     def with_headers(self, headers: Mapping[str, str]) -> Endpoint:
         """A copy with ``headers`` set; they replace the endpoint's own case-insensitively."""

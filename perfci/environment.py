@@ -1,4 +1,4 @@
-"""Where a run happened: an environment fingerprint and the git commit and branch."""
+"""Where a run happened: machine info (what timings depend on) and the git commit and branch."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ _CPU_KEYS = ("model name", "Hardware", "cpu model", "cpu", "Processor", "process
 _GIT_TIMEOUT_S = 10.0
 
 
-def fingerprint(cpuinfo: Path = CPUINFO) -> dict[str, str]:
+def machine_info(cpuinfo: Path = CPUINFO) -> dict[str, str]:
     """Python version and implementation, platform, machine, CPU model and core count."""
     return {
         "python": platform.python_version(),
@@ -44,14 +44,14 @@ def cpu_model(cpuinfo: Path = CPUINFO) -> str:
     return platform.processor() or "unknown"
 
 
-#: The fingerprint keys whose change makes timings incomparable (the kernel build does not).
+#: The machine-info keys whose change makes timings incomparable (the kernel build does not).
 TIMING_KEYS = ("machine", "cpu", "cores", "implementation", "python")
 
 
-def fingerprint_differences(
+def machine_info_differences(
     before: Mapping[str, str], after: Mapping[str, str], keys: Iterable[str] | None = None
 ) -> list[str]:
-    """Human lines for each fingerprint key (of ``keys``, default all) whose value changed."""
+    """Human lines for each machine-info key (of ``keys``, default all) whose value changed."""
     selected = before.keys() | after.keys() if keys is None else set(keys)
     return [
         f"{key}: {before.get(key, '?')} → {after.get(key, '?')}"
@@ -61,11 +61,11 @@ def fingerprint_differences(
 
 
 def timing_differences(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
-    """What differs between two fingerprints in ways that move timings.
+    """What differs between two machine infos in ways that move timings.
 
     CPU model, core count, architecture, Python implementation, and Python's
     minor version (3.11 → 3.12; a patch release is not counted). Empty when
-    either fingerprint is empty (a baseline from before fingerprints).
+    either is empty (a baseline from before machine info was recorded).
     """
     if not before or not after:
         return []
@@ -74,7 +74,7 @@ def timing_differences(before: Mapping[str, str], after: Mapping[str, str]) -> l
         return ".".join(version.split(".")[:2])
 
     keys = [key for key in TIMING_KEYS if key != "python"]
-    differences = fingerprint_differences(before, after, keys)
+    differences = machine_info_differences(before, after, keys)
     if minor(before.get("python", "?")) != minor(after.get("python", "?")):
         differences.append(f"python: {before.get('python', '?')} → {after.get('python', '?')}")
     return sorted(differences)

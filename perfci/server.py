@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import errno
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,17 +17,7 @@ import requests
 
 from perfci.config.model import ServerConfig
 from perfci.errors import TargetError
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Linux: the server gets SIGTERM if perfci itself is killed outright."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
+from perfci.process import start_process_group, stop_process_group
 
 
 class Server:
@@ -115,7 +102,7 @@ class Server:
         )
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
+            self.process = start_process_group(  # its own process group: stopped as a whole
                 command,
                 cwd=self.root,
                 env=env,
@@ -123,8 +110,6 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 pass_fds=(self._socket.fileno(),),
-                start_new_session=True,  # its own process group: stopped as a whole
-                preexec_fn=_die_with_parent,
             )
         try:
             self._wait_healthy()
@@ -189,21 +174,8 @@ class Server:
     def stop(self) -> None:
         """SIGTERM the process group, then SIGKILL what is left; safe to call twice."""
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            _signal_group(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                _signal_group(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
         if process is not None:
-            # Workers that outlived their arbiter still belong to the group.
-            _signal_group(process.pid, signal.SIGKILL)
+            stop_process_group(process)  # gunicorn's workers too: they belong to its group
         if self._socket is not None:
             self._socket.close()
             self._socket = None
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)

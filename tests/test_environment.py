@@ -1,4 +1,4 @@
-"""perfci.environment: the fingerprint and git information, tolerant of what is missing."""
+"""perfci.environment: machine info and git information, tolerant of what is missing."""
 
 from __future__ import annotations
 
@@ -51,8 +51,8 @@ def commit(repo: Path) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
-def test_fingerprinthas_every_key_as_text(tmp_path: Path) -> None:
-    found = environment.fingerprint(tmp_path / "no-cpuinfo")
+def test_machine_info_has_every_key_as_text(tmp_path: Path) -> None:
+    found = environment.machine_info(tmp_path / "no-cpuinfo")
     assert set(found) == {"python", "implementation", "platform", "machine", "cpu", "cores"}
     assert all(isinstance(value, str) and value for value in found.values())
     assert found["python"] == platform.python_version()
@@ -68,7 +68,7 @@ def test_cpu_model_comes_from_cpuinfo(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert environment.cpu_model(cpuinfo) == "Intel(R) Xeon(R) CPU @ 2.20GHz"
-    assert environment.fingerprint(cpuinfo)["cpu"] == "Intel(R) Xeon(R) CPU @ 2.20GHz"
+    assert environment.machine_info(cpuinfo)["cpu"] == "Intel(R) Xeon(R) CPU @ 2.20GHz"
 
 
 @pytest.mark.parametrize(
@@ -100,15 +100,15 @@ def test_cpu_model_without_cpuinfo_falls_back(
     assert environment.cpu_model(tmp_path / "absent") == "arm"
 
 
-def test_fingerprint_differences() -> None:
+def test_machine_info_differences() -> None:
     before = {"python": "3.11.7", "cpu": "A", "cores": "2"}
     after = {"python": "3.12.1", "cpu": "A", "machine": "x86_64"}
-    assert environment.fingerprint_differences(before, after) == [
+    assert environment.machine_info_differences(before, after) == [
         "cores: 2 → ?",
         "machine: ? → x86_64",
         "python: 3.11.7 → 3.12.1",
     ]
-    assert environment.fingerprint_differences(before, before) == []
+    assert environment.machine_info_differences(before, before) == []
 
 
 def test_timing_differences_count_what_moves_timings() -> None:
@@ -129,7 +129,7 @@ def test_timing_differences_count_what_moves_timings() -> None:
         "cpu: Intel(R) Xeon(R) Processor → AMD EPYC",
         "python: 3.11.7 → 3.12.1",
     ]
-    # A baseline from before fingerprints: nothing to compare, nothing reported.
+    # A baseline from before machine info: nothing to compare, nothing reported.
     assert environment.timing_differences({}, here) == []
 
 

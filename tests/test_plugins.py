@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 import perfci
-from perfci import hookspecs
 from perfci.check import Check
+from perfci.checks import BUILTIN_PLUGINS
 from perfci.errors import CheckCrashed, ConfigError
-from perfci.plugins import PluginHost
+from perfci.plugin import spec as hookspecs
+from perfci.plugin.manager import PluginHost
 
 
 def write(directory: Path, name: str, text: str) -> Path:
@@ -46,6 +47,57 @@ def test_every_hook_is_documented_and_grouped() -> None:
         doc = ast.get_docstring(hook)
         assert doc and "called" in doc.lower(), f"{hook.name} must say when it is called"
     assert source.count("# --- Phase") >= 4
+
+
+def test_every_hook_parameter_has_a_param_line() -> None:
+    for name in dir(hookspecs):
+        if not name.startswith("perfci_"):
+            continue
+        hook = getattr(hookspecs, name)
+        doc = inspect.getdoc(hook) or ""
+        for parameter in inspect.signature(hook).parameters:
+            assert f":param {parameter}:" in doc, f"{name} must document {parameter!r}"
+
+
+def test_every_public_name_resolves() -> None:
+    for name in perfci.__all__:
+        assert getattr(perfci, name) is not None, name
+    assert set(perfci.__all__) == {*perfci._API, "__version__"}
+
+
+def test_builtin_checks_and_examples_import_only_perfci() -> None:
+    """Plugins, built-in ones included, use the public API: ``perfci`` and nothing below it."""
+    root = Path(perfci.__file__).parent
+    files = [*(root / "checks").rglob("*.py"), *(root.parent / "plugins").rglob("*.py")]
+    assert len(files) > 10
+    for file in files:
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules = [node.module]
+            elif isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            else:
+                continue
+            for module in modules:
+                assert not module.startswith("perfci."), f"{file}:{node.lineno} imports {module}"
+
+
+def test_builtins_register_from_the_package_tuple_not_entry_points() -> None:
+    host = PluginHost()
+    host.load()
+    builtins = {p.name: p for p in host.plugins() if p.source == "built-in"}
+    assert sorted(builtins) == sorted(m.rpartition(".")[2] for m in BUILTIN_PLUGINS)
+    for name, info in builtins.items():
+        assert info.location == f"perfci.checks.{name}"
+        assert info.version == perfci.__version__
+        assert info.checks == (name,), f"built-in {name!r} must provide the check {name!r}"
+
+
+def test_a_builtin_can_be_disabled_by_name() -> None:
+    host = PluginHost()
+    host.load(disabled=["pool"])
+    assert "pool" not in host.checks()
+    assert "indexes" in host.checks()
 
 
 def test_local_plugin_directory_registers_checks(tmp_path: Path) -> None:

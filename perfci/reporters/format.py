@@ -177,6 +177,11 @@ def word(outcome: Outcome) -> str:
     return _LABEL[outcome][1]
 
 
+def phrase(outcome: Outcome) -> str:
+    """The outcome as words in a sentence: "budget violation", "too noisy to judge"."""
+    return _PHRASE[outcome][0]
+
+
 def split_name(name: str) -> tuple[str, str]:
     """``check/subject/metric`` → (check, ``subject/metric``)."""
     check, _, rest = name.partition("/")
@@ -230,12 +235,17 @@ def tally(result: RunResult) -> str:
 
 
 def status(result: RunResult) -> str:
-    """PASSED (exit 0), FAILED (exit 1) or ERROR (anything else)."""
-    if result.exit_code == 0:
-        return "PASSED"
-    if result.exit_code == 1:
+    """PASSED (exit 0), FAILED (exit 1) or ERROR (anything else).
+
+    The verdicts can only make it worse: a results file (a fork's artifact)
+    whose ``exit_code`` is 0 while a verdict fails is FAILED, and one listing
+    rules that matched nothing is ERROR.
+    """
+    if result.exit_code not in (0, 1) or result.judgement.unmatched_rules:
+        return "ERROR"
+    if result.exit_code == 1 or result.judgement.failed:
         return "FAILED"
-    return "ERROR"
+    return "PASSED"
 
 
 def lines(text: str) -> Sequence[str]:

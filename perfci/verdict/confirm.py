@@ -40,7 +40,7 @@ def confirm(
             note = f"confirmed by a second measurement ({retry.reason})"
             verdicts.append(_with_note(verdict, note))
         else:
-            outcome = retry.outcome.value if retry else "no result"
+            outcome = retry.outcome.words if retry else "no result"
             note = f"not confirmed: the second measurement was {outcome}"
             first_note = f"first measurement: {verdict.reason}; {note}"
             verdicts.append(_with_note(retry or verdict, first_note))

@@ -69,7 +69,8 @@ def judge(
         if base.name not in current_by_name and base.check not in rules.skipped_checks:
             verdicts.append(_apply_acknowledgements(_missing(base, rules), rules))
     names = current_by_name.keys() | baseline_by_name.keys()
-    problems = [*unmatched_rules(names, rules), *rule_problems]
+    ran = {m.check for m in current}
+    problems = [*unmatched_rules(names, rules, ran_checks=ran), *rule_problems]
     return Judgement(verdicts=tuple(verdicts), unmatched_rules=tuple(dict.fromkeys(problems)))
 
 
@@ -165,9 +166,9 @@ def compare(
         baseline=base,
         notes=notes,
     )
-    if same_run or strict or not rules.foreign_baseline:
+    if same_run or strict or not rules.baseline_machine_differences:
         return verdict
-    return _across_machines(verdict, rules.foreign_baseline)
+    return _across_machines(verdict, rules.baseline_machine_differences)
 
 
 def _across_machines(verdict: Verdict, differences: Sequence[str]) -> Verdict:
@@ -334,9 +335,17 @@ def judge_pair(
     )
 
 
-def unmatched_rules(names: Iterable[str], rules: Rules) -> list[str]:
-    """Every rule whose glob matches none of ``names`` and does not target a skipped check."""
+def unmatched_rules(
+    names: Iterable[str], rules: Rules, *, ran_checks: Iterable[str] = ()
+) -> list[str]:
+    """Every rule whose glob matches none of ``names``, unless all it could match is skipped.
+
+    ``ran_checks`` are the checks that measured something in this run: a rule
+    whose check segment matches one of them (``*/GET /itemz/queries``) is
+    judged even when another check was skipped.
+    """
     names = list(names)
+    ran = frozenset(ran_checks)
     found: list[str] = []
     kinds: list[tuple[str, Sequence[ThresholdRule | BudgetRule | AckRule]]] = [
         ("threshold", rules.thresholds),
@@ -347,16 +356,24 @@ def unmatched_rules(names: Iterable[str], rules: Rules) -> list[str]:
         for rule in kind_rules:
             if any(fnmatchcase(name, rule.pattern) for name in names):
                 continue
-            if _targets_skipped_check(rule.pattern, rules.skipped_checks):
+            if _targets_only_skipped_checks(rule.pattern, rules.skipped_checks, ran):
                 continue
             found.append(f"{_where(rule.source)}{kind} '{rule.pattern}' matches no measurement")
     return found
 
 
-def _targets_skipped_check(pattern: str, skipped: frozenset[str]) -> bool:
-    """Whether the pattern's first segment (the check) matches a check that did not run."""
+def _targets_only_skipped_checks(
+    pattern: str, skipped: frozenset[str], ran: frozenset[str]
+) -> bool:
+    """Whether every check the pattern's first segment could name was skipped.
+
+    A typo such as ``*/GET /itemz/queries`` is not excused by ``--quick``: its
+    ``*`` also names the checks that ran, and none of their metrics matched.
+    """
     check_pattern = pattern.split("/", 1)[0]
-    return any(fnmatchcase(check, check_pattern) for check in skipped)
+    return any(fnmatchcase(check, check_pattern) for check in skipped) and not any(
+        fnmatchcase(check, check_pattern) for check in ran
+    )
 
 
 def _by_name(measurements: Iterable[Measurement], side: str) -> dict[str, Measurement]:
@@ -384,11 +401,17 @@ def _in_unit(measurement: Measurement, unit: str) -> Measurement:
 def _new(measurement: Measurement, *, has_baseline: bool) -> Verdict:
     where = "not in the baseline" if has_baseline else "no baseline"
     value = _format_value(measurement.value, measurement.unit)
+    not_a_number = isinstance(measurement.value, float) and math.isnan(measurement.value)
     return Verdict(
         name=measurement.name,
-        outcome=Outcome.NEW,
-        mode=Mode.BUDGET,
-        reason=f"new measurement: {value} ({where})",
+        # Fails closed: a new metric that is NaN measured nothing a gate can pass.
+        outcome=Outcome.REGRESSION if not_a_number else Outcome.NEW,
+        mode=Mode.UNCOMPARED,
+        reason=(
+            f"new measurement is not a number ({where}): it never passes"
+            if not_a_number
+            else f"new measurement: {value} ({where})"
+        ),
         current=measurement,
     )
 
@@ -415,7 +438,7 @@ def _not_comparable(current: Measurement, base: Measurement, why: str, notes: li
     return Verdict(
         name=current.name,
         outcome=Outcome.NEW,
-        mode=Mode.BUDGET,
+        mode=Mode.UNCOMPARED,
         reason=f"new measurement: {value} ({why}; the baseline is not comparable)",
         current=current,
         baseline=base,
@@ -460,11 +483,15 @@ def _numbers_verdict(
     label: str = "",
 ) -> Verdict:
     if math.isnan(before) or math.isnan(after):
+        # Fails closed: a check that produced NaN measured nothing a gate can pass.
         return Verdict(
             name=name,
-            outcome=Outcome.NOISY,
+            outcome=Outcome.REGRESSION,
             mode=mode,
-            reason=f"cannot judge: {label}{_format_values(before, after, unit)} is not a number",
+            reason=(
+                f"cannot judge: {label}{_format_values(before, after, unit)} is not a number "
+                "(a value that is not a number never passes)"
+            ),
             current=current,
             baseline=baseline,
             threshold=threshold,
@@ -559,11 +586,13 @@ def _apply_budgets(
                 f"budget {kind} {_format_value(written, rule.unit or measurement.unit)} "
                 f"('{rule.pattern}'{', ' + rule.source if rule.source else ''})"
             )
+            if verdict.mode is Mode.UNCOMPARED:  # a new measurement: the budget is its judge
+                verdict = replace(verdict, mode=Mode.BUDGET)
             if not violated:
                 notes.append(f"within {shown}")
                 continue
             if verdict.outcome is not Outcome.NEW:
-                notes.append(f"against the baseline: {verdict.outcome.value}, {verdict.reason}")
+                notes.append(f"against the baseline: {verdict.outcome.words}, {verdict.reason}")
             verb = "exceeds" if kind == "max" else "is below"
             return replace(
                 verdict,
@@ -599,12 +628,12 @@ def _apply_acknowledgements(verdict: Verdict, rules: Rules) -> Verdict:
     if chosen is None or not verdict.fails:
         return replace(verdict, notes=tuple(notes)) if notes != list(verdict.notes) else verdict
     until = f" until {chosen.expires.isoformat()}" if chosen.expires else ""
-    notes.append(f"{verdict.outcome.value} acknowledged{until}: {verdict.reason}")
+    notes.append(f"{verdict.outcome.words} acknowledged{until}: {verdict.reason}")
     where = f" ({chosen.source})" if chosen.source else ""
     return replace(
         verdict,
         outcome=Outcome.ACKNOWLEDGED,
-        reason=f"acknowledged {verdict.outcome.value}{where}: {chosen.reason}",
+        reason=f"acknowledged {verdict.outcome.words}{where}: {chosen.reason}",
         acknowledged=chosen,
         notes=tuple(notes),
     )

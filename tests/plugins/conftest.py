@@ -98,7 +98,7 @@ class SoftFactoryProject(PerfciProject):
         return {
             v["name"]: v["outcome"]
             for v in self.results()["verdicts"]
-            if v["outcome"] in ("regression", "budget violation", "missing")
+            if v["outcome"] in ("regression", "budget_violation", "missing")
         }
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask, request
 from flask_caching import Cache
-from perfci_plugins.cache import CacheCheck, CacheOptions
 
+from perfci.checks.cache import CacheCheck, CacheOptions
 from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.errors import CheckSkipped, ConfigError

@@ -7,24 +7,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from perfci_plugins._plans import (
+from pydantic import ValidationError
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from perfci.checks.indexes import Indexes, IndexesOptions, RowCounts, findings
+from perfci.checks.indexes.plans import (
     Problem,
     mysql_plan,
     postgres_plan,
     sqlite_plan,
     table_aliases,
 )
-from perfci_plugins._sql_schema import (
+from perfci.checks.indexes.schema import (
     missing_requirements,
     parse_requirement,
     read_schema,
     unindexed_foreign_keys,
 )
-from perfci_plugins.indexes import Indexes, IndexesOptions, RowCounts, findings
-from pydantic import ValidationError
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine
-
 from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.measurement import Measurement

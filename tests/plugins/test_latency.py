@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from flask import Flask, request
-from perfci_plugins._timing import cpu_probe, sample_interleaved
-from perfci_plugins.latency import CALIBRATION, Latency, LatencyOptions, latency_measurements
 from pydantic import ValidationError
 
+from perfci.checks._timing import cpu_probe, sample_interleaved
+from perfci.checks.latency import CALIBRATION, Latency, LatencyOptions, latency_measurements
 from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.errors import CheckCrashed

@@ -13,14 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from perfci_plugins._load_stats import (
-    StageResult,
-    Window,
-    WindowRecorder,
-    histogram_delta,
-    histogram_percentile,
-)
-from perfci_plugins.load import (
+from pydantic import ValidationError
+
+from perfci.checks.load import (
     Load,
     LoadOptions,
     ProgressThrottle,
@@ -31,8 +26,13 @@ from perfci_plugins.load import (
     stage_measurements,
     wait_until_quiet,
 )
-from pydantic import ValidationError
-
+from perfci.checks.load.stats import (
+    StageResult,
+    Window,
+    WindowRecorder,
+    histogram_delta,
+    histogram_percentile,
+)
 from perfci.endpoint import Endpoint
 from perfci.errors import CheckCrashed, ConfigError
 from perfci.measurement import Direction, Kind
@@ -344,8 +344,8 @@ def test_failures_and_the_slow_fault_break_their_budgets(softfactory: SoftFactor
     run = softfactory.gate("slow")
     assert run.exit_code == 1, explain(run)
     assert softfactory.failing() == {
-        "load/2users/failure_ratio": "budget violation",
-        "load/2users/p95": "budget violation",
+        "load/2users/failure_ratio": "budget_violation",
+        "load/2users/p95": "budget_violation",
     }
     assert "exceeds the budget max 140 ms" in run.stdout
     assert "exceeds the budget max 0% ('load/*users/failure_ratio', check load)" in run.stdout

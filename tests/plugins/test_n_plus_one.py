@@ -8,17 +8,16 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_caching import Cache
-from perfci_plugins._sql_capture import clear_response_caches
-from perfci_plugins.n_plus_one import (
+from pydantic import ValidationError
+
+from perfci.checks.n_plus_one import (
     NPlusOne,
     NPlusOneOptions,
     growth,
     most_repeated,
     shapes,
 )
-from pydantic import ValidationError
-
-from perfci.context import RunContext
+from perfci.context import RunContext, clear_response_caches
 from perfci.endpoint import Endpoint
 from perfci.measurement import Measurement
 from perfci.recorder import RecordedQuery, Recording, fingerprint

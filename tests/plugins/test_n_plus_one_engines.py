@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from perfci_plugins.n_plus_one import NPlusOne, NPlusOneOptions
 
+from perfci.checks.n_plus_one import NPlusOne, NPlusOneOptions
 from perfci.context import RunContext
 from perfci.endpoint import Endpoint
 from perfci.errors import TargetError

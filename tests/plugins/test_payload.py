@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_compress import Compress
-from perfci_plugins.payload import PayloadCheck, PayloadOptions
 
+from perfci.checks.payload import PayloadCheck, PayloadOptions
 from perfci.context import RunContext
 from perfci.testing import run_context
 from tests.plugins.conftest import SoftFactoryProject, explain

@@ -15,21 +15,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from perfci_plugins._plans import Problem
-from perfci_plugins._sql_schema import (
-    missing_requirements,
-    parse_requirement,
-    read_schema,
-    unindexed_foreign_keys,
-)
-from perfci_plugins.indexes import (
-    Explainer,
-    Indexes,
-    IndexesOptions,
-    RowCounts,
-    distinct_selects,
-    findings,
-)
 from sqlalchemy import (
     Column,
     Index,
@@ -45,6 +30,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from perfci.checks.indexes import (
+    Explainer,
+    Indexes,
+    IndexesOptions,
+    RowCounts,
+    distinct_selects,
+    findings,
+)
+from perfci.checks.indexes.plans import Problem
+from perfci.checks.indexes.schema import (
+    missing_requirements,
+    parse_requirement,
+    read_schema,
+    unindexed_foreign_keys,
+)
 from perfci.recorder import QueryRecorder
 from perfci.testing import run_context
 from perfci.verdict import judge

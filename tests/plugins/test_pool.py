@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from perfci_plugins._pool_burst import CheckoutGate
-from perfci_plugins._pool_sqlite import WriteTrace
-from perfci_plugins.pool import Findings, PoolOptions, engine_settings
 from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
+from perfci.checks.pool import Findings, LiveSettings, PoolOptions, engine_settings, live_settings
+from perfci.checks.pool.burst import CheckoutGate
+from perfci.checks.pool.sqlite import WriteTrace
 from tests.plugins.conftest import SoftFactoryProject, explain
 
 WRITE_PROBE = {
@@ -24,20 +24,17 @@ WRITE_PROBE = {
 ENDPOINTS = ["GET /api/coocook/chefs?per_page=10", "GET /api/coocook/chefs/1", "GET /api/products"]
 
 
-def settings(engine_url: str, **engine_options: Any) -> tuple[dict[str, Any], Findings, list[str]]:
+def settings(engine_url: str, **engine_options: Any) -> tuple[dict[str, Any], Findings]:
     engine = create_engine(engine_url, **engine_options)
-    below, notes = Findings(), list[str]()
     try:
-        measured = {
-            m.name: m.value for m in engine_settings(engine.pool, PoolOptions(), below, notes)
-        }
+        found = engine_settings(engine.pool, PoolOptions())
     finally:
         engine.dispose()
-    return measured, below, notes
+    return {m.name: m.value for m in found.measurements}, found
 
 
 def test_settings_come_from_the_live_pool(tmp_path: Path) -> None:
-    measured, below, _ = settings(
+    measured, below = settings(
         f"sqlite:///{tmp_path / 'a.db'}", pool_size=5, max_overflow=10, pool_timeout=7
     )
     assert measured == {
@@ -48,38 +45,63 @@ def test_settings_come_from_the_live_pool(tmp_path: Path) -> None:
         "pool/engine/max_overflow": 10,
         "pool/engine/timeout": 7.0,
     }
-    assert below.problems == [
+    assert below.problems == (
         "pre_ping is off (stale connections fail the request using them)",
         "pool size 5 < 20",
         "max_overflow 10 < 40",
-    ]
+    )
     measurement = below.measurement("pool/engine/below_minimum")
     assert measurement.value == 3
     assert [e.text for e in measurement.evidence][1] == "pool size 5 < 20"
 
 
 def test_the_reports_pool_meets_the_minimums(tmp_path: Path) -> None:
-    _, below, _ = settings(
+    _, below = settings(
         f"sqlite:///{tmp_path / 'a.db'}", pool_size=20, max_overflow=40, pool_pre_ping=True
     )
-    assert below.problems == []
+    assert below.problems == ()
+
+
+def test_live_settings_reads_what_create_engine_was_given(tmp_path: Path) -> None:
+    # The one reader of SQLAlchemy's private pool attributes: a rename there fails here.
+    engine = create_engine(
+        f"sqlite:///{tmp_path / 'a.db'}",
+        pool_size=3,
+        max_overflow=4,
+        pool_timeout=5,
+        pool_recycle=60,
+        pool_pre_ping=True,
+    )
+    try:
+        assert live_settings(engine.pool) == LiveSettings(
+            pre_ping=True, recycle=60.0, max_overflow=4, timeout=5.0
+        )
+    finally:
+        engine.dispose()
+    assert live_settings(create_engine("sqlite://", poolclass=StaticPool).pool).timeout is None
+
+
+def test_findings_join_without_touching_either_side() -> None:
+    first, second = Findings(problems=("a",)), Findings(notes=("n",))
+    joined = first + second
+    assert (joined.problems, joined.notes) == (("a",), ("n",))
+    assert (first.notes, second.problems) == ((), ())
 
 
 def test_in_memory_sqlite_is_not_a_misconfiguration() -> None:
-    measured, below, notes = settings("sqlite://", poolclass=StaticPool)
+    measured, below = settings("sqlite://", poolclass=StaticPool)
     assert measured["pool/engine/class"] == "StaticPool"
     assert "pool/engine/size" not in measured
-    assert below.problems == []
-    assert "size and pre-ping minimums do not apply" in notes[0]
+    assert below.problems == ()
+    assert "size and pre-ping minimums do not apply" in below.notes[0]
 
 
 def test_minimums_can_be_switched_off(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'a.db'}", pool_size=1)
-    below: Findings = Findings()
     options = PoolOptions(min_size=None, min_overflow=None, require_pre_ping=False)
-    list(engine_settings(engine.pool, options, below, []))
+    below = engine_settings(engine.pool, options)
     engine.dispose()
-    assert below.problems == []
+    assert below.problems == ()
 
 
 def test_the_gate_releases_when_the_burst_is_full() -> None:
@@ -159,7 +181,7 @@ def test_small_pool_and_no_wal_fail_the_gate_and_optimized_passes(
     ):
         assert failing.get(name) == "regression", (name, failing)
         assert name in small.stdout
-    assert failing.get("pool/engine/below_minimum") == "budget violation", failing
+    assert failing.get("pool/engine/below_minimum") == "budget_violation", failing
     assert "pool size 5 < 20" in small.stdout
 
     no_wal = softfactory.gate("no_wal")
@@ -169,7 +191,7 @@ def test_small_pool_and_no_wal_fail_the_gate_and_optimized_passes(
         assert failing.get(name) == "regression", (name, failing)
         assert name in no_wal.stdout
     # Its own budget (max 0) fails it too, baseline or not.
-    assert failing.get("pool/sqlite/missing_fixes") == "budget violation", failing
+    assert failing.get("pool/sqlite/missing_fixes") == "budget_violation", failing
     assert "not BEGIN IMMEDIATE" in no_wal.stdout
 
 
@@ -182,7 +204,7 @@ def test_minimums_fail_even_when_the_baseline_was_made_on_the_bad_pool(
     assert made.exit_code == 0, explain(made)
     gated = softfactory.gate("small_pool")
     assert gated.exit_code == 1, explain(gated)
-    assert softfactory.failing() == {"pool/engine/below_minimum": "budget violation"}
+    assert softfactory.failing() == {"pool/engine/below_minimum": "budget_violation"}
 
 
 @pytest.mark.postgres
@@ -236,5 +258,5 @@ def test_postgres_pool_larger_than_the_server(
     )
     gated = softfactory.gate()
     assert gated.exit_code == 1, explain(gated)
-    assert softfactory.failing() == {"pool/engine/below_minimum": "budget violation"}
+    assert softfactory.failing() == {"pool/engine/below_minimum": "budget_violation"}
     assert "2 workers × (20 + 40) = 120 connections" in gated.stdout

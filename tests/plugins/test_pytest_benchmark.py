@@ -10,7 +10,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from perfci_plugins.pytest_benchmark import (
+
+from perfci.checks.pytest_benchmark import (
     PytestBenchmark,
     PytestBenchmarkOptions,
     build_command,
@@ -19,7 +20,6 @@ from perfci_plugins.pytest_benchmark import (
     run_command,
     thin,
 )
-
 from perfci.errors import CheckCrashed, ConfigError
 from perfci.measurement import Direction, Kind, timing
 from tests.plugins.conftest import SoftFactoryProject, explain
@@ -102,6 +102,19 @@ def test_corrupt_file(tmp_path: Path, content: str, message: str) -> None:
         read_benchmarks(path)
     assert caught.value.where == str(path)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("where", ["median", "data"])
+def test_a_nan_result_fails_closed(tmp_path: Path, where: str) -> None:
+    data = fixture_data()
+    stats = data["benchmarks"][0]["stats"]
+    if where == "median":
+        stats["median"] = float("nan")
+    else:
+        stats["data"] = [float("nan"), *stats["data"]]
+    path = write(tmp_path / "bench.json", json.dumps(data))  # pytest-benchmark writes NaN so
+    with pytest.raises(ConfigError, match="is not a finite number"):
+        read_benchmarks(path)
 
 
 def test_a_benchmark_listed_twice_is_an_error(tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ def test_failure_carries_type_reason_numbers_and_evidence(sample_result: RunResu
     assert "change:   +1450.0%" in body
     assert "SELECT chefs.id, chefs.name FROM chefs WHERE chefs.user_id = ?" in body
     types = {f.get("type") for f in root.iter("failure")}
-    assert types == {"regression", "budget violation", "missing"}
+    assert types == {"regression", "budget_violation", "missing"}
 
 
 def test_noisy_and_acknowledged_are_skipped(sample_result: RunResult) -> None:

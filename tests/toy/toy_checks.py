@@ -7,21 +7,19 @@ from collections.abc import Iterable
 import requests
 
 import perfci
-from perfci import Check, CheckOptions, Direction, Measurement
-from perfci.context import RunContext
+from perfci import Check, CheckOptions, Direction, Measurement, RunContext
 
 
 class QueryCountOptions(CheckOptions):
     repeat: int = 1
 
 
-class QueryCount(Check):
+class QueryCount(Check[QueryCountOptions]):
     name = "toy_queries"
     description = "statements per request of each endpoint"
     Options = QueryCountOptions
 
-    def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
-        assert isinstance(options, QueryCountOptions)
+    def collect(self, ctx: RunContext, options: QueryCountOptions) -> Iterable[Measurement]:
         for endpoint in ctx.endpoints:
             with ctx.recorder.record() as recording:
                 for _ in range(options.repeat):
@@ -34,7 +32,7 @@ class QueryCount(Check):
             )
 
 
-class HttpStatus(Check):
+class HttpStatus(Check[CheckOptions]):
     name = "toy_http"
     description = "the health endpoint over real HTTP"
     needs_http = True

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from perfci_plugins.payload import json_keys
-
+from perfci.checks.payload import json_keys
 from perfci.measurement import Direction, Evidence, Measurement
 from perfci.verdict import judge
 from perfci.verdict.model import Rules

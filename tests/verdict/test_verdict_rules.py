@@ -59,6 +59,7 @@ def test_a_met_budget_leaves_a_new_metric_new_with_a_note() -> None:
     budget = BudgetRule(P95, max=25, unit="ms", source="perfci.yaml:3")
     [verdict] = judge([p95(12.0)], None, rules(budgets=(budget,))).verdicts
     assert verdict.outcome is Outcome.NEW
+    assert verdict.mode is Mode.BUDGET  # the budget is what judged it
     assert verdict.notes == (
         "within budget max 25 ms ('latency/GET /api/coocook/chefs/p95', perfci.yaml:3)",
     )
@@ -254,7 +255,8 @@ def test_an_acknowledgement_does_not_silence_noise() -> None:
 def test_no_baseline_makes_every_measurement_new() -> None:
     judgement = judge([count(QUERIES, 5), p95(12)], None, rules())
     assert [v.outcome for v in judgement.verdicts] == [Outcome.NEW, Outcome.NEW]
-    assert [v.mode for v in judgement.verdicts] == [Mode.BUDGET, Mode.BUDGET]
+    # No budget applied to them: their mode says nothing was compared (not "budget").
+    assert [v.mode for v in judgement.verdicts] == [Mode.UNCOMPARED, Mode.UNCOMPARED]
     assert judgement.verdicts[0].reason == "new measurement: 5 statements (no baseline)"
     assert not judgement.failed
 
@@ -364,3 +366,21 @@ def test_a_rule_matching_a_measurement_is_not_reported() -> None:
         rules(thresholds=(ThresholdRule("latency/GET /api/x?page=?/p95", 0.2),)),
     )
     assert judgement.unmatched_rules == ()
+
+
+@pytest.mark.parametrize("pattern", ["*/GET /itemz/queries", "n*/GET /itemz/queries"])
+def test_a_wildcard_rule_that_also_names_a_check_that_ran_is_not_excused(pattern: str) -> None:
+    judgement = judge(
+        [count(QUERIES, 5)],
+        None,
+        rules(budgets=(BudgetRule(pattern, max=0),), skipped_checks=frozenset({"latency"})),
+    )
+    assert judgement.unmatched_rules == (f"budget '{pattern}' matches no measurement",)
+
+
+def test_outcomes_written_as_prose_by_older_versions_are_read() -> None:
+    assert Outcome("budget violation") is Outcome.BUDGET
+    assert Outcome("too noisy to judge") is Outcome.NOISY
+    assert Outcome("budget_violation") is Outcome.BUDGET
+    with pytest.raises(ValueError, match="'budget'"):
+        Outcome("budget")

@@ -224,7 +224,7 @@ def test_a_change_against_another_machines_baseline_is_reported_not_judged(
     head = timed(NAME, lognormal(head_median, 0.10, 400, seed=30))
     here = judged(head, timed(NAME, BASE))
     assert here.outcome in (Outcome.REGRESSION, Outcome.IMPROVEMENT)
-    verdict = judged(head, timed(NAME, BASE), foreign_baseline=ELSEWHERE)
+    verdict = judged(head, timed(NAME, BASE), baseline_machine_differences=ELSEWHERE)
     assert verdict.outcome is Outcome.NOISY
     assert not verdict.fails
     assert verdict.reason == f"not comparable across machines: {here.reason}"
@@ -236,7 +236,7 @@ def test_a_change_against_another_machines_baseline_is_reported_not_judged(
 
 def test_a_pass_against_another_machines_baseline_stays_a_pass() -> None:
     head = timed(NAME, lognormal(10.0, 0.10, 400, seed=31))
-    verdict = judged(head, timed(NAME, BASE), foreign_baseline=ELSEWHERE)
+    verdict = judged(head, timed(NAME, BASE), baseline_machine_differences=ELSEWHERE)
     assert verdict.outcome is Outcome.PASS
 
 
@@ -245,7 +245,7 @@ def test_strict_still_judges_against_another_machines_baseline() -> None:
     verdict = judged(
         head,
         timed(NAME, BASE),
-        foreign_baseline=ELSEWHERE,
+        baseline_machine_differences=ELSEWHERE,
         thresholds=(ThresholdRule("latency/*", 0.10, strict=True),),
     )
     assert verdict.outcome is Outcome.REGRESSION
@@ -254,12 +254,14 @@ def test_strict_still_judges_against_another_machines_baseline() -> None:
 def test_another_machine_changes_neither_same_run_nor_deterministic_verdicts() -> None:
     head = timed(NAME, lognormal(13.0, 0.10, 400, seed=33))
     [same_run] = judge(
-        [head], [timed(NAME, BASE)], rules(foreign_baseline=ELSEWHERE), same_run=True
+        [head], [timed(NAME, BASE)], rules(baseline_machine_differences=ELSEWHERE), same_run=True
     ).verdicts
     assert same_run.outcome is Outcome.REGRESSION
     statements = "n_plus_one/GET /x/queries"
     [exact] = judge(
-        [count(statements, 14)], [count(statements, 1)], rules(foreign_baseline=ELSEWHERE)
+        [count(statements, 14)],
+        [count(statements, 1)],
+        rules(baseline_machine_differences=ELSEWHERE),
     ).verdicts
     assert exact.outcome is Outcome.REGRESSION
 

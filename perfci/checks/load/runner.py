@@ -1,0 +1,266 @@
+"""The load generator of the 'load' check: Locust as a library, in its own process.
+
+Never import this module in the perfci process: Locust patches the standard
+library with gevent when it is imported, and gevent must patch it before the
+parent packages are imported (``gevent.monkey --module`` does that first). The
+load check runs it as
+
+    python -m gevent.monkey --module perfci.checks.load.runner run SPEC.json
+
+and reads JSON lines from its stdout (``progress``, ``stage``, ``error``,
+``done``; see ``stats`` for the stage format). With ``workers`` or
+``master_bind`` in the spec it runs a Locust master and the load comes from
+worker processes, local ones it starts itself and external ones started with
+
+    python -m gevent.monkey --module perfci.checks.load.runner worker \
+        --master-host HOST [--master-port 5557]
+
+Workers need nothing but this command: the request plan travels from the
+master to the workers inside Locust's spawn messages.
+"""
+
+# Locust must be imported before anything that opens sockets (gevent monkey-patching).
+import locust  # noqa: I001  (import order matters, see above)
+from locust import FastHttpUser, task
+from locust.env import Environment
+from locust.runners import STATE_STOPPED
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+# gevent ships no type information (and pyproject.toml's ignore list does not name it).
+import gevent
+import gevent.event
+import locust.runners
+
+from perfci import die_with_parent
+
+from . import RUNNER_COMMAND
+from .stats import StageResult, WindowRecorder
+
+#: How often workers report to the master (Locust's default is 3 s): windows stay about 1 s.
+WORKER_REPORT_INTERVAL = 1.0
+PLAN_OPTION = "perfci_plan"
+
+
+@lru_cache(maxsize=4)
+def _plan(text: str) -> dict[str, Any]:
+    plan: dict[str, Any] = json.loads(text)
+    return plan
+
+
+class PerfciUser(FastHttpUser):
+    """Issues the plan's requests, chosen by weight, as fast as ``wait_time`` allows.
+
+    The plan (requests, weights, timeouts) is read from the environment's
+    parsed options, which Locust forwards from the master to every worker.
+    """
+
+    def __init__(self, environment: Environment) -> None:
+        plan = _plan(getattr(environment.parsed_options, PLAN_OPTION))
+        self.plan_requests = plan["requests"]
+        self.plan_weights = [r["weight"] for r in self.plan_requests]
+        self.plan_wait = float(plan["wait_time"])
+        self.network_timeout = float(plan["timeout"])
+        self.connection_timeout = float(plan["timeout"])
+        super().__init__(environment)
+
+    def wait_time(self) -> float:
+        return self.plan_wait
+
+    @task
+    def request(self) -> None:
+        (chosen,) = random.choices(self.plan_requests, weights=self.plan_weights)
+        kwargs: dict[str, Any] = {"name": chosen["name"], "headers": chosen["headers"]}
+        if chosen.get("json") is not None:
+            kwargs["json"] = chosen["json"]
+        # FastHttpUser counts connection errors and HTTP statuses >= 400 as failures.
+        self.client.request(chosen["method"], chosen["path"], **kwargs)
+
+
+def emit(event: str, **data: Any) -> None:
+    sys.stdout.write(json.dumps({**data, "event": event}) + "\n")
+    sys.stdout.flush()
+
+
+def _options(spec: Mapping[str, Any]) -> argparse.Namespace:
+    plan = {key: spec[key] for key in ("requests", "wait_time", "timeout")}
+    return argparse.Namespace(
+        headless=True, enable_rebalancing=False, **{PLAN_OPTION: json.dumps(plan)}
+    )
+
+
+def _totals(env: Environment) -> tuple[int, int, dict[int, int]]:
+    total = env.stats.total
+    return total.num_requests, total.num_failures, dict(total.response_times)
+
+
+def _errors(env: Environment) -> dict[tuple[str, str], int]:
+    # Request names are endpoint subjects, which already start with the method.
+    return {(e.name, str(e.error)): e.occurrences for e in env.stats.errors.values()}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _start_local_workers(count: int, port: int) -> list[subprocess.Popen[bytes]]:
+    command = [sys.executable, *RUNNER_COMMAND, "worker"]
+    command += ["--master-host", "127.0.0.1", "--master-port", str(port)]
+    return [
+        subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=sys.stderr, preexec_fn=die_with_parent
+        )
+        for _ in range(count)
+    ]
+
+
+def _wait_for_workers(runner: Any, expected: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while runner.worker_count < expected:
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"only {runner.worker_count} of {expected} Locust workers connected "
+                f"within {timeout:g} s"
+            )
+        gevent.sleep(0.1)
+
+
+def run_stage(
+    env: Environment, runner: Any, users: int, spec: Mapping[str, Any], index: int
+) -> StageResult:
+    """Ramp to ``users``, then measure for ``duration`` seconds in windows of ``interval``."""
+    spawned = gevent.event.Event()
+
+    def on_spawned(user_count: int, **kwargs: Any) -> None:
+        spawned.set()
+
+    env.events.spawning_complete.add_listener(on_spawned)  # type: ignore[no-untyped-call]
+    try:
+        spawn_rate = float(spec["spawn_rate"] or max(users, 1))
+        gevent.spawn(runner.start, users, spawn_rate)
+        ramp_timeout = users / spawn_rate + float(spec["worker_timeout"])
+        if not spawned.wait(timeout=ramp_timeout):
+            raise RuntimeError(f"{users} users were not spawned within {ramp_timeout:g} s")
+    finally:
+        env.events.spawning_complete.remove_listener(on_spawned)  # type: ignore[no-untyped-call]
+    errors_before = _errors(env)
+    requests, failures, histogram = _totals(env)
+    start = time.monotonic()
+    recorder = WindowRecorder(start, requests, failures, histogram)
+    duration, interval = float(spec["duration"]), float(spec["interval"])
+    stages = len(spec["stages"])
+    while (now := time.monotonic()) < start + duration:
+        gevent.sleep(min(interval, start + duration - now))
+        requests, failures, histogram = _totals(env)
+        recorder.snapshot(time.monotonic(), requests, failures, histogram)
+        elapsed = time.monotonic() - start
+        measured = sum(w.requests for w in recorder.windows)
+        emit(
+            "progress",
+            stage=index + 1,
+            stages=stages,
+            users=runner.user_count,
+            elapsed=round(elapsed, 1),
+            duration=duration,
+            requests=measured,
+            rps=round(measured / max(elapsed, 1e-9), 1),
+            failures=sum(w.failures for w in recorder.windows),
+        )
+    after = _errors(env)
+    errors = [
+        (name, error, count - errors_before.get((name, error), 0))
+        for (name, error), count in after.items()
+        if count > errors_before.get((name, error), 0)
+    ]
+    return StageResult(
+        users=users,
+        windows=tuple(recorder.windows),
+        errors=tuple(sorted(errors, key=lambda e: -e[2])),
+        workers=getattr(runner, "worker_count", 0) if spec["distributed"] else 0,
+    )
+
+
+def run(spec: Mapping[str, Any]) -> int:
+    env = Environment(user_classes=[PerfciUser], host=spec["host"], parsed_options=_options(spec))
+    workers: list[subprocess.Popen[bytes]] = []
+    runner: Any = None
+    try:
+        if spec["distributed"]:
+            host, port = "127.0.0.1", 0
+            if spec["master_bind"]:
+                host, _, text = spec["master_bind"].rpartition(":")
+                port = int(text)
+            port = port or _free_port()
+            runner = env.create_master_runner(master_bind_host=host, master_bind_port=port)
+            workers = _start_local_workers(int(spec["workers"]), port)
+            expected = int(spec["workers"]) + int(spec["external_workers"])
+            emit("waiting", workers=expected, master=f"{host}:{port}")
+            _wait_for_workers(runner, expected, float(spec["worker_timeout"]))
+        else:
+            runner = env.create_local_runner()
+        for index, users in enumerate(spec["stages"]):
+            result = run_stage(env, runner, int(users), spec, index).to_dict()
+            emit(result.pop("event"), **result)
+        emit("done")
+        return 0
+    except Exception as error:  # reported to the check as one line, with the type
+        emit("error", message=f"{type(error).__name__}: {error}")
+        return 1
+    finally:
+        if runner is not None and runner.state != STATE_STOPPED:
+            runner.quit()
+        for process in workers:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def work(master_host: str, master_port: int) -> int:
+    """A Locust worker: takes spawn jobs (and the request plan) from the master until it quits."""
+    locust.runners.WORKER_REPORT_INTERVAL = WORKER_REPORT_INTERVAL
+    env = Environment(user_classes=[PerfciUser])
+    runner = env.create_worker_runner(master_host, master_port)
+    runner.greenlet.join()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=" ".join(["python", *RUNNER_COMMAND]))
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser(
+        "run", help="run the stages of a spec (JSON file, - for stdin)"
+    )
+    run_parser.add_argument("spec")
+    worker = commands.add_parser("worker", help="generate load for a perfci master")
+    worker.add_argument("--master-host", default="127.0.0.1")
+    worker.add_argument("--master-port", type=int, default=5557)
+    args = parser.parse_args(argv)
+    # SIGTERM (the check stopping us, or our parent dying) ends the run like Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if args.command == "worker":
+        return work(args.master_host, args.master_port)
+    with open(args.spec) if args.spec != "-" else contextlib.nullcontext(sys.stdin) as stream:
+        spec = json.load(stream)
+    return run(spec)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

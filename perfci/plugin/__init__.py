@@ -1,0 +1,1 @@
+"""The plugin layer: hook specifications (``spec``) and the manager that registers plugins."""
