@@ -50,12 +50,13 @@ class StatusLog:
         )
         return False
 
-    def measurement(self, check: str) -> Measurement:
+    def measurement(self, check: str, subject: str | None = None) -> Measurement:
+        """``<check>/<subject>/failed_requests`` (subject: the endpoint's, unless given)."""
         evidence = tuple(Evidence("failed request", text) for text in self.failures[:3])
         if len(self.failures) > 3:
             evidence += (Evidence("note", f"and {len(self.failures) - 3} more"),)
         return Measurement(
-            f"{check}/{self.endpoint.subject}/{METRIC}",
+            f"{check}/{subject or self.endpoint.subject}/{METRIC}",
             len(self.failures),
             "requests",
             Direction.LOWER,

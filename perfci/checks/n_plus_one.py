@@ -28,15 +28,18 @@ item) are counted with its own (see :mod:`perfci.recorder`).
 
 from __future__ import annotations
 
+import pkgutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import perfci
 from perfci import (
     BudgetRule,
     Check,
+    ConfigError,
     Direction,
     Endpoint,
     Evidence,
@@ -49,7 +52,7 @@ from perfci import (
     select_endpoints,
 )
 
-from ._capture import CaptureOptions, capture
+from ._capture import Captured, CaptureOptions, capture
 
 #: Fingerprints longer than this are shortened in evidence.
 SHAPE_CHARS = 300
@@ -57,8 +60,27 @@ SHAPE_CHARS = 300
 EVIDENCE_SHAPES = 5
 
 
+class DataGrowth(BaseModel):
+    """``checks.n_plus_one.data_growth``: lists without a page size, measured on two seeds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    endpoints: list[str] = Field(min_length=1, description="Lists with no page parameter.")
+    seed: str = Field(description="'module:function' called as function(app, **arguments).")
+    small: dict[str, Any] = Field(description="Seed arguments of the smaller data set.")
+    large: dict[str, Any] = Field(description="Seed arguments of the larger data set.")
+    restore: dict[str, Any] = Field(
+        description="Seed arguments that put the run's data back for the checks after this one."
+    )
+
+
 class NPlusOneOptions(CaptureOptions):
     """``checks.n_plus_one`` in perfci.yaml."""
+
+    data_growth: DataGrowth | None = Field(
+        default=None,
+        description="Lists without a page parameter: the same request on two seed sizes.",
+    )
 
     page_params: list[str] = Field(
         default_factory=lambda: ["per_page", "limit", "page_size"],
@@ -252,6 +274,60 @@ class NPlusOne(Check[NPlusOneOptions]):
     def collect(self, ctx: RunContext, options: NPlusOneOptions) -> Iterable[Measurement]:
         for endpoint in select_endpoints(ctx, options):
             yield from self.measure(ctx, endpoint, options)
+        if options.data_growth is not None:
+            yield from self.measure_data_growth(ctx, options.data_growth, options)
+
+    def measure_data_growth(
+        self, ctx: RunContext, spec: DataGrowth, options: NPlusOneOptions
+    ) -> Iterable[Measurement]:
+        """``data_growth``: statements (and lazy loads) added when the data grows.
+
+        Each list is requested on the ``small`` seed and on the ``large`` one;
+        every shape whose count grew adds its extra statements (lazy loads
+        likewise; the larger sum is reported). 0 means the request's
+        statements do not depend on the data size. The ``restore`` seed runs
+        afterwards, whatever happened.
+        """
+        try:
+            seed = pkgutil.resolve_name(spec.seed)
+        except (ImportError, AttributeError, ValueError) as error:
+            raise ConfigError(
+                f"checks.n_plus_one.data_growth.seed: cannot import {spec.seed!r}: {error}"
+            ) from None
+        endpoints = [Endpoint.parse(text) for text in spec.endpoints]
+        known = {e.subject: e for e in ctx.endpoints}
+        endpoints = [known.get(e.subject, e) for e in endpoints]
+        runs: dict[str, list[Captured]] = {e.subject: [] for e in endpoints}
+        try:
+            for arguments in (spec.small, spec.large):
+                seed(ctx.app, **arguments)
+                for endpoint in endpoints:
+                    runs[endpoint.subject].append(capture(ctx, endpoint, options, rows=True))
+        finally:
+            seed(ctx.app, **spec.restore)
+        for endpoint in endpoints:
+            small, large = runs[endpoint.subject]
+            statuses = StatusLog(endpoint)
+            ok = [statuses.see(r.endpoint, r.status, r.body) for r in (small, large)]
+            prefix = f"{self.name}/data:{endpoint.subject}"
+            if all(ok):
+                # Seeds 1 and 2 (small, large): per_item is the extra count itself.
+                result = growth(1, small.recording, 2, large.recording)
+                yield Measurement(
+                    f"{prefix}/data_growth",
+                    result.per_item,
+                    "queries",
+                    Direction.LOWER,
+                    evidence=(
+                        Evidence(
+                            "note",
+                            f"{small.recording.count} statements on the small seed, "
+                            f"{large.recording.count} on the large one",
+                        ),
+                        *growth_evidence(result, "seed #"),
+                    ),
+                )
+            yield statuses.measurement(self.name, f"data:{endpoint.subject}")
 
     def measure(
         self, ctx: RunContext, endpoint: Endpoint, options: NPlusOneOptions

@@ -127,3 +127,26 @@ def test_an_expected_error_status_is_no_failure(tmp_path: Path, database_url: st
         measured = {m.metric: m for m in NPlusOne().measure(ctx, endpoint, options)}
     assert measured["failed_requests"].value == 0
     refuse_failed_baseline(list(measured.values()))  # nothing to refuse
+
+
+@pytest.mark.parametrize(("fault", "grows"), [("", False), ("lazy_children", True)])
+def test_a_list_without_a_page_parameter_gets_the_data_growth_test(
+    tmp_path: Path, database_url: str, fault: str, grows: bool
+) -> None:
+    spec = {
+        "endpoints": ["GET /explore"],
+        "seed": "tests.plugins.library_app:seed",
+        "small": {"authors": 3},
+        "large": {"authors": 8},
+        "restore": {},
+    }
+    options = NPlusOneOptions.model_validate({"endpoints": [], "data_growth": spec})
+    for ctx in library(tmp_path, database_url, fault):
+        measured = {m.name: m for m in NPlusOne().collect(ctx, options)}
+        # The run's data is back for the checks after this one.
+        assert ctx.call(Endpoint.parse("GET /authors/30/total")).status_code == 200
+    grown = measured["n_plus_one/data:GET /explore/data_growth"]
+    assert grown.value == (5 if grows else 0)
+    assert measured["n_plus_one/data:GET /explore/failed_requests"].value == 0
+    if grows:
+        assert any(e.label == "lazy load" and "Author.books" in e.text for e in grown.evidence)

@@ -104,7 +104,7 @@ class CacheCheck(Check[CacheOptions]):
     def collect(self, ctx: RunContext, options: CacheOptions) -> Iterable[Measurement]:
         if not _cache_counting.backends(ctx.app):
             raise CheckSkipped(
-                "cache: no cache backend found (no Flask-Caching Cache in "
+                "no cache backend found (no Flask-Caching Cache in "
                 "app.extensions['cache']): nothing to measure"
             )
         yield from hit_ratios(ctx, options)

@@ -131,7 +131,7 @@ class Explainer:
         self.dialect = engine.dialect.name
         if self.dialect not in ("sqlite", "postgresql", "mysql"):
             raise CheckSkipped(
-                f"indexes: cannot read {self.dialect} query plans "
+                f"cannot read {self.dialect} query plans "
                 "(SQLite, PostgreSQL and MariaDB/MySQL only)"
             )
         self.tables = frozenset(inspect(engine).get_table_names())
