@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.reporters.html.test_browser import LAPTOP, _browse, _console, _render_status, chromium
 
 from perfci.reporters.html import render_html
 from perfci.reporters.html.page import CSP
 from perfci.result import RunResult
 from tests.history.factory import make_history
+from tests.reporters.html.test_browser import LAPTOP, _browse, _console, _render_status, chromium
 
 __all__ = ["chromium"]  # the fixture, shared with the browser tests
 
