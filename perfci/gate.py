@@ -422,11 +422,13 @@ def finish(result: RunResult, outputs: Outputs, host: PluginHost, echo: Echo) ->
             echo(f"perfci: {error}", True)
             exit_code = exit_code or int(error.exit_code)
     if result.error is None:
+        # With a report on stdout (``--json -``), the terminal report goes to stderr.
+        to_stderr = any(str(p) == "-" for p in (outputs.json, outputs.markdown, outputs.junit))
         echo(
             render_terminal(
                 result, color=outputs.color, width=outputs.width, passes=outputs.verbose
             ),
-            False,
+            to_stderr,
         )
         host.run_finished(result)
     for warning in warnings:

@@ -186,6 +186,7 @@ class MeasureSession:
             progress=progress,
             target_settings=target.app_config,
             server_settings=target_config.server,
+            request_timeout_s=target_config.timeouts.request,
             root=config.root,
         )
         self._stack.callback(self._stop_server)

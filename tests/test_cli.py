@@ -361,3 +361,12 @@ def test_interrupting_a_run_stops_the_server(
     for member in map(int, group):
         status = Path(f"/proc/{member}/status")
         assert not status.exists() or "zombie" in status.read_text()
+
+
+def test_json_to_stdout_keeps_stdout_parseable(toy: PerfciProject) -> None:
+    assert toy.run_inprocess("baseline", "update").exit_code == ExitCode.OK
+    result = toy.run_inprocess("run", "--json", "-")
+    assert result.exit_code == ExitCode.OK, result.output
+    results = json.loads(result.stdout)  # the terminal report went to stderr
+    assert results["verdicts"][0]["name"] == "toy_queries/GET /items/queries"
+    assert "passed" in result.stderr

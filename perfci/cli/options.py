@@ -13,6 +13,7 @@ import click
 
 from perfci.config.model import Config
 from perfci.gate import Outputs
+from perfci.safetext import for_terminal
 
 CONTEXT_SETTINGS: dict[str, Any] = {
     "help_option_names": ["-h", "--help"],
@@ -69,13 +70,14 @@ def progress() -> Callable[[str], None]:
     started = time.monotonic()
 
     def report(message: str) -> None:
-        click.echo(f"perfci [{time.monotonic() - started:6.1f}s] {message}", err=True)
+        # Progress names tables, endpoints and worker output: untrusted text.
+        click.echo(f"perfci [{time.monotonic() - started:6.1f}s] {for_terminal(message)}", err=True)
 
     return report
 
 
 def echo(text: str, err: bool) -> None:
-    """The gate pipeline's output callback."""
+    """The gate pipeline's output callback (its text is already made safe for a terminal)."""
     click.echo(text, err=err)
 
 

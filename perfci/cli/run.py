@@ -25,6 +25,7 @@ from perfci.gate import Gate, Measurer, finish, run_gate, stored_baseline
 from perfci.history.record import configured_url
 from perfci.project import load_project
 from perfci.runner import build_rules, check_budgets, select_checks
+from perfci.safetext import for_terminal
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -107,7 +108,7 @@ def run(
             against,
             rounds=rounds,
             progress=progress,
-            relay=lambda line: click.echo(f"perfci {line}", err=True),
+            relay=lambda line: click.echo(f"perfci {for_terminal(line)}", err=True),
         )
     else:
         path = baseline_path(baselines_dir_of(config, baselines_dir), config.model.suite)
