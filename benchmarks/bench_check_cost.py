@@ -50,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, args.root)
     sys.path.insert(1, str(REPO))  # target_api from this tree: same app for both
-    from perfci.endpoint import Endpoint
+    from perfci.target.endpoint import Endpoint
     from perfci.testing import run_context
     from target_api import create_app
     from target_api.extensions import db

@@ -76,7 +76,7 @@ def wall_times(repeat: int, *args: str) -> tuple[list[float], list[int]]:
 
 def recorder_overhead(rounds: int = 20, block: int = 50) -> tuple[float, float, float]:
     """Median per-request ms without and with the recorder, and the median of per-round ratios."""
-    from perfci.recorder import QueryRecorder
+    from perfci.target.recorder import QueryRecorder
     from target_api import create_app
     from target_api.seed import seed_database
 

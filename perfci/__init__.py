@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from perfci.check import Check, CheckOptions, EndpointOptions, select_endpoints
     from perfci.config.model import EndpointConfig, Fraction
-    from perfci.context import RunContext, clear_response_caches
-    from perfci.endpoint import Endpoint
     from perfci.errors import CheckCrashed, CheckSkipped, ConfigError
     from perfci.measurement import Direction, Evidence, Kind, Measurement, percentile, timing
     from perfci.plugin.spec import hookimpl
     from perfci.process import die_with_parent, start_process_group, stop_process_group
-    from perfci.recorder import RecordedQuery, Recording
     from perfci.status import BODY_CHARS, StatusLog, body_start, failed_requests_budget
+    from perfci.target.context import RunContext, clear_response_caches
+    from perfci.target.endpoint import Endpoint
+    from perfci.target.recorder import RecordedQuery, Recording
     from perfci.verdict.model import BudgetRule
 
 __version__ = "0.1.0"
@@ -34,21 +34,21 @@ _API = {
     "CheckOptions": "perfci.check",
     "ConfigError": "perfci.errors",
     "Direction": "perfci.measurement",
-    "Endpoint": "perfci.endpoint",
+    "Endpoint": "perfci.target.endpoint",
     "EndpointConfig": "perfci.config.model",
     "EndpointOptions": "perfci.check",
     "Evidence": "perfci.measurement",
     "Fraction": "perfci.config.model",
     "Kind": "perfci.measurement",
     "Measurement": "perfci.measurement",
-    "RecordedQuery": "perfci.recorder",
-    "Recording": "perfci.recorder",
-    "RunContext": "perfci.context",
+    "RecordedQuery": "perfci.target.recorder",
+    "Recording": "perfci.target.recorder",
+    "RunContext": "perfci.target.context",
     "StatusLog": "perfci.status",
     "BODY_CHARS": "perfci.status",
     "body_start": "perfci.status",
     "failed_requests_budget": "perfci.status",
-    "clear_response_caches": "perfci.context",
+    "clear_response_caches": "perfci.target.context",
     "die_with_parent": "perfci.process",
     "hookimpl": "perfci.plugin.spec",
     "percentile": "perfci.measurement",

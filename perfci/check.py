@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import TypeVar
 
-from perfci.endpoint import Endpoint
 from perfci.measurement import Measurement
+from perfci.target.endpoint import Endpoint
 from perfci.verdict.model import BudgetRule
 
 if TYPE_CHECKING:
-    from perfci.context import RunContext
+    from perfci.target.context import RunContext
 
 
 class CheckOptions(BaseModel):

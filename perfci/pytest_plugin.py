@@ -30,7 +30,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.engine import Engine
 
-from perfci.recorder import QueryRecorder, Recording
+from perfci.target.recorder import QueryRecorder, Recording
 
 
 @dataclass(frozen=True)

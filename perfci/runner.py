@@ -19,14 +19,14 @@ from pydantic import ValidationError
 from perfci.check import Check, CheckOptions
 from perfci.config.load import suggest
 from perfci.config.model import Config, EndpointConfig, ThresholdConfig
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
 from perfci.errors import CheckCrashed, CheckSkipped, ConfigError, PerfciError
 from perfci.measurement import Measurement
 from perfci.plugin.manager import PluginHost
-from perfci.recorder import QueryRecorder
-from perfci.server import Server
-from perfci.target import build_target
+from perfci.target.build import build_target
+from perfci.target.context import RunContext
+from perfci.target.endpoint import Endpoint
+from perfci.target.recorder import QueryRecorder
+from perfci.target.server import Server
 from perfci.units import parse_quantity
 from perfci.verdict import judge
 from perfci.verdict.model import AckRule, BudgetRule, Judgement, Rules, ThresholdRule

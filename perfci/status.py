@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from perfci.endpoint import Endpoint
 from perfci.errors import TargetError
 from perfci.measurement import Direction, Evidence, Measurement
+from perfci.target.endpoint import Endpoint
 from perfci.verdict.model import BudgetRule
 
 METRIC = "failed_requests"

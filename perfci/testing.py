@@ -10,10 +10,10 @@ from flask import Flask
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
-from perfci.recorder import QueryRecorder
-from perfci.server import Server
+from perfci.target.context import RunContext
+from perfci.target.endpoint import Endpoint
+from perfci.target.recorder import QueryRecorder
+from perfci.target.server import Server
 
 
 def _no_server() -> Server:

@@ -23,7 +23,7 @@ warmed up first; see :mod:`perfci.checks._capture`) and reports:
 * ``rows_growth`` (list endpoints): extra rows per extra item asked for.
 
 Statements a request sends from other threads (a thread pool fanning out per
-item) are counted with its own (see :mod:`perfci.recorder`).
+item) are counted with its own (see :mod:`perfci.target.recorder`).
 """
 
 from __future__ import annotations

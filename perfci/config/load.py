@@ -13,8 +13,8 @@ from pydantic import BaseModel, ValidationError
 from perfci.check import Check, CheckOptions, EndpointOptions
 from perfci.config.model import Config, ConfigModel, EndpointConfig
 from perfci.config.yamlsource import Loc, YamlSource, dotted, load_yaml
-from perfci.endpoint import Endpoint
 from perfci.errors import ConfigError
+from perfci.target.endpoint import Endpoint
 
 CONFIG_NAMES = ("perfci.yaml", "perfci.yml")
 

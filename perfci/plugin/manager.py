@@ -31,9 +31,9 @@ from perfci.plugin import spec as hookspecs
 
 if TYPE_CHECKING:
     from perfci.config.model import Config
-    from perfci.context import RunContext
     from perfci.measurement import Measurement
     from perfci.result import RunResult
+    from perfci.target.context import RunContext
 
 ENTRY_POINT_GROUP = "perfci"
 

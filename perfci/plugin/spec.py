@@ -18,9 +18,9 @@ import pluggy
 if TYPE_CHECKING:
     from perfci.check import Check
     from perfci.config.model import Config
-    from perfci.context import RunContext
     from perfci.measurement import Measurement
     from perfci.result import RunResult
+    from perfci.target.context import RunContext
 
 PROJECT = "perfci"
 hookspec = pluggy.HookspecMarker(PROJECT)

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from perfci.config.model import TargetConfig
-from perfci.endpoint import Endpoint
 from perfci.errors import ExitCode, TargetError
-from perfci.target import build_target
+from perfci.target.build import build_target
+from perfci.target.endpoint import Endpoint
 from perfci.testing import run_context
 
 APP = "tests.hardening.hostile_app:create_app"

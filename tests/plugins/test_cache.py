@@ -11,9 +11,9 @@ from flask import Flask, request
 from flask_caching import Cache
 
 from perfci.checks.cache import CacheCheck, CacheOptions
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
 from perfci.errors import CheckSkipped, ConfigError
+from perfci.target.context import RunContext
+from perfci.target.endpoint import Endpoint
 from perfci.testing import run_context
 from tests.plugins.conftest import SoftFactoryProject, explain
 

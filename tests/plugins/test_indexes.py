@@ -25,10 +25,10 @@ from perfci.checks.indexes.schema import (
     read_schema,
     unindexed_foreign_keys,
 )
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
 from perfci.measurement import Measurement
-from perfci.recorder import RecordedQuery
+from perfci.target.context import RunContext
+from perfci.target.endpoint import Endpoint
+from perfci.target.recorder import RecordedQuery
 from perfci.testing import run_context
 from tests.plugins.conftest import TEST_SCALE, SoftFactoryProject, explain
 

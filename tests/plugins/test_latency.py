@@ -13,11 +13,11 @@ from pydantic import ValidationError
 
 from perfci.checks._timing import cpu_probe, sample_interleaved
 from perfci.checks.latency import CALIBRATION, Latency, LatencyOptions, latency_measurements
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
 from perfci.errors import CheckCrashed
 from perfci.measurement import Direction, Kind
-from perfci.server import Server
+from perfci.target.context import RunContext
+from perfci.target.endpoint import Endpoint
+from perfci.target.server import Server
 from tests.plugins.conftest import SoftFactoryProject, explain
 
 # --- the sampling loop ------------------------------------------------------

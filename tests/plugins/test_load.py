@@ -33,9 +33,9 @@ from perfci.checks.load.stats import (
     histogram_delta,
     histogram_percentile,
 )
-from perfci.endpoint import Endpoint
 from perfci.errors import CheckCrashed, ConfigError
 from perfci.measurement import Direction, Kind
+from perfci.target.endpoint import Endpoint
 from tests.plugins.conftest import SoftFactoryProject, explain
 
 # --- statistics of windows (pure) --------------------------------------------

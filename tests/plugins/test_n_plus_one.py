@@ -17,10 +17,10 @@ from perfci.checks.n_plus_one import (
     most_repeated,
     shapes,
 )
-from perfci.context import RunContext, clear_response_caches
-from perfci.endpoint import Endpoint
 from perfci.measurement import Measurement
-from perfci.recorder import RecordedQuery, Recording, fingerprint
+from perfci.target.context import RunContext, clear_response_caches
+from perfci.target.endpoint import Endpoint
+from perfci.target.recorder import RecordedQuery, Recording, fingerprint
 from perfci.testing import run_context
 from tests.plugins.conftest import TEST_SCALE, SoftFactoryProject, explain
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from perfci.checks.n_plus_one import NPlusOne, NPlusOneOptions
-from perfci.context import RunContext
-from perfci.endpoint import Endpoint
 from perfci.errors import TargetError
 from perfci.measurement import Measurement
 from perfci.status import refuse_failed_baseline
+from perfci.target.context import RunContext
+from perfci.target.endpoint import Endpoint
 from perfci.testing import run_context
 from tests.plugins import library_app
 

@@ -10,7 +10,7 @@ from flask import Flask
 from flask_compress import Compress
 
 from perfci.checks.payload import PayloadCheck, PayloadOptions
-from perfci.context import RunContext
+from perfci.target.context import RunContext
 from perfci.testing import run_context
 from tests.plugins.conftest import SoftFactoryProject, explain
 

@@ -45,7 +45,7 @@ from perfci.checks.indexes.schema import (
     read_schema,
     unindexed_foreign_keys,
 )
-from perfci.recorder import QueryRecorder
+from perfci.target.recorder import QueryRecorder
 from perfci.testing import run_context
 from perfci.verdict import judge
 from perfci.verdict.model import Rules

@@ -17,8 +17,8 @@ from sqlalchemy.orm import (
     selectinload,
 )
 
-from perfci import recorder as recorder_module
-from perfci.recorder import QueryRecorder, fingerprint
+from perfci.target import recorder as recorder_module
+from perfci.target.recorder import QueryRecorder, fingerprint
 
 
 class Base(DeclarativeBase):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perfci.endpoint import Endpoint
+from perfci.target.endpoint import Endpoint
 
 
 def test_parse_and_subject() -> None:

@@ -14,12 +14,12 @@ from sqlalchemy.engine import Engine
 from werkzeug.test import TestResponse
 
 from perfci.config.model import ServerConfig
-from perfci.endpoint import Endpoint
-from perfci.recorder import QueryRecorder
-from perfci.target import target_code
+from perfci.target.build import target_code
+from perfci.target.endpoint import Endpoint
+from perfci.target.recorder import QueryRecorder
 
 if TYPE_CHECKING:
-    from perfci.server import Server
+    from perfci.target.server import Server
 
 
 @dataclass

@@ -92,7 +92,7 @@ class Server:
             if not config_path.is_file():
                 raise TargetError(f"target.server.config: no such file {config_path}")
             command += ["--config", str(config_path)]
-        command.append("perfci.wsgi:application")
+        command.append("perfci.target.wsgi:application")
         env = dict(os.environ)
         env.update(self.extra_env)
         env["PERFCI_TARGET_APP"] = self.app_spec

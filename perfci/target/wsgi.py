@@ -1,7 +1,7 @@
 """The WSGI entry point perfci gives gunicorn: builds the target from its factory.
 
 The server process reads what to build from the environment that
-``perfci.server.Server`` sets, so the same factory and overrides serve both
+``perfci.target.server.Server`` sets, so the same factory and overrides serve both
 in-process checks and HTTP checks.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 
-from perfci.target import import_object
+from perfci.target.build import import_object
 
 _spec = os.environ["PERFCI_TARGET_APP"]
 _config = json.loads(os.environ.get("PERFCI_TARGET_CONFIG", "{}"))

@@ -15,9 +15,9 @@ import requests
 
 from perfci.config.model import ServerConfig
 from perfci.errors import TargetError
-from perfci.server import Server
+from perfci.target.server import Server
 
-TOY = Path(__file__).parent / "toy"
+TOY = Path(__file__).parents[1] / "toy"
 
 
 def make_server(
@@ -97,7 +97,7 @@ def test_sigint_to_the_owner_leaves_no_server_behind(tmp_path: Path) -> None:
             import sys, time
             from pathlib import Path
             from perfci.config.model import ServerConfig
-            from perfci.server import Server
+            from perfci.target.server import Server
             server = Server("toyapp:create_app", {{}}, ServerConfig(workers=1, threads=1),
                             root=Path({str(TOY)!r}), log_path=Path({str(tmp_path / "log")!r}))
             try:

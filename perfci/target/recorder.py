@@ -144,7 +144,7 @@ def _install_lazy_hook() -> bool:
     ``do_orm_execute`` never fires). ``LazyLoader._load_for_state`` is the one
     place every lazy load goes through; the wrapper costs a list lookup when
     nothing records. Mappers keep the bound method they were configured
-    with, so this runs when perfci.recorder is imported: before the target
+    with, so this runs when perfci.target.recorder is imported: before the target
     app is built (``perfci run``) or its tests collected (the pytest plugin).
     If a SQLAlchemy release renames it, ``LAZY_LOADS_SEEN`` is False and
     ``tests/test_recorder.py`` fails.
