@@ -46,6 +46,8 @@ class RunContext:
     server_settings: ServerConfig = field(default_factory=ServerConfig)
     # The target's directory: beside perfci.yaml, or the base tree's worktree (--against).
     root: Path = field(default_factory=Path.cwd)
+    # target.app (``module:factory``): checks that build the target again in another process.
+    app_spec: str = ""
     _server: Server | None = field(default=None, repr=False)
 
     def client(self) -> FlaskClient:

@@ -51,6 +51,10 @@ class CheckCrashed(PerfciError):
     exit_code = ExitCode.TARGET
 
 
+class CheckSkipped(PerfciError):
+    """A check cannot run on this machine (a tool is missing); the message says how to fix it."""
+
+
 class PublishError(PerfciError):
     """Publishing results (status, comment) failed; the gate's own verdict stands."""
 

@@ -39,6 +39,29 @@ class Evidence:
         return cls(label=str(data["label"]), text=str(data["text"]))
 
 
+#: The label prefix of evidence that is a table of counts (``counts_evidence``): the
+#: verdict engine lists what changed in it between the baseline and this run.
+COUNTS_LABEL = "counts: "
+
+
+def counts_evidence(title: str, counts: Mapping[str, int]) -> Evidence:
+    """A table of ``name → count`` (calls per function, cost per function), largest first."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return Evidence(COUNTS_LABEL + title, "\n".join(f"{n:>14,}  {name}" for name, n in ranked))
+
+
+def parse_counts(evidence: Evidence) -> dict[str, int] | None:
+    """The table of a ``counts_evidence`` item; None for any other evidence."""
+    if not evidence.label.startswith(COUNTS_LABEL):
+        return None
+    counts: dict[str, int] = {}
+    for line in evidence.text.splitlines():
+        number, _, name = line.strip().partition("  ")
+        if name:
+            counts[name.strip()] = int(number.replace(",", ""))
+    return counts
+
+
 Value = float | str
 
 
@@ -60,6 +83,9 @@ class Measurement:
     evidence: tuple[Evidence, ...] = ()
     # Timing metrics only: the same statistic on the in-run calibration probe.
     calibration: tuple[float, ...] = field(default=(), compare=False)
+    # What the value depends on besides the code (interpreter, packages, tools): a
+    # baseline measured where any of these differ is not comparable. Empty: nothing.
+    environment: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.name.count("/") < 2:
@@ -108,6 +134,8 @@ class Measurement:
             data["calibration"] = list(self.calibration)
         if self.evidence:
             data["evidence"] = [e.to_dict() for e in self.evidence]
+        if self.environment:
+            data["environment"] = dict(self.environment)
         return data
 
     @classmethod
@@ -116,6 +144,9 @@ class Measurement:
         value = data["value"]
         if not isinstance(value, str):
             value = float(value)
+        environment = data.get("environment", {})
+        if not isinstance(environment, Mapping):
+            raise ValueError(f"environment: expected an object, got {type(environment).__name__}")
         return cls(
             name=str(data["name"]),
             value=value,
@@ -125,6 +156,7 @@ class Measurement:
             samples=tuple(float(s) for s in data.get("samples", ())),
             evidence=tuple(Evidence.from_dict(e) for e in data.get("evidence", ())),
             calibration=tuple(float(s) for s in data.get("calibration", ())),
+            environment={str(k): str(v) for k, v in environment.items()},
         )
 
 

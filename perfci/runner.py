@@ -245,6 +245,7 @@ class MeasureSession:
             target_settings=target.app_config,
             server_settings=target_config.server,
             root=config.root,
+            app_spec=target_config.app,
         )
         self._stack.callback(self._stop_server)
         self._ctx = ctx

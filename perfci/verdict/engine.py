@@ -15,7 +15,7 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from perfci import units
-from perfci.measurement import Direction, Kind, Measurement
+from perfci.measurement import COUNTS_LABEL, Direction, Kind, Measurement, parse_counts
 from perfci.verdict import stats
 from perfci.verdict.model import (
     AckRule,
@@ -100,7 +100,14 @@ def compare(
         notes.append(f"baseline converted from {base.unit} to {current.unit}")
         base = converted
     if current.kind is not Kind.TIMING:
-        return _compare_values(current, base, threshold, Mode.EXACT, notes)
+        moved = environment_differences(base, current)
+        if moved:
+            return _not_comparable(
+                current, base, f"measured in another environment: {'; '.join(moved)}", notes
+            )
+        verdict = _compare_values(current, base, threshold, Mode.EXACT, notes)
+        changes = count_changes(base, current) if verdict.change else []
+        return replace(verdict, notes=(*verdict.notes, *changes)) if changes else verdict
     mode = Mode.SAME_RUN if same_run else Mode.BASELINE
     missing = [side for side, m in (("baseline", base), ("current", current)) if not m.samples]
     finite = all(math.isfinite(s) for s in (*base.samples, *current.samples))
@@ -137,6 +144,60 @@ def compare(
     if same_run or strict or not rules.foreign_baseline:
         return verdict
     return _across_machines(verdict, rules.foreign_baseline)
+
+
+def environment_differences(base: Measurement, current: Measurement) -> list[str]:
+    """``key: before → after`` for what the value depends on and that differs.
+
+    Only when both sides record an environment (a check that declares none, or a
+    baseline from before, is compared as it is).
+    """
+    if not base.environment or not current.environment:
+        return []
+    keys = sorted(base.environment.keys() | current.environment.keys())
+    before, after = base.environment, current.environment
+    return [
+        f"{key}: {before.get(key, '?')} → {after.get(key, '?')}"
+        for key in keys
+        if before.get(key) != after.get(key)
+    ]
+
+
+#: Rows of a count table listed per changed table, largest change first.
+_COUNT_ROWS = 8
+
+
+def count_changes(base: Measurement, current: Measurement) -> list[str]:
+    """What moved in the count tables both sides carry (``counts_evidence``), largest first.
+
+    ``Python calls: app.serialize_chef 12 → 24``: the cause of a changed
+    value, as far as the check could record it.
+    """
+    before = {e.label: t for e in base.evidence if (t := parse_counts(e)) is not None}
+    changes = []
+    for evidence in current.evidence:
+        after = parse_counts(evidence)
+        if after is None or evidence.label not in before:
+            continue
+        old = before[evidence.label]
+        moved = sorted(
+            (
+                (after.get(name, 0) - old.get(name, 0), name)
+                for name in old.keys() | after.keys()
+                if after.get(name, 0) != old.get(name, 0)
+            ),
+            key=lambda item: (-abs(item[0]), item[1]),
+        )
+        if not moved:
+            continue
+        title = evidence.label.removeprefix(COUNTS_LABEL)
+        rows = [
+            f"{name} {old.get(name, 0):,} → {after.get(name, 0):,}"
+            for _, name in moved[:_COUNT_ROWS]
+        ]
+        more = f"; … and {len(moved) - _COUNT_ROWS} more" if len(moved) > _COUNT_ROWS else ""
+        changes.append(f"{title}: {'; '.join(rows)}{more}")
+    return changes
 
 
 def _across_machines(verdict: Verdict, differences: Sequence[str]) -> Verdict:
