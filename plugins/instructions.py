@@ -130,6 +130,8 @@ class Instructions(Check):
         except _callgrind.WorkerFailed as error:
             raise CheckCrashed(f"instructions: {error}") from None
         environment = count_environment(options.packages, tools.version)
+        # The target's own package: its functions are always listed in the call counts.
+        package = ctx.app_spec.partition(":")[0].split(".")[0]
         profiles = ctx.root / options.profiles
         measurements = []
         for index, (endpoint, request) in enumerate(zip(endpoints, requests, strict=True)):
@@ -139,7 +141,9 @@ class Instructions(Check):
                     f"instructions: {endpoint.subject}: {len(mine)} callgrind dumps "
                     f"for {options.requests} requests"
                 )
-            calls = python_calls(ctx, request, clear_cache=options.clear_cache)
+            calls = listed_calls(
+                python_calls(ctx, request, clear_cache=options.clear_cache), package
+            )
             measurements.append(
                 self.measurement(
                     endpoint, mine, statuses[index], calls, tools, environment, options, profiles
@@ -177,8 +181,11 @@ class Instructions(Check):
                 "inclusive Ir by C function",
                 _callgrind.inclusive_costs(tools, kept, limit=EVIDENCE_FUNCTIONS),
             ),
-            counts_evidence("Python calls", dict(Counter(calls).most_common(EVIDENCE_FUNCTIONS))),
-            Evidence("profile", f"{kept} (callgrind_annotate or KCachegrind)"),
+            counts_evidence("Python calls", calls),
+            Evidence(
+                "profile",
+                f"{Path(options.profiles) / kept.name} (callgrind_annotate or KCachegrind)",
+            ),
         ]
         return Measurement(
             f"{self.name}/{endpoint.subject}/Ir",
@@ -195,6 +202,19 @@ def _distinct(endpoints: Iterable[Endpoint]) -> list[Endpoint]:
     for endpoint in endpoints:
         seen.setdefault(endpoint.subject, endpoint)
     return list(seen.values())
+
+
+def listed_calls(calls: Mapping[str, int], package: str) -> dict[str, int]:
+    """The Python functions a request's evidence lists: the most called, and all of the app's.
+
+    The target's own functions are listed whatever their count, so a new call
+    in the app's code (``serialize_chef 12 → 24``, ``burn_cpu 0 → 1``) shows
+    in the comparison with the baseline; library internals only when frequent.
+    """
+    listed = dict(Counter(calls).most_common(EVIDENCE_FUNCTIONS))
+    prefix = package + "."
+    listed.update({name: n for name, n in calls.items() if name.startswith(prefix)})
+    return listed
 
 
 def keep_profile(dump: _callgrind.Dump, directory: Path, endpoint: Endpoint) -> Path:
