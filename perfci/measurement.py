@@ -42,16 +42,26 @@ class Evidence:
 #: The label prefix of evidence that is a table of counts (``counts_evidence``): the
 #: verdict engine lists what changed in it between the baseline and this run.
 COUNTS_LABEL = "counts: "
+#: The row of a count table that gives its floor: rows below it were left out.
+OMITTED = "(smaller rows omitted)"
 
 
-def counts_evidence(title: str, counts: Mapping[str, int]) -> Evidence:
-    """A table of ``name → count`` (calls per function, cost per function), largest first."""
+def counts_evidence(title: str, counts: Mapping[str, int], *, floor: int = 0) -> Evidence:
+    """A table of ``name → count`` (calls per function, cost per function), largest first.
+
+    ``floor``: the table lists every row of at least this count and leaves out
+    the rest (a row ``OMITTED`` says so); 0 means the table is complete, so a
+    name it lacks counts 0.
+    """
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return Evidence(COUNTS_LABEL + title, "\n".join(f"{n:>14,}  {name}" for name, n in ranked))
+    rows = [f"{n:>14,}  {name}" for name, n in ranked if n >= floor]
+    if floor > 0:
+        rows.append(f"{floor:>14,}  {OMITTED}")
+    return Evidence(COUNTS_LABEL + title, "\n".join(rows))
 
 
-def parse_counts(evidence: Evidence) -> dict[str, int] | None:
-    """The table of a ``counts_evidence`` item; None for any other evidence."""
+def parse_counts(evidence: Evidence) -> tuple[dict[str, int], int] | None:
+    """``(rows, floor)`` of a ``counts_evidence`` item; None for any other evidence."""
     if not evidence.label.startswith(COUNTS_LABEL):
         return None
     counts: dict[str, int] = {}
@@ -59,7 +69,8 @@ def parse_counts(evidence: Evidence) -> dict[str, int] | None:
         number, _, name = line.strip().partition("  ")
         if name:
             counts[name.strip()] = int(number.replace(",", ""))
-    return counts
+    floor = counts.pop(OMITTED, 0)
+    return counts, floor
 
 
 Value = float | str

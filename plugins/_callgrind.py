@@ -233,8 +233,8 @@ DISPATCH = re.compile(
 )
 
 
-def inclusive_costs(tools: Tools, dump: Path, limit: int = 40) -> dict[str, int]:
-    """The ``limit`` largest inclusive costs (Ir) per C function of one dump.
+def inclusive_costs(tools: Tools, dump: Path, *, floor: int) -> dict[str, int]:
+    """Inclusive cost (Ir) per C function of one dump, for every function of at least ``floor``.
 
     From ``callgrind_annotate --inclusive=yes``; empty when it is not
     installed. A function listed more than once (its code inlined from a
@@ -250,10 +250,10 @@ def inclusive_costs(tools: Tools, dump: Path, limit: int = 40) -> dict[str, int]
         timeout=120,
         check=False,
     )
-    return parse_annotate(completed.stdout, limit)
+    return parse_annotate(completed.stdout, floor)
 
 
-def parse_annotate(output: str, limit: int) -> dict[str, int]:
+def parse_annotate(output: str, floor: int) -> dict[str, int]:
     """The function table of ``callgrind_annotate`` output, as ``inclusive_costs`` returns it."""
     costs: dict[str, int] = {}
     in_functions = False
@@ -267,8 +267,10 @@ def parse_annotate(output: str, limit: int) -> dict[str, int]:
         name = function_name(match[2])
         if DISPATCH.match(name):
             continue
-        costs[name] = max(costs.get(name, 0), int(match[1].replace(",", "")))
-    return dict(sorted(costs.items(), key=lambda item: (-item[1], item[0]))[:limit])
+        cost = int(match[1].replace(",", ""))
+        if cost >= floor:
+            costs[name] = max(costs.get(name, 0), cost)
+    return costs
 
 
 def function_name(text: str) -> str:

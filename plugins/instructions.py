@@ -53,8 +53,6 @@ from ._sql_capture import clear_response_caches
 #: The A/A spread of Ir measured on the project's VM (docs/checks/instructions.md):
 #: the largest difference between the medians of two worker processes, per endpoint.
 NOISE_FLOOR = "A/A noise floor 0.3% (10 processes per endpoint; docs/checks/instructions.md)"
-#: Functions and Python call sites listed in the evidence of one measurement.
-EVIDENCE_FUNCTIONS = 25
 
 
 class InstructionsOptions(EndpointOptions):
@@ -130,8 +128,6 @@ class Instructions(Check):
         except _callgrind.WorkerFailed as error:
             raise CheckCrashed(f"instructions: {error}") from None
         environment = count_environment(options.packages, tools.version)
-        # The target's own package: its functions are always listed in the call counts.
-        package = ctx.app_spec.partition(":")[0].split(".")[0]
         profiles = ctx.root / options.profiles
         measurements = []
         for index, (endpoint, request) in enumerate(zip(endpoints, requests, strict=True)):
@@ -141,9 +137,7 @@ class Instructions(Check):
                     f"instructions: {endpoint.subject}: {len(mine)} callgrind dumps "
                     f"for {options.requests} requests"
                 )
-            calls = listed_calls(
-                python_calls(ctx, request, clear_cache=options.clear_cache), package
-            )
+            calls = python_calls(ctx, request, clear_cache=options.clear_cache)
             measurements.append(
                 self.measurement(
                     endpoint, mine, statuses[index], calls, tools, environment, options, profiles
@@ -164,6 +158,7 @@ class Instructions(Check):
     ) -> Measurement:
         counts = [d.ir for d in dumps]
         median = statistics.median_low(counts)
+        floor = max(1, median // 100)
         kept = keep_profile(next(d for d in dumps if d.ir == median), profiles, endpoint)
         spread = (max(counts) - min(counts)) / median if median else 0.0
         notes = [
@@ -177,9 +172,13 @@ class Instructions(Check):
             notes.append(f"the response was {status}")
         evidence = [
             Evidence("note", "; ".join(notes)),
+            # Every C function above 1% of the request's count, and every Python function
+            # called: a function absent from the baseline's table is then known to be
+            # below its floor (C) or not called (Python), not merely left out.
             counts_evidence(
                 "inclusive Ir by C function",
-                _callgrind.inclusive_costs(tools, kept, limit=EVIDENCE_FUNCTIONS),
+                _callgrind.inclusive_costs(tools, kept, floor=floor),
+                floor=floor,
             ),
             counts_evidence("Python calls", calls),
             Evidence(
@@ -202,19 +201,6 @@ def _distinct(endpoints: Iterable[Endpoint]) -> list[Endpoint]:
     for endpoint in endpoints:
         seen.setdefault(endpoint.subject, endpoint)
     return list(seen.values())
-
-
-def listed_calls(calls: Mapping[str, int], package: str) -> dict[str, int]:
-    """The Python functions a request's evidence lists: the most called, and all of the app's.
-
-    The target's own functions are listed whatever their count, so a new call
-    in the app's code (``serialize_chef 12 → 24``, ``burn_cpu 0 → 1``) shows
-    in the comparison with the baseline; library internals only when frequent.
-    """
-    listed = dict(Counter(calls).most_common(EVIDENCE_FUNCTIONS))
-    prefix = package + "."
-    listed.update({name: n for name, n in calls.items() if name.startswith(prefix)})
-    return listed
 
 
 def keep_profile(dump: _callgrind.Dump, directory: Path, endpoint: Endpoint) -> Path:

@@ -171,32 +171,38 @@ def count_changes(base: Measurement, current: Measurement) -> list[str]:
     """What moved in the count tables both sides carry (``counts_evidence``), largest first.
 
     ``Python calls: app.serialize_chef 12 → 24``: the cause of a changed
-    value, as far as the check could record it.
+    value, as far as the check could record it. A row a table left out (below
+    its floor) is shown as ``< floor`` and ranked by the change that is
+    certain.
     """
     before = {e.label: t for e in base.evidence if (t := parse_counts(e)) is not None}
     changes = []
     for evidence in current.evidence:
-        after = parse_counts(evidence)
-        if after is None or evidence.label not in before:
+        parsed = parse_counts(evidence)
+        if parsed is None or evidence.label not in before:
             continue
-        old = before[evidence.label]
-        moved = sorted(
-            (
-                (after.get(name, 0) - old.get(name, 0), name)
-                for name in old.keys() | after.keys()
-                if after.get(name, 0) != old.get(name, 0)
-            ),
-            key=lambda item: (-abs(item[0]), item[1]),
-        )
+        (old, old_floor), (new, new_floor) = before[evidence.label], parsed
+        moved = []
+        for name in old.keys() | new.keys():
+            low = (old.get(name, 0), new.get(name, 0))
+            high = (old.get(name, old_floor), new.get(name, new_floor))
+            # The smallest change the tables prove: 0 when a left-out row could explain it.
+            certain = max(low[1] - high[0], low[0] - high[1], 0)
+            if certain:
+                moved.append((certain, name))
         if not moved:
             continue
-        title = evidence.label.removeprefix(COUNTS_LABEL)
+        moved.sort(key=lambda item: (-item[0], item[1]))
+
+        def shown(table: dict[str, int], floor: int, name: str) -> str:
+            return f"{table[name]:,}" if name in table else f"< {floor:,}" if floor else "0"
+
         rows = [
-            f"{name} {old.get(name, 0):,} → {after.get(name, 0):,}"
+            f"{name} {shown(old, old_floor, name)} → {shown(new, new_floor, name)}"
             for _, name in moved[:_COUNT_ROWS]
         ]
         more = f"; … and {len(moved) - _COUNT_ROWS} more" if len(moved) > _COUNT_ROWS else ""
-        changes.append(f"{title}: {'; '.join(rows)}{more}")
+        changes.append(f"{evidence.label.removeprefix(COUNTS_LABEL)}: {'; '.join(rows)}{more}")
     return changes
 
 

@@ -73,15 +73,36 @@ Ir                   file:function
 
 
 def test_inclusive_costs_name_each_c_function_once_without_the_dispatch_functions() -> None:
-    costs = _callgrind.parse_annotate(ANNOTATE, limit=10)
+    costs = _callgrind.parse_annotate(ANNOTATE, floor=0)
     assert costs == {"_hashlib_HASH_update": 5_000_000, "PyObject_GetAttr": 900_000}
-    assert list(_callgrind.parse_annotate(ANNOTATE, limit=1)) == ["_hashlib_HASH_update"]
+    assert _callgrind.parse_annotate(ANNOTATE, floor=1_000_000) == {
+        "_hashlib_HASH_update": 5_000_000
+    }
 
 
-def test_counts_evidence_round_trips() -> None:
+def test_counts_evidence_round_trips_with_its_floor() -> None:
     evidence = counts_evidence("Python calls", {"app.serialize_chef": 12, "app.view": 1})
-    assert parse_counts(evidence) == {"app.serialize_chef": 12, "app.view": 1}
+    assert parse_counts(evidence) == ({"app.serialize_chef": 12, "app.view": 1}, 0)
+    cut = counts_evidence("C", {"big": 5_000, "small": 10}, floor=100)
+    assert parse_counts(cut) == ({"big": 5_000}, 100)
     assert parse_counts(Evidence("note", "12  not a table")) is None
+
+
+def test_a_row_below_the_floor_is_not_taken_for_a_change() -> None:
+    def costs(table: dict[str, int]) -> Measurement:
+        return Measurement(
+            "instructions/GET /x/Ir",
+            float(sum(table.values())),
+            "instructions",
+            Direction.LOWER,
+            evidence=(counts_evidence("C", table, floor=1_000),),
+        )
+
+    before = costs({"view": 50_000, "edge": 1_100})
+    after = costs({"view": 50_000, "edge": 900, "sha256": 9_000})
+    verdict = judge([after], [before], RULES).verdicts[0]
+    # edge fell from 1,100 to below 1,000: at least 101 fewer; sha256 came from below 1,000.
+    assert verdict.notes == ("C: sha256 < 1,000 → 9,000; edge 1,100 → < 1,000",)
 
 
 def ir(value: float, environment: dict[str, str], calls: int = 12) -> Measurement:
