@@ -30,8 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     filter(None, [str(REPO), str(HERE), os.environ.get("PYTHONPATH")])
 )
 sys.path[:0] = [str(REPO), str(HERE)]
+from bench_verdicts import cpu_hog  # noqa: E402  (one CPU hog for every benchmark)
 
 WORK_PATH = "/api/coocook/chefs"
 WORK = f"GET {WORK_PATH}?per_page=12"
@@ -74,28 +74,6 @@ def log(message: str) -> None:
 
 def load_average() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
-
-
-@contextmanager
-def cpu_hog(enabled: bool, on: float = 3.0, off: float = 3.0) -> Iterator[None]:
-    """Another process burning a core part of the time, like a neighbour's job."""
-    if not enabled:
-        yield
-        return
-    script = (
-        "import time\n"
-        "while True:\n"
-        f"    end = time.monotonic() + {on}\n"
-        "    while time.monotonic() < end:\n"
-        "        pass\n"
-        f"    time.sleep({off})\n"
-    )
-    hog = subprocess.Popen([sys.executable, "-c", script])
-    try:
-        yield
-    finally:
-        hog.kill()
-        hog.wait()
 
 
 class Bench:

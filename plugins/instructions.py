@@ -127,6 +127,14 @@ class Instructions(Check):
             )
         except _callgrind.WorkerFailed as error:
             raise CheckCrashed(f"instructions: {error}") from None
+        failed = [
+            f"{e.subject} answered HTTP {status}"
+            for e, status in zip(endpoints, statuses, strict=True)
+            if status >= 400
+        ]
+        if failed:
+            # An error page's count is not the endpoint's: it must not pass as an improvement.
+            raise CheckCrashed(f"instructions: {'; '.join(failed)}")
         environment = count_environment(options.packages, tools.version)
         profiles = ctx.root / options.profiles
         measurements = []
@@ -139,9 +147,7 @@ class Instructions(Check):
                 )
             calls = python_calls(ctx, request, clear_cache=options.clear_cache)
             measurements.append(
-                self.measurement(
-                    endpoint, mine, statuses[index], calls, tools, environment, options, profiles
-                )
+                self.measurement(endpoint, mine, calls, tools, environment, options, profiles)
             )
         return measurements
 
@@ -149,7 +155,6 @@ class Instructions(Check):
         self,
         endpoint: Endpoint,
         dumps: Sequence[_callgrind.Dump],
-        status: int,
         calls: Mapping[str, int],
         tools: _callgrind.Tools,
         environment: Mapping[str, str],
@@ -168,8 +173,6 @@ class Instructions(Check):
             f"Ir per request: {', '.join(f'{n:,}' for n in counts)} "
             f"(spread {spread:.1%} of the median); {NOISE_FLOOR}",
         ]
-        if not 200 <= status < 400:
-            notes.append(f"the response was {status}")
         evidence = [
             Evidence("note", "; ".join(notes)),
             # Every C function above 1% of the request's count, and every Python function

@@ -13,7 +13,7 @@ from flask import Flask
 from perfci_plugins import _callgrind
 from perfci_plugins.instructions import Instructions, InstructionsOptions, count_environment
 
-from perfci.errors import CheckSkipped
+from perfci.errors import CheckCrashed, CheckSkipped
 from perfci.measurement import Direction, Evidence, Measurement, counts_evidence, parse_counts
 from perfci.testing import run_context
 from perfci.verdict.engine import judge
@@ -204,3 +204,67 @@ def test_gate_passes_then_catches_extra_cpu_work(softfactory: SoftFactoryProject
         "callgrind.out.GET_health",
         "callgrind.out.GET_api_products",
     }
+
+
+@pytest.fixture
+def fake_callgrind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The worker's side replaced: statuses it reports are the returned list's items."""
+    statuses = [200]
+    monkeypatch.setattr(
+        _callgrind, "find_tools", lambda: _callgrind.Tools("valgrind", "cc", None, "3.19.0")
+    )
+    monkeypatch.setattr(_callgrind, "build_shim", lambda tools, directory: tmp_path / "shim.so")
+
+    def run_worker(
+        tools: _callgrind.Tools, job: _callgrind.Job, directory: Path, **kwargs: object
+    ) -> tuple[list[int], list[_callgrind.Dump]]:
+        directory.mkdir(parents=True, exist_ok=True)
+        dumps = []
+        for request, ir in enumerate((1_000, 1_200, 1_010)):
+            path = directory / f"callgrind.out.1.{request}"
+            path.write_text(DUMP)
+            dumps.append(_callgrind.Dump(0, request, ir, path))
+        return statuses, dumps
+
+    monkeypatch.setattr(_callgrind, "run_worker", run_worker)
+    return statuses
+
+
+def view_app() -> Flask:
+    app = Flask("instructions_view")
+
+    def helper() -> int:
+        return 1
+
+    @app.get("/thing")
+    def thing() -> dict[str, int]:
+        return {"n": helper() + helper()}
+
+    return app
+
+
+def test_the_median_request_with_its_python_calls_and_environment(
+    tmp_path: Path, fake_callgrind: list[int]
+) -> None:
+    with run_context(view_app(), tmp_path, endpoints=["GET /thing"]) as ctx:
+        ctx = dataclasses.replace(ctx, app_spec="instructions_view:create_app")
+        [measurement] = Instructions().collect(ctx, InstructionsOptions())
+    assert measurement.name == "instructions/GET /thing/Ir"
+    assert measurement.value == 1_010
+    assert measurement.environment["valgrind"] == "3.19.0"
+    tables = {e.label: parse_counts(e) for e in measurement.evidence}
+    calls, floor = tables["counts: Python calls"] or ({}, -1)
+    assert calls["test_instructions.view_app.<locals>.helper"] == 2
+    assert floor == 0
+    assert "1,000, 1,200, 1,010" in measurement.evidence[0].text
+    assert (tmp_path / ".perfci" / "callgrind" / "callgrind.out.GET_thing").exists()
+
+
+def test_an_error_response_is_a_crash_not_a_cheaper_request(
+    tmp_path: Path, fake_callgrind: list[int]
+) -> None:
+    fake_callgrind[0] = 500
+    with run_context(view_app(), tmp_path, endpoints=["GET /thing"]) as ctx:
+        ctx = dataclasses.replace(ctx, app_spec="instructions_view:create_app")
+        with pytest.raises(CheckCrashed, match="GET /thing answered HTTP 500"):
+            list(Instructions().collect(ctx, InstructionsOptions()))
