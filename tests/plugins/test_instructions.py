@@ -198,7 +198,7 @@ def test_gate_passes_then_catches_extra_cpu_work(softfactory: SoftFactoryProject
     )
     notes = " ".join(verdict["notes"])
     assert "target_api.faults.burn_cpu 0 → 1" in notes
-    assert "EVP_DigestUpdate 0 → " in notes  # OpenSSL's hashing, by its C name
+    assert "EVP_DigestUpdate < " in notes  # OpenSSL's hashing, by its C name, from below 1%
     profiles = list((softfactory.path / ".perfci" / "callgrind").iterdir())
     assert {p.name for p in profiles} == {
         "callgrind.out.GET_health",
