@@ -95,6 +95,22 @@ def build_shim(tools: Tools, directory: Path, header: Path = HEADER) -> Path:
     return library
 
 
+def import_root(app_spec: str) -> Path | None:
+    """The directory this process imported the target's top-level module from.
+
+    The worker runs there, so it imports the very code the native run built
+    (under ``--against``, the base tree's), whatever the configuration's root.
+    None when the module is not imported or has no file.
+    """
+    top = app_spec.partition(":")[0].split(".")[0]
+    module = sys.modules.get(top)
+    filename = getattr(module, "__file__", None)
+    if not filename:
+        return None
+    path = Path(filename).resolve()
+    return path.parent.parent if path.name == "__init__.py" else path.parent
+
+
 @dataclass(frozen=True)
 class Job:
     """What the worker measures: the target's factory and config, the requests, the repeats."""

@@ -123,7 +123,11 @@ class Instructions(Check):
         dumps_dir = ctx.workdir / "callgrind" / "dumps"
         try:
             statuses, dumps = _callgrind.run_worker(
-                tools, job, dumps_dir, cwd=ctx.root, timeout=options.timeout
+                tools,
+                job,
+                dumps_dir,
+                cwd=_callgrind.import_root(ctx.app_spec) or ctx.root,
+                timeout=options.timeout,
             )
         except _callgrind.WorkerFailed as error:
             raise CheckCrashed(f"instructions: {error}") from None

@@ -268,3 +268,10 @@ def test_an_error_response_is_a_crash_not_a_cheaper_request(
         ctx = dataclasses.replace(ctx, app_spec="instructions_view:create_app")
         with pytest.raises(CheckCrashed, match="GET /thing answered HTTP 500"):
             list(Instructions().collect(ctx, InstructionsOptions()))
+
+
+def test_the_worker_imports_the_target_from_where_this_process_did() -> None:
+    import target_api
+
+    assert _callgrind.import_root("target_api:create_app") == Path(target_api.__file__).parents[1]
+    assert _callgrind.import_root("never_imported_module:create_app") is None
