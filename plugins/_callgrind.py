@@ -77,7 +77,7 @@ def build_shim(tools: Tools, directory: Path, header: Path = HEADER) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     source = directory / SHIM_SOURCE
     source.write_text(
-        resources.files("perfci_plugins").joinpath(SHIM_SOURCE).read_text(encoding="utf-8"),
+        resources.files(__package__ or "").joinpath(SHIM_SOURCE).read_text(encoding="utf-8"),
         encoding="utf-8",
     )
     library = directory / "perfci_callgrind_shim.so"
@@ -186,7 +186,8 @@ def run_worker(
         f"--log-file={log_path}",
         sys.executable,
         "-m",
-        "perfci_plugins._callgrind_worker",
+        # This package's worker, wherever the package lives (perfci_plugins, perfci.checks).
+        f"{__package__}._callgrind_worker",
         str(job_path),
         str(result_path),
     ]
