@@ -14,10 +14,19 @@ if TYPE_CHECKING:
     from perfci.check import Check, CheckOptions, EndpointOptions, select_endpoints
     from perfci.config.model import EndpointConfig, Fraction
     from perfci.errors import CheckCrashed, CheckSkipped, ConfigError
-    from perfci.measurement import Direction, Evidence, Kind, Measurement, percentile, timing
+    from perfci.measurement import (
+        Direction,
+        Evidence,
+        Kind,
+        Measurement,
+        counts_evidence,
+        percentile,
+        timing,
+    )
     from perfci.plugin.spec import hookimpl
     from perfci.process import die_with_parent, start_process_group, stop_process_group
     from perfci.status import BODY_CHARS, StatusLog, body_start, failed_requests_budget
+    from perfci.target.build import import_object
     from perfci.target.context import RunContext, clear_response_caches
     from perfci.target.endpoint import Endpoint
     from perfci.target.recorder import RecordedQuery, Recording
@@ -49,6 +58,8 @@ _API = {
     "body_start": "perfci.status",
     "failed_requests_budget": "perfci.status",
     "clear_response_caches": "perfci.target.context",
+    "counts_evidence": "perfci.measurement",
+    "import_object": "perfci.target.build",
     "die_with_parent": "perfci.process",
     "hookimpl": "perfci.plugin.spec",
     "percentile": "perfci.measurement",
@@ -95,9 +106,11 @@ __all__ = [
     "__version__",
     "body_start",
     "clear_response_caches",
+    "counts_evidence",
     "die_with_parent",
     "failed_requests_budget",
     "hookimpl",
+    "import_object",
     "percentile",
     "select_endpoints",
     "start_process_group",

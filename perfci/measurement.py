@@ -41,6 +41,40 @@ class Evidence:
         return cls(label=text(data["label"]), text=text(data["text"]))
 
 
+#: The label prefix of evidence that is a table of counts (``counts_evidence``): the
+#: verdict engine lists what changed in it between the baseline and this run.
+COUNTS_LABEL = "counts: "
+#: The row of a count table that gives its floor: rows below it were left out.
+OMITTED = "(smaller rows omitted)"
+
+
+def counts_evidence(title: str, counts: Mapping[str, int], *, floor: int = 0) -> Evidence:
+    """A table of ``name → count`` (calls per function, cost per function), largest first.
+
+    ``floor``: the table lists every row of at least this count and leaves out
+    the rest (a row ``OMITTED`` says so); 0 means the table is complete, so a
+    name it lacks counts 0.
+    """
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    rows = [f"{n:>14,}  {name}" for name, n in ranked if n >= floor]
+    if floor > 0:
+        rows.append(f"{floor:>14,}  {OMITTED}")
+    return Evidence(COUNTS_LABEL + title, "\n".join(rows))
+
+
+def parse_counts(evidence: Evidence) -> tuple[dict[str, int], int] | None:
+    """``(rows, floor)`` of a ``counts_evidence`` item; None for any other evidence."""
+    if not evidence.label.startswith(COUNTS_LABEL):
+        return None
+    counts: dict[str, int] = {}
+    for line in evidence.text.splitlines():
+        number, _, name = line.strip().partition("  ")
+        if name:
+            counts[name.strip()] = int(number.replace(",", ""))
+    floor = counts.pop(OMITTED, 0)
+    return counts, floor
+
+
 Value = float | str
 
 
@@ -62,6 +96,9 @@ class Measurement:
     evidence: tuple[Evidence, ...] = ()
     # Timing metrics only: the same statistic on the in-run calibration probe.
     calibration: tuple[float, ...] = field(default=())
+    # What the value depends on besides the code (interpreter, packages, tools): a
+    # baseline measured where any of these differ is not comparable. Empty: nothing.
+    environment: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if self.name.count("/") < 2:
@@ -110,6 +147,8 @@ class Measurement:
             data["calibration"] = list(self.calibration)
         if self.evidence:
             data["evidence"] = [e.to_dict() for e in self.evidence]
+        if self.environment:
+            data["environment"] = dict(self.environment)
         return data
 
     @classmethod
@@ -123,6 +162,9 @@ class Measurement:
         value = data["value"]
         if not (isinstance(value, str) and direction is Direction.EQUAL):
             value = decode_float(value)
+        environment = data.get("environment") or {}
+        if not isinstance(environment, Mapping):
+            raise ValueError(f"environment: expected an object, got {type(environment).__name__}")
         return cls(
             name=text(data["name"]),
             value=value,
@@ -132,6 +174,7 @@ class Measurement:
             samples=tuple(decode_float(s) for s in data.get("samples") or ()),
             evidence=tuple(Evidence.from_dict(e) for e in data.get("evidence") or ()),
             calibration=tuple(decode_float(s) for s in data.get("calibration") or ()),
+            environment={str(k): str(v) for k, v in environment.items()},
         )
 
 

@@ -188,6 +188,7 @@ class MeasureSession:
             server_settings=target_config.server,
             request_timeout_s=target_config.timeouts.request,
             root=config.root,
+            app_spec=target_config.app,
         )
         self._stack.callback(self._stop_server)
         self._ctx = ctx

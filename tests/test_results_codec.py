@@ -33,6 +33,7 @@ CURRENT = Measurement(
     samples=(12.0, 12.5, 13.0),
     evidence=(Evidence("sql", "SELECT 1"),),
     calibration=(1.0, 1.1, 0.9),
+    environment={"python": "3.11.7", "valgrind": "3.19.0"},
 )
 BASE = dataclasses.replace(CURRENT, value=10.0, samples=(10.0, 10.5), calibration=(1.0, 1.0))
 VERDICT = Verdict(

@@ -9,6 +9,7 @@ local plugin, the way pytest registers its ``default_plugins``.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "perfci.checks.cache",
     "perfci.checks.indexes",
+    "perfci.checks.instructions",
     "perfci.checks.latency",
     "perfci.checks.load",
     "perfci.checks.n_plus_one",

@@ -26,14 +26,24 @@ class Migration:
 
 
 def _create_v1(conn: Connection) -> None:
-    # Version 1 is today's schema.py. When a later migration alters a table,
-    # freeze the version-1 definitions here instead of pointing at schema.py.
+    # A fresh store gets today's schema.py at once; the later steps below are
+    # written to find their change already made (they add what is missing).
     schema.metadata.create_all(
         conn, tables=[schema.runs, schema.measurements, schema.verdicts], checkfirst=False
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "runs, measurements and verdicts", _create_v1),)
+def _measurement_environment_v2(conn: Connection) -> None:
+    # What a deterministic count depends on (the instructions check's Ir): a JSON object.
+    columns = {c["name"] for c in inspect(conn).get_columns(schema.measurements.name)}
+    if "environment" not in columns:
+        conn.execute(text(f"ALTER TABLE {schema.measurements.name} ADD COLUMN environment TEXT"))
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "runs, measurements and verdicts", _create_v1),
+    Migration(2, "measurements carry their environment", _measurement_environment_v2),
+)
 LATEST = MIGRATIONS[-1].version
 
 # Any constant works; it only has to be the same in every perfci process.

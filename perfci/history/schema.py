@@ -67,6 +67,7 @@ measurements = Table(
     Column("samples", Text, nullable=False),  # JSON list
     Column("calibration", Text, nullable=False),  # JSON list
     Column("evidence", Text, nullable=False),  # JSON list of {label, text}
+    Column("environment", Text),  # JSON object; NULL: none (and rows from schema 1)
     Index("ix_perfci_measurements_run", "run_id"),
     Index("ix_perfci_measurements_name", "name"),
 )

@@ -437,6 +437,7 @@ def _measurement_row(run_id: int, position: int, m: Measurement) -> dict[str, An
         "samples": _dumps(list(m.samples)),
         "calibration": _dumps(list(m.calibration)),
         "evidence": _dumps([e.to_dict() for e in m.evidence]),
+        "environment": _dumps(dict(m.environment)) if m.environment else None,
     }
 
 
@@ -540,6 +541,7 @@ def _measurement(row: Row[Any]) -> Measurement:
             "samples": _loads(row.samples),
             "evidence": _loads(row.evidence),
             "calibration": _loads(row.calibration),
+            "environment": _loads(row.environment) if row.environment else {},
         }
     )
 

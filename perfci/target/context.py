@@ -49,6 +49,8 @@ class RunContext:
     root: Path = field(default_factory=Path.cwd)
     # target.timeouts.request: an in-process request running longer is a TargetError (exit 3).
     request_timeout_s: float | None = 60.0
+    # target.app (``module:factory``): checks that build the target again in another process.
+    app_spec: str = ""
     _server: Server | None = field(default=None, repr=False)
 
     def client(self) -> FlaskClient:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from perfci import units
-from perfci.measurement import Direction, Kind, Measurement
+from perfci.measurement import COUNTS_LABEL, Direction, Kind, Measurement, parse_counts
 from perfci.verdict import stats
 from perfci.verdict.model import (
     AckRule,
@@ -88,7 +88,8 @@ def evidence_news(current: Measurement, base: Measurement) -> list[str]:
         before.setdefault(item.label, set()).update(_lines(item.text))
     news: list[str] = []
     for item in current.evidence:
-        if item.label == "note":
+        # Count tables have their own comparison (``counts_changes``): rows, not lines.
+        if item.label == "note" or parse_counts(item) is not None:
             continue
         seen = before.get(item.label, set())
         news += [f"{item.label}: {line}" for line in _lines(item.text) if line not in seen]
@@ -132,7 +133,14 @@ def compare(
         notes.append(f"baseline converted from {base.unit} to {current.unit}")
         base = converted
     if current.kind is not Kind.TIMING:
-        return _compare_values(current, base, threshold, Mode.EXACT, notes)
+        moved = environment_differences(base, current)
+        if moved:
+            return _not_comparable(
+                current, base, f"measured in another environment: {'; '.join(moved)}", notes
+            )
+        verdict = _compare_values(current, base, threshold, Mode.EXACT, notes)
+        changes = count_changes(base, current) if verdict.change else []
+        return replace(verdict, notes=(*verdict.notes, *changes)) if changes else verdict
     mode = Mode.SAME_RUN if same_run else Mode.BASELINE
     missing = [side for side, m in (("baseline", base), ("current", current)) if not m.samples]
     finite = all(math.isfinite(s) for s in (*base.samples, *current.samples))
@@ -169,6 +177,66 @@ def compare(
     if same_run or strict or not rules.baseline_machine_differences:
         return verdict
     return _across_machines(verdict, rules.baseline_machine_differences)
+
+
+def environment_differences(base: Measurement, current: Measurement) -> list[str]:
+    """``key: before → after`` for what the value depends on and that differs.
+
+    Only when both sides record an environment (a check that declares none, or a
+    baseline from before, is compared as it is).
+    """
+    if not base.environment or not current.environment:
+        return []
+    keys = sorted(base.environment.keys() | current.environment.keys())
+    before, after = base.environment, current.environment
+    return [
+        f"{key}: {before.get(key, '?')} → {after.get(key, '?')}"
+        for key in keys
+        if before.get(key) != after.get(key)
+    ]
+
+
+#: Rows of a count table listed per changed table, largest change first.
+_COUNT_ROWS = 8
+
+
+def count_changes(base: Measurement, current: Measurement) -> list[str]:
+    """What moved in the count tables both sides carry (``counts_evidence``), largest first.
+
+    ``Python calls: app.serialize_chef 12 → 24``: the cause of a changed
+    value, as far as the check could record it. A row a table left out (below
+    its floor) is shown as ``< floor`` and ranked by the change that is
+    certain.
+    """
+    before = {e.label: t for e in base.evidence if (t := parse_counts(e)) is not None}
+    changes = []
+    for evidence in current.evidence:
+        parsed = parse_counts(evidence)
+        if parsed is None or evidence.label not in before:
+            continue
+        (old, old_floor), (new, new_floor) = before[evidence.label], parsed
+        moved = []
+        for name in old.keys() | new.keys():
+            low = (old.get(name, 0), new.get(name, 0))
+            high = (old.get(name, old_floor), new.get(name, new_floor))
+            # The smallest change the tables prove: 0 when a left-out row could explain it.
+            certain = max(low[1] - high[0], low[0] - high[1], 0)
+            if certain:
+                moved.append((certain, name))
+        if not moved:
+            continue
+        moved.sort(key=lambda item: (-item[0], item[1]))
+
+        def shown(table: dict[str, int], floor: int, name: str) -> str:
+            return f"{table[name]:,}" if name in table else f"< {floor:,}" if floor else "0"
+
+        rows = [
+            f"{name} {shown(old, old_floor, name)} → {shown(new, new_floor, name)}"
+            for _, name in moved[:_COUNT_ROWS]
+        ]
+        more = f"; … and {len(moved) - _COUNT_ROWS} more" if len(moved) > _COUNT_ROWS else ""
+        changes.append(f"{evidence.label.removeprefix(COUNTS_LABEL)}: {'; '.join(rows)}{more}")
+    return changes
 
 
 def _across_machines(verdict: Verdict, differences: Sequence[str]) -> Verdict:

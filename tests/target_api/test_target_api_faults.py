@@ -238,11 +238,31 @@ def test_slow_burns_cpu_on_api_requests_only(
     assert burned == [7.0]
 
 
-def test_burn_cpu_spends_cpu_not_sleep() -> None:
-    # A lower bound on this thread's CPU time: the loop cannot return earlier.
+def test_burn_cpu_hashes_a_fixed_amount_not_a_clock_spin(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The work is a count of hashed blocks, whatever the clock says: a frozen
+    # clock cannot make it return early or spin forever.
+    monkeypatch.setattr(time, "thread_time", lambda: 0.0)
+    blocks: list[bytes] = []
+
+    class Counting:
+        def update(self, data: bytes) -> None:
+            blocks.append(data)
+
+        def hexdigest(self) -> str:
+            return "counted"
+
+    monkeypatch.setattr(faults.hashlib, "sha256", Counting)
+    assert faults.burn_cpu(20) == "counted"
+    assert len(blocks) == 20 * faults.HASH_BLOCKS_PER_MS
+    assert faults.burn_cpu(0) == "counted" and len(blocks) == 20 * faults.HASH_BLOCKS_PER_MS
+
+
+def test_burn_cpu_spends_cpu() -> None:
+    # A lower bound on this thread's CPU time, with the deterministic digest as proof of work.
     before = time.thread_time()
-    faults.burn_cpu(20)
-    assert time.thread_time() - before >= 0.020
+    digest = faults.burn_cpu(20)
+    assert time.thread_time() - before >= 0.005
+    assert digest == faults.burn_cpu(20)
 
 
 def test_faults_are_off_by_default(make_app: Callable[..., Flask]) -> None:
