@@ -299,7 +299,6 @@ from perfci import Check
 
 class Sleeper(Check):
     name = "sleeper"
-    needs_http = True
 
     def collect(self, ctx, options):
         ctx.progress(f"server pid {ctx.server().pid}")

@@ -80,7 +80,7 @@ def _build(node: yaml.Node, loc: Loc, source: YamlSource, environ: Mapping[str, 
                 )
             if key in result:
                 raise ConfigError(
-                    f"duplicate key {_dotted((*loc, key))!r}", where=_at(source, key_node)
+                    f"duplicate key {dotted((*loc, key))!r}", where=_at(source, key_node)
                 )
             child = (*loc, key)
             source.lines[child] = key_node.start_mark.line + 1
@@ -119,7 +119,7 @@ def _interpolate(
         if default is not None:
             return default
         raise ConfigError(
-            f"{_dotted(loc)}: environment variable {name} is not set "
+            f"{dotted(loc)}: environment variable {name} is not set "
             f"(write ${{{name}:-default}} to give a default)",
             where=source.where(loc),
         )
@@ -137,7 +137,8 @@ def _at(source: YamlSource, node: yaml.Node) -> str:
     return f"{source.name}:{node.start_mark.line + 1}"
 
 
-def _dotted(loc: Loc) -> str:
+def dotted(loc: Loc) -> str:
+    """A location as perfci.yaml spells it: ``checks.load.stages[2]``."""
     parts: list[str] = []
     for part in loc:
         if isinstance(part, int):
@@ -145,6 +146,3 @@ def _dotted(loc: Loc) -> str:
         else:
             parts.append(("." if parts else "") + str(part))
     return "".join(parts) or "(top level)"
-
-
-dotted = _dotted
