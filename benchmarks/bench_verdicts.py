@@ -29,6 +29,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -36,7 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / "benchmarks" / "verdicts.perfci.yaml"
+CONFIG = REPO / "perfci.yaml"  # the dog-food config, its budgets included
 START = "<!-- verdicts-bench:start -->"
 END = "<!-- verdicts-bench:end -->"
 sys.path.insert(0, str(REPO))
@@ -76,30 +77,48 @@ def cpu_hog(enabled: bool, on: float = 3.0, off: float = 3.0) -> Iterator[None]:
         hog.wait()
 
 
-def ab_run(rounds: int, head_env: dict[str, str]) -> tuple[bool, list[str]]:
-    """One same-run A/B of the latency check; (failed, failing metric names)."""
-    from perfci.abtest import run_ab
+def ab_run(rounds: int, head_env: dict[str, str]) -> tuple[int, list[str]]:
+    """One ``perfci run --against HEAD --only latency`` of the dog-food config, budgets and all.
+
+    It goes through the same gate pipeline as the command (measure, judge,
+    confirm); ``head_env`` reaches the head's worker only. Returns the exit
+    code and the failing metric names.
+    """
+    from perfci.abtest import against_ref
+    from perfci.gate import Gate, run_gate
     from perfci.project import load_project
-    from perfci.runner import build_rules, judge_measurements, select_checks
+    from perfci.runner import build_rules, check_budgets, select_checks
 
     config, host = load_project(CONFIG)
-    selection = select_checks(config, host.checks())
-    rules = build_rules(config, today=dt.date.today(), skipped=selection.skipped)
+    selection = select_checks(config, host.checks(), only=["latency"])
+    rules = build_rules(
+        config,
+        today=dt.date.today(),
+        skipped=selection.skipped,
+        extra_budgets=check_budgets(config, host.checks(), selection),
+    )
     base_env = {"PERFCI_FAULTS": "", "PERFCI_SLOW_CPU_MS": "0"}
-    outcome = run_ab(
-        CONFIG,
-        head_root=REPO / "benchmarks",
-        base_root=REPO / "benchmarks",
-        deterministic=[],
-        timing=list(selection.run),
+    with against_ref(
+        config,
+        [],
+        "HEAD",
         rounds=rounds,
-        confirm=config.model.timing.confirm,
-        judge=lambda head, base: judge_measurements(head, base, rules, same_run=True),
         base_env=base_env,
         head_env={**base_env, **head_env},
-    )
-    failing = [v.name for v in outcome.judgement.verdicts if v.fails]
-    return bool(failing), failing
+    ) as measurer:
+        result = run_gate(
+            Gate(config, host, selection, rules), measurer, started_at=dt.datetime.now(dt.UTC)
+        )
+    if result.error:
+        log(f"run error: {result.error}")
+    return result.exit_code, [v.name for v in result.verdicts if v.fails]
+
+
+def by_mode(failing: list[str]) -> tuple[bool, bool]:
+    """(an in-process latency metric failed, an HTTP one failed)."""
+    http = any("/http_" in name for name in failing)
+    inprocess = any("/http_" not in name for name in failing)
+    return inprocess, http
 
 
 def chefs_cost_ms() -> float:
@@ -126,15 +145,16 @@ def chefs_cost_ms() -> float:
 
 def deterministic_runs(runs: int) -> dict[str, tuple[int, int]]:
     """fault -> (runs failed by its check, runs); the optimized API under '(none)'."""
+    from perfci.gate import Gate, run_gate, stored_baseline, update_baseline
     from perfci.project import load_project
-    from perfci.runner import build_rules, check_budgets, judge_measurements, measure, select_checks
+    from perfci.runner import build_rules, check_budgets, select_checks
 
-    dog_food = REPO / "perfci.yaml"
+    workdir = Path(tempfile.mkdtemp(prefix="perfci-bench-baselines-"))
 
-    def gate(fault: str, check: str | None) -> bool:
+    def gate(fault: str, check: str | None, path: Path) -> bool:
         os.environ["PERFCI_FAULTS"] = fault
         try:
-            config, host = load_project(dog_food)
+            config, host = load_project(CONFIG)
             only = [check] if check else []
             selection = select_checks(config, host.checks(), only=only, quick=True)
             rules = build_rules(
@@ -143,20 +163,24 @@ def deterministic_runs(runs: int) -> dict[str, tuple[int, int]]:
                 skipped=selection.skipped,
                 extra_budgets=check_budgets(config, host.checks(), selection),
             )
-            current = measure(config, host, selection).measurements
-            return judge_measurements(current, baseline[check or ""], rules).failed
+            plan = Gate(config, host, selection, rules)
+            with stored_baseline(plan, path) as measurer:
+                result = run_gate(plan, measurer, started_at=dt.datetime.now(dt.UTC))
+            return result.exit_code != 0
         finally:
             os.environ.pop("PERFCI_FAULTS", None)
 
-    baseline: dict[str, list] = {}
+    baselines: dict[str, Path] = {}
     for check in {*DETERMINISTIC.values(), ""}:
         os.environ["PERFCI_FAULTS"] = ""
-        config, host = load_project(dog_food)
+        config, host = load_project(CONFIG)
         selection = select_checks(config, host.checks(), only=[check] if check else [], quick=True)
-        baseline[check] = measure(config, host, selection).measurements
+        baselines[check] = workdir / (check or "all") / "softfactory.json"
+        update_baseline(config, host, selection, baselines[check])
     results: dict[str, tuple[int, int]] = {}
     for fault, check in [("(none)", None), *DETERMINISTIC.items()]:
-        failed = sum(gate("" if fault == "(none)" else fault, check) for _ in range(runs))
+        path = baselines[check or ""]
+        failed = sum(gate("" if fault == "(none)" else fault, check, path) for _ in range(runs))
         results[fault] = (failed, runs)
         log(f"deterministic {fault}: {failed}/{runs} failed")
     return results
@@ -176,10 +200,13 @@ def main() -> None:
     started = time.monotonic()
 
     aa: list[tuple[bool, bool, list[str]]] = []
+    exits: Counter[int] = Counter()
     for index in range(args.aa):
         loaded = index % 2 == 1
         with cpu_hog(loaded):
-            failed, names = ab_run(args.rounds, {})
+            code, names = ab_run(args.rounds, {})
+        exits[code] += 1
+        failed = code != 0
         aa.append((loaded, failed, names))
         log(
             f"A/A {index + 1}/{args.aa} ({'loaded' if loaded else 'quiet'}): "
@@ -188,18 +215,19 @@ def main() -> None:
 
     cost = chefs_cost_ms()
     log(f"chefs list in-process median: {cost:.3f} ms")
-    ab: dict[int, list[bool]] = {}
+    ab: dict[int, list[tuple[bool, bool]]] = {}
     for level in (int(x) for x in args.levels.split(",")):
         extra = cost * level / 100
         ab[level] = []
         for index in range(args.ab):
-            failed, names = ab_run(
+            code, names = ab_run(
                 args.rounds, {"PERFCI_FAULTS": "slow", "PERFCI_SLOW_CPU_MS": f"{extra:.4f}"}
             )
-            ab[level].append(failed)
+            exits[code] += 1
+            ab[level].append(by_mode(names))
             log(
-                f"A/B +{level}% ({extra:.3f} ms) {index + 1}/{args.ab}: "
-                f"{'detected' if failed else 'missed'}"
+                f"A/B +{level}% ({extra:.3f} ms) {index + 1}/{args.ab}: exit {code}, "
+                f"{', '.join(names) or 'nothing failed'}"
             )
 
     det = deterministic_runs(args.det) if args.det else {}
@@ -214,25 +242,29 @@ def main() -> None:
         f"`python benchmarks/bench_verdicts.py --aa {args.aa} --ab {args.ab} --det {args.det}` "
         f"on {dt.date.today().isoformat()}, {os.cpu_count()} cores ({platform.machine()}, "
         f"Python {platform.python_version()}), {time.monotonic() - started:.0f} s in all. "
-        f"Timing runs: same-run A/B of the latency check ({CONFIG.name}: 4 endpoints, "
-        f"in-process and HTTP), {args.rounds} interleaved rounds, confirmation on, "
-        "threshold 10%.",
+        "Timing runs: `perfci run --against HEAD --only latency` of the dog-food "
+        f"{CONFIG.name} (its budgets included; 10 endpoints, in-process and HTTP), through the "
+        f"gate pipeline, {args.rounds} interleaved rounds, confirmation on, threshold 10%. "
+        f"Exit codes over all timing runs: {dict(sorted(exits.items()))} (2 never expected).",
         "",
-        "| experiment | runs | failed the gate | target |",
-        "|---|---:|---:|---|",
-        f"| A/A, nothing changed | {args.aa} | {false_failures} "
-        f"({loaded_ff} of them with the CPU hog) | 0 |",
+        "| experiment | runs | failed: in-process | failed: HTTP | target |",
+        "|---|---:|---:|---:|---|",
+        f"| A/A, nothing changed | {args.aa} | {false_failures} in all "
+        f"({loaded_ff} of them with the CPU hog) | | 0 |",
     ]
     targets = {10: "report it", 25: ">= 19 of 20", 50: "20 of 20"}
     for level, outcomes in ab.items():
         lines.append(
             f"| A/B, `slow` +{level}% of the chefs list's cost ({cost * level / 100:.3f} ms) "
-            f"| {len(outcomes)} | {sum(outcomes)} | {targets.get(level, '-')} |"
+            f"| {len(outcomes)} | {sum(i for i, _ in outcomes)} | {sum(h for _, h in outcomes)} "
+            f"| {targets.get(level, '-')} |"
         )
     for fault, (failed, runs) in det.items():
         target = "0" if fault == "(none)" else f"{runs} of {runs}"
         check = DETERMINISTIC.get(fault, "every deterministic check")
-        lines.append(f"| deterministic: `{fault}` ({check}) | {runs} | {failed} | {target} |")
+        lines.append(
+            f"| deterministic: `{fault}` ({check}) | {runs} | {failed} (`--quick`) | | {target} |"
+        )
     lines.append("")
     lines.append(
         f"Half of the A/A runs had another process burning a core 3 s on, 3 s off. "

@@ -15,11 +15,12 @@ if TYPE_CHECKING:
     from perfci.config.model import EndpointConfig, Fraction
     from perfci.context import RunContext, clear_response_caches
     from perfci.endpoint import Endpoint
-    from perfci.errors import CheckCrashed, ConfigError
+    from perfci.errors import CheckCrashed, CheckSkipped, ConfigError
     from perfci.measurement import Direction, Evidence, Kind, Measurement, percentile, timing
     from perfci.plugin.spec import hookimpl
     from perfci.process import die_with_parent, start_process_group, stop_process_group
     from perfci.recorder import RecordedQuery, Recording
+    from perfci.status import BODY_CHARS, StatusLog, body_start, failed_requests_budget
     from perfci.verdict.model import BudgetRule
 
 __version__ = "0.1.0"
@@ -29,6 +30,7 @@ _API = {
     "BudgetRule": "perfci.verdict.model",
     "Check": "perfci.check",
     "CheckCrashed": "perfci.errors",
+    "CheckSkipped": "perfci.errors",
     "CheckOptions": "perfci.check",
     "ConfigError": "perfci.errors",
     "Direction": "perfci.measurement",
@@ -42,6 +44,10 @@ _API = {
     "RecordedQuery": "perfci.recorder",
     "Recording": "perfci.recorder",
     "RunContext": "perfci.context",
+    "StatusLog": "perfci.status",
+    "BODY_CHARS": "perfci.status",
+    "body_start": "perfci.status",
+    "failed_requests_budget": "perfci.status",
     "clear_response_caches": "perfci.context",
     "die_with_parent": "perfci.process",
     "hookimpl": "perfci.plugin.spec",
@@ -67,10 +73,12 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "BODY_CHARS",
     "BudgetRule",
     "Check",
     "CheckCrashed",
     "CheckOptions",
+    "CheckSkipped",
     "ConfigError",
     "Direction",
     "Endpoint",
@@ -83,9 +91,12 @@ __all__ = [
     "RecordedQuery",
     "Recording",
     "RunContext",
+    "StatusLog",
     "__version__",
+    "body_start",
     "clear_response_caches",
     "die_with_parent",
+    "failed_requests_budget",
     "hookimpl",
     "percentile",
     "select_endpoints",

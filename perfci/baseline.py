@@ -7,16 +7,15 @@ the file (exit 2): a broken baseline is never a pass.
 
 from __future__ import annotations
 
-import contextlib
-import json
+import math
 import os
-import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from perfci.errors import ConfigError
+from perfci.files import dumps, read_json, write_atomic
 from perfci.measurement import Direction, Kind, Measurement
 from perfci.result import RESULTS_SCHEMA
 
@@ -37,6 +36,8 @@ class Baseline:
     environment: Mapping[str, str] = field(default_factory=dict)
     created_at: str = ""  # ISO 8601, UTC
     measurements: tuple[Measurement, ...] = ()
+    # Read from a results file only: the checks that run skipped (never written to baselines).
+    skipped_checks: tuple[str, ...] = ()
 
     def by_name(self) -> dict[str, Measurement]:
         return {m.name: m for m in self.measurements}
@@ -171,6 +172,15 @@ def find_baseline(directory: str | os.PathLike[str], suite: str) -> Baseline | N
 
 def load_measurements(path: str | os.PathLike[str]) -> tuple[Measurement, ...]:
     """The measurements of a baseline file or of a results file (``perfci run --json``)."""
+    return load_comparable(path).measurements
+
+
+def load_comparable(path: str | os.PathLike[str]) -> Baseline:
+    """A baseline file, or a results file (``perfci run --json``) read as one.
+
+    From a results file come its measurements, commit, branch, environment and
+    the checks its run skipped: what ``perfci compare`` needs to judge it like a run.
+    """
     path = Path(path)
     data = _read_json(path)
     if "perfci_results" not in data:
@@ -179,7 +189,7 @@ def load_measurements(path: str | os.PathLike[str]) -> tuple[Measurement, ...]:
                 "neither a perfci baseline nor a results file written by 'perfci run --json'",
                 where=str(path),
             )
-        return _parse_baseline(data, path).measurements
+        return _parse_baseline(data, path)
     try:
         version = data["perfci_results"]
         if isinstance(version, bool) or not isinstance(version, int):
@@ -189,7 +199,13 @@ def load_measurements(path: str | os.PathLike[str]) -> tuple[Measurement, ...]:
                 f"written by a newer perfci (results schema {version} > {RESULTS_SCHEMA}); "
                 "upgrade perfci"
             )
-        return _measurements_from(data.get("measurements"))
+        skipped = data.get("skipped_checks") or []
+        if not isinstance(skipped, list) or not all(isinstance(s, str) for s in skipped):
+            raise ShapeError("skipped_checks", "expected a list of check names")
+        baseline = _baseline_from(
+            {**data, "created_at": data.get("started_at") or ""}, default_suite=path.stem
+        )
+        return replace(baseline, skipped_checks=tuple(skipped))
     except _Unsupported as error:
         raise ConfigError(str(error), where=str(path)) from None
     except ValueError as error:
@@ -197,26 +213,7 @@ def load_measurements(path: str | os.PathLike[str]) -> tuple[Measurement, ...]:
 
 
 def _read_json(path: Path) -> JSONObject:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("no such file", where=str(path)) from None
-    except UnicodeDecodeError:
-        raise ConfigError("not UTF-8 text (a corrupt file?)", where=str(path)) from None
-    except OSError as error:
-        raise ConfigError(f"cannot read: {error.strerror or error}", where=str(path)) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ConfigError(
-            f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
-            where=str(path),
-        ) from None
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"expected a JSON object at the top level, got {_type_name(data)}", where=str(path)
-        )
-    return data
+    return read_json(path)
 
 
 def _baseline_from(data: JSONObject, *, default_suite: str) -> Baseline:
@@ -276,9 +273,17 @@ def _measurement_from(item: object, where: str) -> Measurement:
     ):
         raise ShapeError(f"{where}.evidence", "expected a list of {label, text} objects")
     try:
-        return Measurement.from_dict(item)
-    except (KeyError, ValueError) as error:
+        measurement = Measurement.from_dict(item)
+    except (KeyError, TypeError, ValueError) as error:
         raise ShapeError(where, str(error)) from None
+    # Infinity, NaN (perfci's spellings, or 1e400 read as infinity) cannot be compared with:
+    # "∞ → 4 queries" would pass anything.
+    numbers = (measurement.value, *measurement.samples, *measurement.calibration)
+    if not all(isinstance(v, str) or math.isfinite(v) for v in numbers):
+        raise ShapeError(
+            where, f"{measurement.name!r} is not a finite number of {measurement.unit!r}"
+        )
+    return measurement
 
 
 def _expect(value: object, kind: type[str], where: str) -> str:
@@ -313,55 +318,23 @@ def _type_name(value: object) -> str:
 
 
 def write_baseline(path: str | os.PathLike[str], baseline: Baseline) -> Path:
-    """Write atomically: a temp file beside ``path``, fsync, rename over, fsync the directory.
+    """Write atomically and durably (``perfci.files.write_atomic``); ConfigError on failure.
 
     Readers see the old file or the new one, never a part; on any error the
-    temp file is removed and the old file is left as it was.
+    temp file is removed and the old file is left as it was. Non-finite floats
+    are written as the results file writes them (``"NaN"``); the reader then
+    refuses such a baseline rather than compare with it.
     """
     path = Path(path)
-    directory = path.parent
+    text = _dump(baseline.to_dict())
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        write_atomic(path, text, mode=0o644)
     except OSError as error:
         raise ConfigError(
             f"cannot write baseline: {error.strerror or error}", where=str(path)
-        ) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            _dump(baseline.to_dict(), stream)
-            stream.write("\n")
-            stream.flush()
-            os.fchmod(stream.fileno(), mode)
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException as error:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        if isinstance(error, OSError):
-            raise ConfigError(
-                f"cannot write baseline: {error.strerror or error}", where=str(path)
-            ) from error
-        raise
-    _fsync_directory(directory)
+        ) from error
     return path
 
 
-def _dump(data: JSONObject, stream: Any) -> None:
-    """Stream the JSON (so a failure can happen part-way, which the tests exercise)."""
-    json.dump(data, stream, indent=2, allow_nan=False)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename durable; some platforms cannot open directories, which is fine there."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def _dump(data: JSONObject) -> str:
+    return dumps(data, indent=2)

@@ -23,7 +23,8 @@ class CheckOptions(BaseModel):
     Unknown keys are errors; subclasses declare their fields with defaults.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Every number perfci reads is finite: .inf or .nan would switch a limit off.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     enabled: bool = True
 

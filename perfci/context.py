@@ -16,6 +16,7 @@ from werkzeug.test import TestResponse
 from perfci.config.model import ServerConfig
 from perfci.endpoint import Endpoint
 from perfci.recorder import QueryRecorder
+from perfci.target import target_code
 
 if TYPE_CHECKING:
     from perfci.server import Server
@@ -46,6 +47,8 @@ class RunContext:
     server_settings: ServerConfig = field(default_factory=ServerConfig)
     # The target's directory: beside perfci.yaml, or the base tree's worktree (--against).
     root: Path = field(default_factory=Path.cwd)
+    # target.timeouts.request: an in-process request running longer is a TargetError (exit 3).
+    request_timeout_s: float | None = 60.0
     _server: Server | None = field(default=None, repr=False)
 
     def client(self) -> FlaskClient:
@@ -64,13 +67,16 @@ class RunContext:
 
     def _call(self, endpoint: Endpoint, client: FlaskClient | None) -> TestResponse:
         client = client or self.client()
-        return client.open(
-            endpoint.path,
-            method=endpoint.method,
-            query_string=endpoint.query,
-            json=endpoint.json,
-            headers=dict(endpoint.headers),
-        )
+        # The target's sys.exit(), its own KeyboardInterrupt or a hang are TargetErrors;
+        # its exceptions stay what they were (the check decides; the runner wraps them).
+        with target_code(f"request {endpoint.subject}", self.request_timeout_s, wrap_errors=False):
+            return client.open(
+                endpoint.path,
+                method=endpoint.method,
+                query_string=endpoint.query,
+                json=endpoint.json,
+                headers=dict(endpoint.headers),
+            )
 
     def server(self) -> Server:
         """The target under gunicorn; started on first call, stopped by the runner."""

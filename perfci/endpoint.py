@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 field-name
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
@@ -19,6 +21,8 @@ class Endpoint:
     query: tuple[tuple[str, str], ...] = ()
     json: Any = None
     headers: tuple[tuple[str, str], ...] = field(default=())
+    # Statuses this endpoint should answer (``expect: [404]``); empty: any 2xx or 3xx.
+    expect: tuple[int, ...] = field(default=(), compare=False)
 
     @classmethod
     def parse(
@@ -27,6 +31,7 @@ class Endpoint:
         *,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        expect: Sequence[int] | None = None,
     ) -> Endpoint:
         """Parse ``"METHOD /path?query"`` (method defaults to GET); ValueError if malformed."""
         parts = text.split()
@@ -38,6 +43,12 @@ class Endpoint:
             raise ValueError(f"expected 'METHOD /path', got {text!r}")
         if method not in METHODS:
             raise ValueError(f"unknown HTTP method {method!r} in {text!r}")
+        for name, value in (headers or {}).items():
+            if not _TOKEN.fullmatch(name):
+                raise ValueError(f"header name {name!r} is not an HTTP token")
+            if any(char in value for char in "\r\n\0"):
+                # A CR/LF would end the header and inject another (or a body).
+                raise ValueError(f"header {name!r}: a value may not hold CR, LF or NUL")
         url = urlsplit(target)
         if url.scheme or url.netloc or not url.path.startswith("/"):
             raise ValueError(f"expected a path starting with '/', got {target!r}")
@@ -47,7 +58,17 @@ class Endpoint:
             query=tuple(parse_qsl(url.query, keep_blank_values=True)),
             json=json,
             headers=tuple(sorted((headers or {}).items())),
+            expect=tuple(expect or ()),
         )
+
+    def expects(self, status: int) -> bool:
+        """Whether ``status`` is an expected answer: one of ``expect``, else any 2xx/3xx."""
+        return status in self.expect if self.expect else 200 <= status < 400
+
+    @property
+    def expected(self) -> str:
+        """The expected statuses in words, for messages."""
+        return ", ".join(map(str, self.expect)) if self.expect else "2xx/3xx"
 
     @property
     def path_and_query(self) -> str:
@@ -71,6 +92,7 @@ class Endpoint:
             query=self.query,
             json=self.json,
             headers=tuple(sorted((*kept, *headers.items()))),
+            expect=self.expect,
         )
 
     def with_query(self, **params: str) -> Endpoint:
@@ -82,4 +104,5 @@ class Endpoint:
             query=kept + tuple(sorted(params.items())),
             json=self.json,
             headers=self.headers,
+            expect=self.expect,
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from perfci.safetext import no_workflow_commands, one_line
+
 
 class ExitCode(IntEnum):
     """Documented process exit codes (README "Exit codes")."""
@@ -30,7 +32,9 @@ class PerfciError(Exception):
         self.where = where
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}" if self.where else self.message
+        """One printable line: a message may quote a path, a value or a server's reply."""
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        return no_workflow_commands(one_line(text))
 
 
 class ConfigError(PerfciError):
@@ -55,3 +59,26 @@ class PublishError(PerfciError):
     """Publishing results (status, comment) failed; the gate's own verdict stands."""
 
     exit_code = ExitCode.PUBLISH
+
+
+class ReportError(PerfciError):
+    """A report file (``--json/--junit/--markdown/--html``) could not be written.
+
+    The gate's own verdict stands and the terminal report still prints; a gate
+    that passed exits with ``USAGE`` (the file the user asked for is missing).
+    """
+
+    exit_code = ExitCode.USAGE
+
+
+class CheckSkipped(Exception):
+    """Raised by a check that cannot measure this target (an engine it cannot read, no cache).
+
+    The runner prints the message as one line and keeps every other check's
+    results; a baseline metric the skipped check would have produced reads as
+    missing, so the gate still fails if the baseline relied on it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

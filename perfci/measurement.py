@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from perfci.units import decode_float
+
 
 class Direction(StrEnum):
     """Which way is better."""
@@ -36,7 +38,7 @@ class Evidence:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
-        return cls(label=str(data["label"]), text=str(data["text"]))
+        return cls(label=text(data["label"]), text=text(data["text"]))
 
 
 Value = float | str
@@ -59,7 +61,7 @@ class Measurement:
     samples: tuple[float, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     # Timing metrics only: the same statistic on the in-run calibration probe.
-    calibration: tuple[float, ...] = field(default=(), compare=False)
+    calibration: tuple[float, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if self.name.count("/") < 2:
@@ -112,20 +114,32 @@ class Measurement:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Measurement:
-        """Build from ``to_dict`` output; raises KeyError/ValueError on bad data."""
+        """Build from ``to_dict`` output; raises KeyError/TypeError/ValueError on bad data.
+
+        Numbers may be perfci's spellings of non-finite floats (``"NaN"``); a text
+        value is only read as text for a ``direction: equal`` fact.
+        """
+        direction = Direction(data["direction"])
         value = data["value"]
-        if not isinstance(value, str):
-            value = float(value)
+        if not (isinstance(value, str) and direction is Direction.EQUAL):
+            value = decode_float(value)
         return cls(
-            name=str(data["name"]),
+            name=text(data["name"]),
             value=value,
-            unit=str(data["unit"]),
-            direction=Direction(data["direction"]),
+            unit=text(data["unit"]),
+            direction=direction,
             kind=Kind(data.get("kind", Kind.DETERMINISTIC.value)),
-            samples=tuple(float(s) for s in data.get("samples", ())),
-            evidence=tuple(Evidence.from_dict(e) for e in data.get("evidence", ())),
-            calibration=tuple(float(s) for s in data.get("calibration", ())),
+            samples=tuple(decode_float(s) for s in data.get("samples") or ()),
+            evidence=tuple(Evidence.from_dict(e) for e in data.get("evidence") or ()),
+            calibration=tuple(decode_float(s) for s in data.get("calibration") or ()),
         )
+
+
+def text(value: Any) -> str:
+    """``value`` if it is a string; TypeError otherwise (decoders never stringify objects)."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
 
 
 def timing(

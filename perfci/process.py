@@ -13,7 +13,7 @@ import ctypes
 import os
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 _PR_SET_PDEATHSIG = 1
@@ -21,17 +21,40 @@ _PR_SET_PDEATHSIG = 1
 GRACE_SECONDS = 10.0
 
 
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM back while starting a child process; deliver them afterwards.
+
+    A signal that lands while ``subprocess`` forks with a ``preexec_fn`` is
+    raised inside CPython's at-fork hooks, which swallow it ("Exception
+    ignored in ... _releaseLock"): Ctrl-C would be lost. Held, it arrives
+    once the child is started, in ordinary code. The child unblocks them
+    (``die_with_parent``).
+    """
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Linux: this process gets SIGTERM when its parent dies (``preexec_fn``)."""
+    """Linux: this process gets SIGTERM when its parent dies (``preexec_fn``).
+
+    Also unblocks what ``interrupts_held`` held in the parent.
+    """
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def start_process_group(command: Sequence[str], **popen: Any) -> subprocess.Popen[bytes]:
     """Start ``command`` as the leader of a new process group that dies with perfci."""
-    return subprocess.Popen(
-        list(command), start_new_session=True, preexec_fn=die_with_parent, **popen
-    )
+    with interrupts_held():
+        return subprocess.Popen(
+            list(command), start_new_session=True, preexec_fn=die_with_parent, **popen
+        )
 
 
 def stop_process_group(process: subprocess.Popen[bytes], grace: float = GRACE_SECONDS) -> None:

@@ -15,7 +15,9 @@ them available in any test suite:
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -79,6 +81,44 @@ class PerfciProject:
             check=False,
         )
         return PerfciRun(completed.returncode, completed.stdout, completed.stderr)
+
+    def run_inprocess(self, *args: str, env: dict[str, str] | None = None) -> PerfciRun:
+        """Run ``perfci ARGS`` in this process (as pytester's ``runpytest_inprocess``).
+
+        Much faster than ``run``: no interpreter start-up, no re-import of
+        perfci and its dependencies. The working directory, environment,
+        ``sys.path``, the SIGTERM handler and the project's own modules (the
+        target app, local plugins) are restored afterwards, so projects in
+        one test session never see each other's code. Servers and workers
+        that perfci starts are still real processes.
+        """
+        from click.testing import CliRunner
+
+        from perfci.cli import main
+
+        environ: dict[str, str | None] = {"PERFCI_FAULTS": None}
+        environ.update(env or {})
+        modules = set(sys.modules)
+        path = list(sys.path)
+        sigterm = signal.getsignal(signal.SIGTERM)
+        code = 0
+        runner = CliRunner()
+        try:
+            with runner.isolation(env=environ) as (out, err, *_), contextlib.chdir(self.path):
+                try:
+                    main(list(args))
+                except SystemExit as done:
+                    code = done.code if isinstance(done.code, int) else 1
+                stdout, stderr = out.getvalue(), err.getvalue()
+        finally:
+            signal.signal(signal.SIGTERM, sigterm)
+            sys.path[:] = path
+            root = str(self.path.resolve())
+            for name in set(sys.modules) - modules:
+                location = getattr(sys.modules[name], "__file__", None) or ""
+                if location.startswith(root):
+                    del sys.modules[name]
+        return PerfciRun(code, stdout.decode(), stderr.decode())
 
 
 @pytest.fixture

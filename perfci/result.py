@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from perfci.measurement import Measurement
+from perfci.measurement import Measurement, text
+from perfci.units import decode_float
 from perfci.verdict.model import Judgement, Outcome, Verdict
 
 RESULTS_SCHEMA = 1
@@ -28,6 +29,9 @@ class RunResult:
     baseline_path: str | None = None
     checks: tuple[str, ...] = ()  # checks that ran, in order
     skipped_checks: tuple[str, ...] = ()
+    # Set when the run could not be judged after measuring (a rule matching nothing, a
+    # check crashing): the measurements so far, no verdicts, and exit_code the error's.
+    error: str | None = None
 
     @property
     def verdicts(self) -> tuple[Verdict, ...]:
@@ -41,7 +45,7 @@ class RunResult:
         return counts
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "perfci_results": RESULTS_SCHEMA,
             "suite": self.suite,
             "exit_code": self.exit_code,
@@ -56,4 +60,43 @@ class RunResult:
             "counts": {k.value: v for k, v in self.counts().items()},
             "measurements": [m.to_dict() for m in self.measurements],
             "verdicts": [v.to_dict() for v in self.verdicts],
+            "unmatched_rules": list(self.judgement.unmatched_rules),
         }
+        if self.error is not None:
+            data["error"] = self.error
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunResult:
+        """Build from ``to_dict`` output (the one decoder of the results format: results
+        files, history imports, the history store's rows, the publisher's artifact);
+        raises KeyError/TypeError/ValueError on bad data. The caller checks the schema.
+        """
+        exit_code = data["exit_code"]
+        if isinstance(exit_code, bool) or not isinstance(exit_code, int):
+            raise TypeError(f"exit_code is not an integer: {exit_code!r}")
+        environment = data.get("environment") or {}
+        if not isinstance(environment, Mapping):
+            raise TypeError("environment is not an object")
+        return cls(
+            suite=text(data["suite"]),
+            measurements=tuple(Measurement.from_dict(m) for m in data.get("measurements") or ()),
+            judgement=Judgement(
+                verdicts=tuple(Verdict.from_dict(v) for v in data.get("verdicts") or ()),
+                unmatched_rules=tuple(text(r) for r in data.get("unmatched_rules") or ()),
+            ),
+            exit_code=exit_code,
+            started_at=text(data.get("started_at") or ""),
+            duration_s=decode_float(data.get("duration_s") or 0.0),
+            commit=_optional_text(data.get("commit")),
+            branch=_optional_text(data.get("branch")),
+            environment={text(k): text(v) for k, v in environment.items()},
+            baseline_path=_optional_text(data.get("baseline_path")),
+            checks=tuple(text(c) for c in data.get("checks") or ()),
+            skipped_checks=tuple(text(c) for c in data.get("skipped_checks") or ()),
+            error=_optional_text(data.get("error")),
+        )
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else text(value)

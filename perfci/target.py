@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from collections.abc import Callable, Mapping
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from flask import Flask
@@ -25,15 +29,74 @@ class Target:
     seeded: dict[str, int]
 
 
-def import_object(spec: str) -> Callable[..., Any]:
+class _Hung(BaseException):
+    """Raised into target code that ran past its timeout (not an Exception: it can't be caught
+    by the target's own ``except Exception``)."""
+
+
+@contextlib.contextmanager
+def target_code(what: str, timeout_s: float | None, *, wrap_errors: bool = True) -> Iterator[None]:
+    """Run the target's own code (import, factory, seed, an in-process request).
+
+    Whatever it raises is a ``TargetError`` naming ``what`` (exit 3, one
+    line): its exceptions (when ``wrap_errors``), ``sys.exit()`` (which would
+    otherwise end perfci with the target's code, 0 included), and a
+    ``KeyboardInterrupt`` it raises itself; a real Ctrl-C still propagates.
+    In the main thread, code still running after ``timeout_s`` is stopped
+    (SIGALRM) and reported the same way; other threads get no timer.
+    """
+    interrupted = False
+    restore: list[Callable[[], object]] = []
+    if threading.current_thread() is threading.main_thread():
+        previous_int = signal.getsignal(signal.SIGINT)
+
+        def on_sigint(signum: int, frame: FrameType | None) -> None:
+            nonlocal interrupted
+            interrupted = True
+            if callable(previous_int):
+                previous_int(signum, frame)
+            elif previous_int != signal.SIG_IGN:
+                raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, on_sigint)
+        restore.append(lambda: signal.signal(signal.SIGINT, previous_int))
+        if timeout_s is not None:
+
+            def on_alarm(signum: int, frame: FrameType | None) -> None:
+                raise _Hung
+
+            previous_alarm = signal.signal(signal.SIGALRM, on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, timeout_s)
+            restore.append(lambda: signal.signal(signal.SIGALRM, previous_alarm))
+            restore.append(lambda: signal.setitimer(signal.ITIMER_REAL, 0))
+    try:
+        yield
+    except _Hung:
+        raise TargetError(
+            f"{what} did not finish within {timeout_s:g} s (a hang? raise target.timeouts)"
+        ) from None
+    except SystemExit as error:
+        raise TargetError(f"{what} called sys.exit({error.code!r})") from None
+    except KeyboardInterrupt:
+        if interrupted:
+            raise
+        raise TargetError(f"{what} raised KeyboardInterrupt") from None
+    except TargetError:
+        raise
+    except Exception as error:
+        if not wrap_errors:
+            raise
+        raise TargetError(f"{what} failed: {type(error).__name__}: {error}") from None
+    finally:
+        for undo in reversed(restore):
+            undo()
+
+
+def import_object(spec: str, timeout_s: float | None = None) -> Callable[..., Any]:
     """Import ``module:name``; TargetError naming the spec when it cannot be found."""
     module_name, _, attr = spec.partition(":")
-    try:
+    with target_code(f"importing {module_name!r}", timeout_s):
         module = importlib.import_module(module_name)
-    except Exception as error:
-        raise TargetError(
-            f"cannot import {module_name!r}: {type(error).__name__}: {error}"
-        ) from None
     try:
         found = getattr(module, attr)
     except AttributeError:
@@ -57,13 +120,10 @@ def app_config(target: TargetConfig, workdir: Path) -> dict[str, Any]:
 def build_target(target: TargetConfig, workdir: Path) -> Target:
     """Build the app from its factory, create its schema through the seed function, seed it."""
     config = app_config(target, workdir)
-    factory = import_object(target.app)
-    try:
+    timeouts = target.timeouts
+    factory = import_object(target.app, timeouts.factory)
+    with target_code(f"target.app {target.app!r}", timeouts.factory):
         app = factory(config)
-    except Exception as error:
-        raise TargetError(
-            f"target.app {target.app!r} failed: {type(error).__name__}: {error}"
-        ) from None
     if not isinstance(app, Flask):
         raise TargetError(
             f"target.app {target.app!r} returned {type(app).__name__}, not a Flask app"
@@ -72,16 +132,31 @@ def build_target(target: TargetConfig, workdir: Path) -> Target:
     with app.app_context():
         engine = _engine_of(app, target.app)
         if target.seed:
-            seed = import_object(target.seed)
-            try:
+            seed = import_object(target.seed, timeouts.seed)
+            with target_code(f"target.seed {target.seed!r}", timeouts.seed):
                 result = seed(app, **target.seed_args)
-            except Exception as error:
-                raise TargetError(
-                    f"target.seed {target.seed!r} failed: {type(error).__name__}: {error}"
-                ) from None
-            if isinstance(result, Mapping):
-                seeded = {str(k): int(v) for k, v in result.items()}
+            seeded = _row_counts(result, target.seed)
     return Target(app=app, engine=engine, app_config=config, seeded=seeded)
+
+
+def _row_counts(result: object, spec: str) -> dict[str, int]:
+    """What a seed function returned: None, or a mapping of table name to row count."""
+    if result is None:
+        return {}
+    if not isinstance(result, Mapping):
+        raise TargetError(
+            f"target.seed {spec!r} returned {type(result).__name__}, "
+            "not a mapping of table name to row count (or None)"
+        )
+    counts = {}
+    for table, count in result.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise TargetError(
+                f"target.seed {spec!r} returned {type(count).__name__} for {str(table)[:60]!r}, "
+                "not a row count"
+            )
+        counts[str(table)] = count
+    return counts
 
 
 def _engine_of(app: Flask, spec: str) -> Engine:

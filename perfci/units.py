@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 # unit -> (dimension, size of one unit in the dimension's base unit)
 _UNITS: dict[str, tuple[str, float]] = {
@@ -92,6 +93,8 @@ def parse_quantity(text: str | float | int) -> Quantity:
     if match is None:
         raise ValueError(f"expected a quantity such as '25ms' or '10KB', got {text!r}")
     number, unit = float(match.group(1)), match.group(2)
+    if not math.isfinite(number):  # "1e999ms" reads as infinity
+        raise ValueError(f"expected a finite quantity, got {text!r}")
     if not unit:
         return Quantity(number, None)
     if not is_known(unit):
@@ -185,3 +188,40 @@ def _scaled(value: float, unit: str) -> tuple[float, str]:
         if abs(convert(value, canonical, candidate)) >= 1:
             best = candidate
     return convert(value, canonical, best), best
+
+
+# --- numbers in perfci's JSON files ---------------------------------------------------------
+
+# JSON has no infinity or NaN: perfci writes non-finite floats as these strings, and its
+# readers take them back (and only them): "float('nan')" spellings like "nan" are refused.
+NON_FINITE: Mapping[str, float] = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
+
+
+def encode_finite(value: Any) -> Any:
+    """``value`` with non-finite floats as ``"Infinity"``, ``"-Infinity"``, ``"NaN"``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        if math.isnan(value):
+            return "NaN"
+        return "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, dict):
+        return {key: encode_finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [encode_finite(item) for item in value]
+    return value
+
+
+def decode_float(value: Any) -> float:
+    """A JSON number, or one of ``NON_FINITE``'s spellings; ValueError otherwise."""
+    if isinstance(value, str) and value in NON_FINITE:
+        return NON_FINITE[value]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {_short(value)}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError("number out of range") from None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"

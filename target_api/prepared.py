@@ -86,7 +86,8 @@ class Prepared:
                 self.types, dialect, description
             )
         if not processors:
-            return rows  # type: ignore[return-value]  # DBAPI fetchall: a list of tuples
+            # DBAPI fetchall: a list of tuples (PyMySQL: a tuple of tuples).
+            return rows if isinstance(rows, list) else list(rows)
         converted = []
         for row in rows:
             values = list(row)

@@ -25,9 +25,10 @@ Triggers on ``chefs`` keep the rows exact: each insert, delete, or update of
 chef in its four totals, inside the writing transaction. A reader therefore
 never sees a total that disagrees with the rows it pages through, whoever
 wrote them (the API, a script, a migration). SQLite gets four ``WHEN``
-triggers, PostgreSQL one PL/pgSQL trigger function; both run the same
-upsert. Chefs are written rarely (bookings, the frequent write, do not touch
-them), so the few extra row writes per chef change cost nothing measurable.
+triggers, PostgreSQL one PL/pgSQL trigger function, MariaDB/MySQL one
+trigger per event; all run the same upsert. Chefs are written rarely
+(bookings, the frequent write, do not touch them), so the few extra row
+writes per chef change cost nothing measurable.
 
 :func:`install` creates the table and the triggers where missing and
 recounts the totals from ``chefs`` (idempotent: it is part of the migration,
@@ -83,8 +84,11 @@ def total_statement(cuisine: bool, location: bool) -> Select[int]:
     return select(func.coalesce(func.sum(ChefTotal.active), 0)).where(*conditions)
 
 
-def _upsert(row: str, delta: int) -> str:
-    """Add ``delta`` to the four totals of the chef ``row`` (``NEW`` or ``OLD``)."""
+def _upsert(row: str, delta: int, dialect: str = "sqlite") -> str:
+    """Add ``delta`` to the four totals of the chef ``row`` (``NEW`` or ``OLD``).
+
+    SQLite and PostgreSQL share ``ON CONFLICT``; MariaDB/MySQL say ``ON DUPLICATE KEY``.
+    """
     keys = (
         (0, "''", "''"),
         (1, f"{row}.cuisine_type", "''"),
@@ -92,6 +96,11 @@ def _upsert(row: str, delta: int) -> str:
         (3, f"{row}.cuisine_type", f"{row}.location"),
     )
     values = ", ".join(f"({s}, {cuisine}, {location}, {delta})" for s, cuisine, location in keys)
+    if dialect == "mysql":
+        return (
+            f"INSERT INTO {TABLE} (scope, cuisine_type, location, active) VALUES {values} "
+            f"ON DUPLICATE KEY UPDATE active = active + VALUES(active)"
+        )
     return (
         f"INSERT INTO {TABLE} (scope, cuisine_type, location, active) VALUES {values} "
         f"ON CONFLICT (scope, cuisine_type, location) "
@@ -112,6 +121,24 @@ SQLITE_TRIGGERS = {
     ),
     "chef_totals_update_new": (
         f"AFTER UPDATE OF {WATCHED} ON chefs WHEN NEW.is_active BEGIN {_upsert('NEW', 1)}; END"
+    ),
+}
+
+#: MariaDB/MySQL: one trigger per event (no ``UPDATE OF``: an update of another column
+#: removes and re-adds the chef in the same totals, a net change of zero).
+MYSQL_TRIGGERS = {
+    "chef_totals_insert": (
+        f"AFTER INSERT ON chefs FOR EACH ROW BEGIN "
+        f"IF NEW.is_active THEN {_upsert('NEW', 1, 'mysql')}; END IF; END"
+    ),
+    "chef_totals_delete": (
+        f"AFTER DELETE ON chefs FOR EACH ROW BEGIN "
+        f"IF OLD.is_active THEN {_upsert('OLD', -1, 'mysql')}; END IF; END"
+    ),
+    "chef_totals_update": (
+        f"AFTER UPDATE ON chefs FOR EACH ROW BEGIN "
+        f"IF OLD.is_active THEN {_upsert('OLD', -1, 'mysql')}; END IF; "
+        f"IF NEW.is_active THEN {_upsert('NEW', 1, 'mysql')}; END IF; END"
     ),
 }
 
@@ -157,7 +184,8 @@ def install(connection: Connection) -> list[str]:
             connection.exec_driver_sql(PG_TRIGGER_SQL)
             created.append(PG_FUNCTION)
     else:
-        for name, body in SQLITE_TRIGGERS.items():
+        triggers = MYSQL_TRIGGERS if connection.dialect.name == "mysql" else SQLITE_TRIGGERS
+        for name, body in triggers.items():
             if name not in existing:
                 connection.exec_driver_sql(f"CREATE TRIGGER {name} {body}")
                 created.append(name)
@@ -168,6 +196,11 @@ def install(connection: Connection) -> list[str]:
 def _trigger_names(connection: Connection) -> set[str]:
     if connection.dialect.name == "postgresql":
         query = "SELECT tgname FROM pg_trigger WHERE tgrelid = 'chefs'::regclass"
+    elif connection.dialect.name == "mysql":
+        query = (
+            "SELECT trigger_name FROM information_schema.triggers "
+            "WHERE event_object_table = 'chefs' AND trigger_schema = DATABASE()"
+        )
     else:
         query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'chefs'"
     return set(connection.exec_driver_sql(query).scalars())

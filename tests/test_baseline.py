@@ -268,33 +268,42 @@ def files_in(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 
 
-def test_a_failure_in_the_serializer_leaves_the_old_file_and_no_temp_file(
+def test_an_interrupt_part_way_leaves_the_old_file_and_no_temp_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write_baseline(tmp_path / "default.json", sample_baseline())
     before = path.read_bytes()
-    real_dump = baseline_module._dump
 
-    def dump_then_fail(data: dict[str, Any], stream: Any) -> None:
-        real_dump(data, stream)  # the temp file now holds a whole document...
-        stream.write("\n  [half a measurement")
-        raise RuntimeError("serializer crashed part-way")  # ...and then some
+    def interrupted(fd: int) -> None:  # the temp file is written, not yet renamed
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(baseline_module, "_dump", dump_then_fail)
-    with pytest.raises(RuntimeError, match="part-way"):
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
         write_baseline(path, sample_baseline(commit="new"))
     assert path.read_bytes() == before
     assert files_in(tmp_path) == ["default.json"]
 
 
-def test_an_unserializable_value_fails_part_way_and_leaves_the_old_file(tmp_path: Path) -> None:
-    path = write_baseline(tmp_path / "default.json", sample_baseline())
-    before = path.read_bytes()
+def test_a_non_finite_value_is_written_like_the_results_file_and_refused_when_read(
+    tmp_path: Path,
+) -> None:
     nan = Measurement("latency/GET /x/p50", float("nan"), "ms", Direction.LOWER)
-    with pytest.raises(ValueError, match="JSON compliant"):
-        write_baseline(path, sample_baseline(measurements=(QUERIES, P50, nan)))
-    assert path.read_bytes() == before
-    assert files_in(tmp_path) == ["default.json"]
+    path = write_baseline(tmp_path / "default.json", sample_baseline(measurements=(QUERIES, nan)))
+    assert '"value": "NaN"' in path.read_text(encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[1\]: 'latency/GET /x/p50' is not a finite"):
+        load_baseline(path)
+
+
+@pytest.mark.parametrize("value", ['"Infinity"', '"NaN"', '"-Infinity"', "1e400"])
+def test_a_non_finite_baseline_value_is_not_a_valid_baseline(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "default.json"
+    path.write_text(
+        '{"perfci_baseline": 1, "suite": "default", "measurements": [{"name": "n/GET /x/queries",'
+        f' "value": {value}, "unit": "count", "direction": "lower"}}]}}',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="not (a )?valid"):
+        load_baseline(path)
 
 
 def test_a_failed_rename_leaves_the_old_file_and_no_temp_file(

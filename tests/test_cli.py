@@ -13,7 +13,7 @@ import pytest
 from perfci.baseline import SCHEMA_KEY
 from perfci.errors import ExitCode
 from perfci.pytest_plugin import PerfciProject
-from tests.toy.project import CONFIG, make_toy
+from tests.toy.project import CONFIG, FLAKY, make_toy
 
 TOY = Path(__file__).parent / "toy"
 
@@ -24,16 +24,16 @@ def toy(perfci_project: PerfciProject) -> PerfciProject:
 
 
 def test_baseline_then_pass_then_regression(toy: PerfciProject) -> None:
-    created = toy.run("baseline", "update")
+    created = toy.run_inprocess("baseline", "update")
     assert created.exit_code == 0, created.output
     stored = json.loads((toy.path / "baselines" / "toy.json").read_text())
     assert [m["name"] for m in stored["measurements"]] == ["toy_queries/GET /items/queries"]
 
-    passed = toy.run("run", "--verbose")
+    passed = toy.run_inprocess("run", "--verbose")
     assert passed.exit_code == ExitCode.OK, passed.output
     assert "toy_queries" in passed.stdout
 
-    regressed = toy.run(
+    regressed = toy.run_inprocess(
         "run",
         "--json",
         "out/results.json",
@@ -57,7 +57,7 @@ def test_http_check_starts_and_stops_gunicorn(toy: PerfciProject) -> None:
     toy.write_config(
         CONFIG.replace("toy_queries: {}", "toy_http: {}") + "baselines:\n  required: false\n"
     )
-    result = toy.run("run")
+    result = toy.run_inprocess("run")
     assert result.exit_code == 0, result.output
     assert "starting gunicorn" in result.stderr
     pid = int(result.stderr.split("server pid ")[1].split()[0])
@@ -65,7 +65,7 @@ def test_http_check_starts_and_stops_gunicorn(toy: PerfciProject) -> None:
 
 
 def test_missing_baseline_is_a_usage_error(toy: PerfciProject) -> None:
-    result = toy.run("run")
+    result = toy.run_inprocess("run")
     assert result.exit_code == ExitCode.USAGE
     assert "no baseline at" in result.stderr
     assert "Traceback" not in result.output
@@ -73,7 +73,7 @@ def test_missing_baseline_is_a_usage_error(toy: PerfciProject) -> None:
 
 def test_unknown_check_suggests(toy: PerfciProject) -> None:
     toy.write_config(CONFIG.replace("toy_queries: {}", "toy_querys: {}"))
-    result = toy.run("run")
+    result = toy.run_inprocess("run")
     assert result.exit_code == ExitCode.USAGE
     assert result.stderr.strip() == (
         "perfci: perfci.yaml:14: checks.toy_querys: unknown check 'toy_querys' "
@@ -83,7 +83,7 @@ def test_unknown_check_suggests(toy: PerfciProject) -> None:
 
 def test_broken_yaml(toy: PerfciProject) -> None:
     toy.write("perfci.yaml", "target:\n  app: [x\n")
-    result = toy.run("run")
+    result = toy.run_inprocess("run")
     assert result.exit_code == ExitCode.USAGE
     assert result.stderr.startswith("perfci: perfci.yaml:3: invalid YAML")
     assert "Traceback" not in result.output
@@ -95,7 +95,7 @@ def test_budget_matching_nothing_is_a_usage_error(toy: PerfciProject) -> None:
         + 'budgets:\n  "latency/GET /nope/p95": {max: 25ms}\n'
         + "baselines:\n  required: false\n"
     )
-    result = toy.run("run")
+    result = toy.run_inprocess("run")
     assert result.exit_code == ExitCode.USAGE, result.output
     assert "perfci.yaml:18" in result.stderr
     assert "latency/GET /nope/p95" in result.stderr
@@ -107,25 +107,25 @@ def test_budget_violation_fails(toy: PerfciProject) -> None:
         + 'budgets:\n  "toy_queries/*/queries": {max: 0}\n'
         + "baselines:\n  required: false\n"
     )
-    result = toy.run("run")
+    result = toy.run_inprocess("run")
     assert result.exit_code == ExitCode.REGRESSION, result.output
 
 
 def test_corrupt_baseline(toy: PerfciProject) -> None:
     toy.write("baselines/toy.json", '{"schema": 1, "measurements": [')
-    result = toy.run("run")
+    result = toy.run_inprocess("run")
     assert result.exit_code == ExitCode.USAGE
     assert "toy.json" in result.stderr
     assert "Traceback" not in result.output
 
 
 def test_newer_baseline_schema_is_refused(toy: PerfciProject) -> None:
-    assert toy.run("baseline", "update").exit_code == 0
+    assert toy.run_inprocess("baseline", "update").exit_code == 0
     path = toy.path / "baselines" / "toy.json"
     data = json.loads(path.read_text())
     data[SCHEMA_KEY] = 99
     path.write_text(json.dumps(data))
-    result = toy.run("run")
+    result = toy.run_inprocess("run")
     assert result.exit_code == ExitCode.USAGE
     assert "newer" in result.stderr
 
@@ -136,7 +136,7 @@ def test_target_that_fails_to_build_is_exit_3(toy: PerfciProject) -> None:
     toy.write_config(
         CONFIG.replace("TOY_EXTRA_QUERIES", "TOY_BROKEN") + "baselines:\n  required: false\n"
     )
-    result = toy.run("run", env={"TOY_BROKEN": "1"})
+    result = toy.run_inprocess("run", env={"TOY_BROKEN": "1"})
     assert result.exit_code == ExitCode.TARGET, result.output
     assert "toy app refuses to start" in result.stderr
     assert "Traceback" not in result.output
@@ -163,29 +163,68 @@ def test_crashing_check_is_exit_3_and_named(toy: PerfciProject) -> None:
     toy.write_config(
         CONFIG.replace("toy_queries: {}", "crash: {}") + "baselines:\n  required: false\n"
     )
-    result = toy.run("run")
+    result = toy.run_inprocess("run")
     assert result.exit_code == ExitCode.TARGET
     assert result.stderr.strip().endswith(
         "check 'crash' crashed: ZeroDivisionError: division by zero"
     )
 
 
+SKIPPING = """
+import os
+
+import perfci
+from perfci import Check, CheckSkipped, Direction, Measurement
+
+class Picky(Check):
+    name = "picky"
+    def collect(self, ctx, options):
+        if os.environ.get("PICKY_SKIP"):
+            raise CheckSkipped("picky: cannot read this engine")
+        yield Measurement("picky/GET /items/facts", 1, "count", Direction.LOWER)
+
+@perfci.hookimpl
+def perfci_checks():
+    return [Picky]
+"""
+
+
+def test_a_skipping_check_keeps_the_others_results(toy: PerfciProject) -> None:
+    toy.write_plugin("picky", SKIPPING, directory="local_plugins")
+    toy.write_config(
+        CONFIG.replace("toy_queries: {}", "picky: {}\n  toy_queries: {}")
+        + "baselines:\n  required: false\n"
+    )
+    result = toy.run("run", "--json", "results.json", env={"PICKY_SKIP": "1"})
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "picky: skipped: picky: cannot read this engine" in result.stderr
+    assert "Traceback" not in result.output
+    names = [v["name"] for v in json.loads((toy.path / "results.json").read_text())["verdicts"]]
+    assert names == ["toy_queries/GET /items/queries"]
+
+    # Against a baseline that has the skipped check's metric, it is missing: the gate fails.
+    assert toy.run("baseline", "update").exit_code == ExitCode.OK
+    skipped = toy.run("run", env={"PICKY_SKIP": "1"})
+    assert skipped.exit_code == ExitCode.REGRESSION, skipped.output
+    assert "picky/GET /items/facts" in skipped.stdout
+
+
 def test_only_unknown_check(toy: PerfciProject) -> None:
-    result = toy.run("run", "--only", "toy_querie")
+    result = toy.run_inprocess("run", "--only", "toy_querie")
     assert result.exit_code == ExitCode.USAGE
     assert "did you mean 'toy_queries'" in result.stderr
 
 
 def test_only_a_disabled_check_names_it(toy: PerfciProject) -> None:
     toy.write_config(CONFIG.replace("toy_queries: {}", "toy_queries: {enabled: false}"))
-    result = toy.run("run", "--only", "toy_queries")
+    result = toy.run_inprocess("run", "--only", "toy_queries")
     assert result.exit_code == ExitCode.USAGE
     assert "check 'toy_queries' is disabled (enabled: false)" in result.stderr
     assert "perfci.yaml:" in result.stderr
 
 
 def test_plugins_lists_sources(toy: PerfciProject) -> None:
-    result = toy.run("plugins")
+    result = toy.run_inprocess("plugins")
     assert result.exit_code == 0, result.output
     line = next(line for line in result.stdout.splitlines() if line.startswith("toy_checks"))
     assert "local" in line
@@ -193,10 +232,10 @@ def test_plugins_lists_sources(toy: PerfciProject) -> None:
 
 
 def test_version_and_help(toy: PerfciProject) -> None:
-    assert "perfci, version" in toy.run("--version").stdout
-    help_text = toy.run("run", "--help").stdout
+    assert "perfci, version" in toy.run_inprocess("--version").stdout
+    help_text = toy.run_inprocess("run", "--help").stdout
     assert "--only CHECK" in help_text
-    assert "Exit codes" in toy.run("--help").stdout
+    assert "Exit codes" in toy.run_inprocess("--help").stdout
 
 
 def _results(measurements: list[dict[str, object]]) -> str:
@@ -213,7 +252,7 @@ def test_compare_results_files(perfci_project: PerfciProject, head_value: float,
     }
     perfci_project.write("base.json", _results([{**metric, "value": 100.0}]))
     perfci_project.write("head.json", _results([{**metric, "value": head_value}]))
-    result = perfci_project.run("compare", "base.json", "head.json")
+    result = perfci_project.run_inprocess("compare", "base.json", "head.json")
     assert result.exit_code == code, result.output
     if code:
         assert "n_plus_one" in result.stdout
@@ -221,37 +260,10 @@ def test_compare_results_files(perfci_project: PerfciProject, head_value: float,
 
 
 def test_baseline_show(toy: PerfciProject) -> None:
-    assert toy.run("baseline", "update").exit_code == 0
-    shown = toy.run("baseline", "show")
+    assert toy.run_inprocess("baseline", "update").exit_code == 0
+    shown = toy.run_inprocess("baseline", "show")
     assert shown.exit_code == 0
     assert "toy_queries/GET /items/queries" in shown.stdout
-
-
-FLAKY = """
-import perfci
-from perfci import Check, Direction
-from perfci.measurement import timing
-
-CALLS = []
-
-
-class Flaky(Check):
-    name = "flaky"
-    deterministic = False
-
-    def collect(self, ctx, options):
-        CALLS.append(1)
-        import os
-        slow_first = os.environ.get("FLAKY_SLOW") == "first" and len(CALLS) == 1
-        slow = os.environ.get("FLAKY_SLOW") == "always" or slow_first
-        base = 20.0 if slow else 10.0
-        yield timing("flaky/GET /x/p50", [base + 0.01 * i for i in range(40)])
-
-
-@perfci.hookimpl
-def perfci_checks():
-    return [Flaky]
-"""
 
 
 @pytest.mark.parametrize(
@@ -266,8 +278,8 @@ def test_a_timing_regression_is_re_measured_before_it_fails(
 ) -> None:
     toy.write_plugin("flaky", FLAKY, directory="local_plugins")
     toy.write_config(CONFIG.replace("toy_queries: {}", "flaky: {}"))
-    assert toy.run("baseline", "update").exit_code == 0
-    result = toy.run("run", "--json", "r.json", env={"FLAKY_SLOW": slow})
+    assert toy.run_inprocess("baseline", "update").exit_code == 0
+    result = toy.run_inprocess("run", "--json", "r.json", env={"FLAKY_SLOW": slow})
     assert result.exit_code == code, result.output
     assert "re-measuring 1 suspected timing regression(s): flaky" in result.stderr
     (verdict,) = json.loads((toy.path / "r.json").read_text())["verdicts"]
@@ -279,12 +291,12 @@ def test_a_timing_change_against_another_machines_baseline_does_not_fail(
 ) -> None:
     toy.write_plugin("flaky", FLAKY, directory="local_plugins")
     toy.write_config(CONFIG.replace("toy_queries: {}", "flaky: {}"))
-    assert toy.run("baseline", "update").exit_code == 0
+    assert toy.run_inprocess("baseline", "update").exit_code == 0
     path = toy.path / "baselines" / "toy.json"
     stored = json.loads(path.read_text())
     stored["environment"]["cpu"] = "Some Other CPU"
     path.write_text(json.dumps(stored))
-    result = toy.run("run", "--json", "r.json", env={"FLAKY_SLOW": "always"})
+    result = toy.run_inprocess("run", "--json", "r.json", env={"FLAKY_SLOW": "always"})
     assert result.exit_code == ExitCode.OK, result.output
     assert "the baseline was recorded on another machine (cpu: Some Other CPU → " in result.stderr
     (verdict,) = json.loads((toy.path / "r.json").read_text())["verdicts"]

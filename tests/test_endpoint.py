@@ -44,3 +44,17 @@ def test_with_headers_replaces_case_insensitively() -> None:
     assert dict(changed.headers) == {"Accept-Encoding": "gzip", "X-A": "1"}
     assert changed.subject == endpoint.subject
     assert endpoint.with_headers({}) is endpoint
+
+
+def test_expected_statuses() -> None:
+    default = Endpoint.parse("GET /x")
+    assert [default.expects(s) for s in (200, 204, 302, 401, 404, 500)] == [
+        True, True, True, False, False, False,
+    ]  # fmt: skip
+    missing = Endpoint.parse("GET /x", expect=[404])
+    assert missing.expects(404) and not missing.expects(200)
+    assert missing.expected == "404" and default.expected == "2xx/3xx"
+    # Kept through the copies the checks make; not part of the endpoint's identity.
+    assert missing.with_query(per_page="1").expect == (404,)
+    assert missing.with_headers({"A": "b"}).expect == (404,)
+    assert missing == default

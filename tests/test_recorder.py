@@ -1,4 +1,4 @@
-"""QueryRecorder: statements per thread, fingerprints, lazy-load origins."""
+"""QueryRecorder: statements of every thread, fingerprints, lazy loads, rows."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import (
     selectinload,
 )
 
+from perfci import recorder as recorder_module
 from perfci.recorder import QueryRecorder, fingerprint
 
 
@@ -66,6 +67,17 @@ def recorder(engine: Engine) -> Iterator[QueryRecorder]:
         ("SELECT a FROM t WHERE b = %(b_1)s", "SELECT a FROM t WHERE b = ?"),
         ("SELECT a FROM t2 WHERE b = $1", "SELECT a FROM t2 WHERE b = ?"),
         ("SELECT a\n  FROM t   WHERE b = :b", "SELECT a FROM t WHERE b = ?"),
+        # Casts rendered by psycopg 3 / asyncpg / pg8000 (RENDER_CASTS): lists still collapse.
+        (
+            "SELECT * FROM c WHERE c.p IN (%(p_1)s::INTEGER, %(p_2)s::INTEGER)",
+            "SELECT * FROM c WHERE c.p IN (...)",
+        ),
+        ("SELECT * FROM c WHERE c.p IN ($1::INTEGER)", "SELECT * FROM c WHERE c.p IN (...)"),
+        (
+            "SELECT a FROM t WHERE b = %(b)s::VARCHAR(20) AND c > %s::TIMESTAMP WITHOUT TIME ZONE",
+            "SELECT a FROM t WHERE b = ? AND c > ?",
+        ),
+        ("SELECT a FROM t WHERE b = %(b)s::NUMERIC(10, 2)[]", "SELECT a FROM t WHERE b = ?"),
     ],
 )
 def test_fingerprint(sql: str, shape: str) -> None:
@@ -96,7 +108,7 @@ def test_eager_loading_is_not_repeated(engine: Engine, recorder: QueryRecorder) 
     assert all(q.lazy_loaded_from is None for q in recording.queries)
 
 
-def test_only_the_recording_thread_is_counted(engine: Engine, recorder: QueryRecorder) -> None:
+def test_statements_of_other_threads_are_counted(engine: Engine, recorder: QueryRecorder) -> None:
     def other() -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -107,7 +119,80 @@ def test_only_the_recording_thread_is_counted(engine: Engine, recorder: QueryRec
         thread.join()
         with engine.connect() as conn:
             conn.execute(text("SELECT 2"))
-    assert [q.sql for q in recording.queries] == ["SELECT 2"]
+    assert [(q.sql, q.other_thread) for q in recording.queries] == [
+        ("SELECT 1", True),
+        ("SELECT 2", False),
+    ]
+    assert recording.count == 2 and recording.from_other_threads == 1
+
+
+def test_with_several_recordings_open_a_stray_statement_counts_in_each(
+    engine: Engine, recorder: QueryRecorder
+) -> None:
+    started, release = threading.Event(), threading.Event()
+    seen: list[tuple[int, int]] = []
+
+    def second_recording() -> None:
+        with recorder.record() as mine:
+            started.set()
+            release.wait()
+        seen.append((len(mine.queries), mine.count))
+
+    def stray() -> None:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 9"))
+
+    thread = threading.Thread(target=second_recording)
+    with recorder.record() as recording:
+        thread.start()
+        started.wait()
+        worker = threading.Thread(target=stray)
+        worker.start()
+        worker.join()
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 3"))
+        release.set()
+        thread.join()
+    # Neither recording can claim SELECT 9; both count it, neither reports fewer.
+    assert seen == [(0, 1)]
+    assert [q.sql for q in recording.queries] == ["SELECT 3"]
+    assert recording.unattributed == 1 and recording.count == 2
+
+
+def test_the_lazy_loader_of_this_sqlalchemy_is_wrapped() -> None:
+    assert recorder_module.LAZY_LOADS_SEEN
+
+
+def test_lazy_loads_answered_by_the_identity_map_are_counted(
+    engine: Engine, recorder: QueryRecorder
+) -> None:
+    with recorder.record() as recording, Session(engine) as session:
+        # Every booking of chef 1: their Booking.chef lazy loads all find one parent.
+        bookings = session.scalars(select(Booking).where(Booking.chef_id == 1)).all()
+        assert {booking.chef.id for booking in bookings} == {1}
+    assert recording.count == 2  # the list, and one lazy load that sent SQL
+    assert recording.lazy_loads == {"Booking.chef": 2}
+    assert {q.lazy_loaded_from for q in recording.queries} == {None, "Booking.chef"}
+
+
+def test_eager_loads_are_no_lazy_loads(engine: Engine, recorder: QueryRecorder) -> None:
+    with recorder.record() as recording, Session(engine) as session:
+        chefs = session.scalars(select(Chef).options(selectinload(Chef.bookings))).all()
+        assert sum(len(chef.bookings) for chef in chefs) == 10
+        assert {booking.chef.id for chef in chefs for booking in chef.bookings} == {1, 2, 3, 4, 5}
+    # booking.chef goes back to an already loaded chef: answered by the identity map
+    # whatever the data, so not a lazy load that could become an N+1.
+    assert recording.lazy_accesses == {"Booking.chef": 10}
+    assert recording.lazy_loads == {}
+
+
+@pytest.mark.parametrize("count_rows", [True, False])
+def test_rows_fetched(engine: Engine, recorder: QueryRecorder, count_rows: bool) -> None:
+    with recorder.record(rows=count_rows) as recording, Session(engine) as session:
+        session.scalars(select(Booking)).all()
+        session.scalars(select(Chef).where(Chef.id == 1)).all()
+        session.scalar(select(text("count(*)")).select_from(Booking))
+    assert recording.rows == (10 + 1 + 1 if count_rows else 0)
 
 
 def test_nothing_is_recorded_outside_a_block(engine: Engine, recorder: QueryRecorder) -> None:

@@ -1,4 +1,4 @@
-"""Drives two measurement workers, base and head, in interleaved rounds."""
+"""``perfci run --against REF``: the A/B measurer, two worker processes driven in rounds."""
 
 from __future__ import annotations
 
@@ -8,55 +8,71 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from perfci.abtest.overlay import prepare_base
+from perfci.abtest.worktree import Worktree, resolve_ref
+from perfci.config.model import Config
 from perfci.errors import CheckCrashed, ConfigError, ExitCode, PerfciError, TargetError
+from perfci.gate import Sides
 from perfci.measurement import Measurement, percentile
-from perfci.verdict.confirm import confirm as confirm_regressions
-from perfci.verdict.confirm import timing_regressions
-from perfci.verdict.model import Judgement
+from perfci.process import die_with_parent, interrupts_held
 
 Progress = Callable[[str], None]
-Judge = Callable[[Sequence[Measurement], Sequence[Measurement]], Judgement]
+
+
+def _worker_preexec() -> None:  # pragma: no cover - runs in the child before exec
+    """Ctrl-C reaches the coordinator only, which stops the workers itself.
+
+    An ignored SIGINT survives exec, and Python then installs no
+    KeyboardInterrupt handler: no traceback from a worker still importing.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()  # also unblocks what ``interrupts_held`` held
 
 
 class Worker:
-    """One measurement worker process (perfci.abtest.worker) and its JSON-lines pipe."""
+    """One measurement worker process (perfci.abtest.worker) and its JSON-lines pipe.
+
+    The worker runs in the directory of its ``config_path``: the target's
+    code, seed, local plugins and files all come from that tree.
+    """
 
     def __init__(
         self,
         label: str,
         config_path: Path,
-        root: Path,
         *,
         env: dict[str, str] | None = None,
+        relay: Progress = lambda line: None,
     ) -> None:
         self.label = label
+        self._relay = relay
         environ = dict(os.environ)
         environ.update(env or {})
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "perfci.abtest.worker",
-                "--config",
-                str(config_path),
-                "--root",
-                str(root),
-                "--label",
-                label,
-            ],
-            cwd=root,
-            env=environ,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-        )
+        with interrupts_held():
+            self.process = subprocess.Popen(
+                # -P: the worker's directory does not go first on sys.path, so a tree that
+                # holds a copy of perfci itself does not replace the running perfci.
+                [
+                    sys.executable,
+                    "-P",
+                    "-m",
+                    "perfci.abtest.worker",
+                    *("--config", str(config_path), "--label", label),
+                ],
+                cwd=config_path.parent,
+                env=environ,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+                preexec_fn=_worker_preexec,
+            )
         self._stderr_tail: list[str] = []
         assert self.process.stderr is not None
         self._pump = threading.Thread(
@@ -66,8 +82,9 @@ class Worker:
 
     def _forward(self, stream: IO[str]) -> None:
         for line in stream:
-            self._stderr_tail = [*self._stderr_tail[-4:], line.rstrip()]
-            sys.stderr.write(line)
+            text = line.rstrip()
+            self._stderr_tail = [*self._stderr_tail[-4:], text]
+            self._relay(text)
 
     def receive(self) -> dict[str, Any]:
         assert self.process.stdout is not None
@@ -120,79 +137,108 @@ class Worker:
                 stream.close()
 
 
-@dataclass
-class ABRun:
-    """What the two trees measured, and the verdicts after confirmation."""
+class ABMeasurer:
+    """Base and head measured in one run: a ``perfci.gate.Measurer``.
 
-    base: list[Measurement]
-    head: list[Measurement]
-    judgement: Judgement
-    rounds: int
-    confirmed: dict[str, str] = field(default_factory=dict)  # metric -> note
+    Deterministic checks are collected once from each side; timing checks in
+    ``rounds`` alternating rounds (A B, B A, ...), so drift on a shared machine
+    hits both alike, their samples pooled per side. The alternation goes on
+    across calls: a confirmation starts with the side that went second last.
+    """
+
+    same_run = True
+    foreign: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        base: Worker,
+        head: Worker,
+        *,
+        deterministic: Iterable[str],
+        rounds: int,
+        compared: str,
+        progress: Progress = lambda message: None,
+    ) -> None:
+        self.base = base
+        self.head = head
+        self.deterministic = frozenset(deterministic)
+        self.rounds = rounds
+        self.compared = compared
+        self.progress = progress
+        self._partial: list[Measurement] = []
+        self._rounds_done = 0
+
+    def measure(self, checks: Sequence[str]) -> Sides:
+        self._partial = []
+        once = [c for c in checks if c in self.deterministic]
+        timing = [c for c in checks if c not in self.deterministic]
+        base_ms = self.base.collect(once) if once else []
+        head_ms = self.head.collect(once) if once else []
+        self._partial = list(head_ms)
+        if timing:
+            per_side: dict[str, list[list[Measurement]]] = {"base": [], "head": []}
+            for index in range(self.rounds):
+                first_base = self._rounds_done % 2 == 0
+                order = (self.base, self.head) if first_base else (self.head, self.base)
+                self._rounds_done += 1
+                for worker in order:
+                    self.progress(f"round {index + 1}/{self.rounds}: {worker.label}")
+                    per_side[worker.label].append(worker.collect(timing))
+            base_ms += merge_rounds(per_side["base"])
+            head_ms += merge_rounds(per_side["head"])
+        self._partial = list(head_ms)
+        return Sides(head_ms, base_ms)
+
+    @property
+    def partial(self) -> list[Measurement]:
+        return list(self._partial)
 
 
-def run_ab(
-    config_path: Path,
+@contextmanager
+def against_ref(
+    config: Config,
+    deterministic: Iterable[str],
+    ref: str,
     *,
-    head_root: Path,
-    base_root: Path,
-    deterministic: Sequence[str],
-    timing: Sequence[str],
-    rounds: int,
-    judge: Judge,
-    confirm: bool = True,
+    rounds: int | None = None,
     progress: Progress = lambda message: None,
+    relay: Progress = lambda line: None,
     base_env: dict[str, str] | None = None,
     head_env: dict[str, str] | None = None,
-) -> ABRun:
-    """Measure base and head; timing checks in ``rounds`` alternating rounds.
+) -> Iterator[ABMeasurer]:
+    """REF checked out into a temporary worktree, both trees' workers started and ready.
 
-    A timing metric judged a regression is measured again (another ``rounds``
-    rounds, only its checks) when ``confirm`` is set, and fails only if the
-    second measurement agrees.
+    The base tree is measured with the head's perfci.yaml (one measurement
+    plan for both sides); files that plan names and the base lacks are copied
+    in from the head (``perfci.abtest.overlay``). Leaving stops both workers
+    and removes the worktree, on every exit path.
     """
-    workers: list[Worker] = []
-    try:
-        progress("starting the base and head measurement workers")
-        base = Worker("base", config_path, base_root, env=base_env)
-        workers.append(base)
-        head = Worker("head", config_path, head_root, env=head_env)
-        workers.append(head)
-        base.receive()
-        head.receive()
-        base_ms = base.collect(deterministic) if deterministic else []
-        head_ms = head.collect(deterministic) if deterministic else []
-        if timing:
-            b, h = _rounds(base, head, timing, rounds, progress)
-            base_ms += b
-            head_ms += h
-        judgement = judge(head_ms, base_ms)
-        confirmed: dict[str, str] = {}
-        suspects = timing_regressions(judgement)
-        if confirm and suspects:
-            checks = sorted({name.split("/", 1)[0] for name in suspects})
-            progress(
-                f"re-measuring {len(suspects)} suspected timing regression(s): {', '.join(checks)}"
+    commit = resolve_ref(config.root, ref)
+    progress(f"checking out {ref} ({commit[:12]}) into a temporary worktree")
+    with Worktree(config.root, commit) as tree:
+        base_config, copied = prepare_base(config, tree)
+        if copied:
+            progress(f"base tree: copied from the head: {', '.join(copied)}")
+        workers: list[Worker] = []
+        try:
+            progress("starting the base and head measurement workers")
+            base = Worker("base", base_config, env=base_env, relay=relay)
+            workers.append(base)
+            head = Worker("head", config.path, env=head_env, relay=relay)
+            workers.append(head)
+            base.receive()
+            head.receive()
+            yield ABMeasurer(
+                base,
+                head,
+                deterministic=deterministic,
+                rounds=rounds or config.model.timing.rounds,
+                compared=f"{ref} @ {commit[:12]} (measured in this run)",
+                progress=progress,
             )
-            b2, h2 = _rounds(base, head, checks, rounds, progress)
-            second = judge(h2, b2)
-            judgement, confirmed = confirm_regressions(judgement, second, suspects)
-        return ABRun(base_ms, head_ms, judgement, rounds, confirmed)
-    finally:
-        for worker in workers:
-            worker.stop()
-
-
-def _rounds(
-    base: Worker, head: Worker, checks: Sequence[str], rounds: int, progress: Progress
-) -> tuple[list[Measurement], list[Measurement]]:
-    per_side: dict[str, list[list[Measurement]]] = {"base": [], "head": []}
-    for index in range(rounds):
-        order = (base, head) if index % 2 == 0 else (head, base)
-        for worker in order:
-            progress(f"round {index + 1}/{rounds}: {worker.label}")
-            per_side[worker.label].append(worker.collect(checks))
-    return merge_rounds(per_side["base"]), merge_rounds(per_side["head"])
+        finally:
+            for worker in workers:
+                worker.stop()
 
 
 def merge_rounds(rounds: Iterable[Sequence[Measurement]]) -> list[Measurement]:

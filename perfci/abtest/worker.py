@@ -1,6 +1,7 @@
 """A measurement worker: one tree's target, built once, checks collected on request.
 
-Run as ``python -m perfci.abtest.worker --config PERFCI_YAML --root TREE``.
+Run as ``python -P -m perfci.abtest.worker --config TREE/perfci.yaml``: the
+target, seed, local plugins and files all come from the tree holding the config.
 Protocol: one JSON object per line. The worker first answers
 ``{"ready": true}``, then for each ``{"collect": [check, ...]}`` it answers
 ``{"measurements": [...]}``; ``{"quit": true}`` or end of input ends it. A
@@ -28,16 +29,17 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def serve(config_path: Path, root: Path, protocol: IO[str], commands: IO[str], label: str) -> int:
+def serve(config_path: Path, protocol: IO[str], commands: IO[str], label: str) -> int:
     def send(message: dict[str, Any]) -> None:
         protocol.write(json.dumps(message) + "\n")
         protocol.flush()
 
     def progress(message: str) -> None:
-        print(f"perfci {label} | {message}", file=sys.stderr, flush=True)
+        # stderr is the coordinator's progress channel (stdout carries the protocol).
+        print(f"{label} | {message}", file=sys.stderr, flush=True)
 
     try:
-        config, host = load_project(config_path, root=root)
+        config, host = load_project(config_path)
         with MeasureSession(config, host, progress=progress) as session:
             send({"ready": True, "seeded": dict(session.context.seeded)})
             for line in commands:
@@ -63,14 +65,13 @@ def serve(config_path: Path, root: Path, protocol: IO[str], commands: IO[str], l
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--label", default="worker")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _terminate)
     # Keep the real stdout for the protocol; everything else printed goes to stderr.
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    sys.exit(serve(args.config, args.root, protocol, sys.stdin, args.label))
+    sys.exit(serve(args.config, protocol, sys.stdin, args.label))
 
 
 if __name__ == "__main__":

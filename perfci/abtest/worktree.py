@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -56,20 +57,27 @@ def resolve_ref(directory: Path, ref: str) -> str:
         raise ConfigError(f"--against: {ref!r} is not a commit, branch or tag here") from None
 
 
+PREFIX = "perfci-base-"
+OWNER = "owner.pid"  # beside the worktree: the pid of the perfci that made it
+
+
 class Worktree:
     """``git worktree add --detach`` of a commit into a temporary directory.
 
     Leaving the with-block (normally, by an exception or by Ctrl-C) removes
-    the worktree and its registration.
+    the worktree and its registration. A perfci killed outright (SIGKILL)
+    cannot; the next one removes such leftovers first (``prune_stale``).
     """
 
     def __init__(self, directory: Path, commit: str) -> None:
         self.repository = repository_root(directory)
         self.commit = commit
-        self._parent = Path(tempfile.mkdtemp(prefix="perfci-base-"))
+        self._parent = Path(tempfile.mkdtemp(prefix=PREFIX))
+        (self._parent / OWNER).write_text(str(os.getpid()))
         self.path = self._parent / "base"
 
     def __enter__(self) -> Worktree:
+        prune_stale(self.repository)
         try:
             _git(
                 self.repository,
@@ -106,5 +114,58 @@ class Worktree:
         )
 
     def relative(self, path: Path) -> Path:
-        """Where ``path`` (inside the repository) lives in this worktree."""
+        """Where ``path`` (inside the repository) lives in this worktree; ValueError outside."""
         return self.path / path.resolve().relative_to(self.repository.resolve())
+
+
+def prune_stale(repository: Path) -> list[Path]:
+    """Remove perfci's worktrees whose perfci is gone; returns their paths.
+
+    Only worktrees perfci made (``perfci-base-*/base`` with an owner file)
+    are touched, and only when the owner process no longer runs.
+    """
+    listed = subprocess.run(
+        ["git", "worktree", "list", "--porcelain"],
+        cwd=repository,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    removed: list[Path] = []
+    for line in listed.splitlines():
+        if not line.startswith("worktree "):
+            continue
+        path = Path(line.removeprefix("worktree "))
+        parent = path.parent
+        if path.name != "base" or not parent.name.startswith(PREFIX):
+            continue
+        if _alive(parent / OWNER):
+            continue
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(path)],
+            cwd=repository,
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(parent, ignore_errors=True)
+        removed.append(path)
+    if removed:
+        subprocess.run(
+            ["git", "worktree", "prune"], cwd=repository, capture_output=True, check=False
+        )
+    return removed
+
+
+def _alive(owner: Path) -> bool:
+    """Whether the pid in ``owner`` runs; no readable owner file counts as gone."""
+    try:
+        pid = int(owner.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

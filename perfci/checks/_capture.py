@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from perfci import Endpoint, EndpointOptions, Recording, RunContext, clear_response_caches
+from perfci import (
+    BODY_CHARS,
+    Endpoint,
+    EndpointOptions,
+    Recording,
+    RunContext,
+    clear_response_caches,
+)
 
 
 class CaptureOptions(EndpointOptions):
@@ -40,24 +47,36 @@ class CaptureOptions(EndpointOptions):
 
 @dataclass(frozen=True)
 class Captured:
-    """One measured request: what was sent, its status, the statements it issued."""
+    """One measured request: what was sent, its status and body, the statements it issued."""
 
     endpoint: Endpoint
     status: int
     recording: Recording
+    body: bytes = b""
 
     @property
     def ok(self) -> bool:
-        return 200 <= self.status < 400
+        """The status is one the endpoint should answer (``expect``, else 2xx/3xx)."""
+        return self.endpoint.expects(self.status)
 
 
-def capture(ctx: RunContext, endpoint: Endpoint, options: CaptureOptions) -> Captured:
-    """Issue ``endpoint`` in-process and record the statements of the measured request."""
+def capture(
+    ctx: RunContext, endpoint: Endpoint, options: CaptureOptions, *, rows: bool = False
+) -> Captured:
+    """Issue ``endpoint`` in-process and record the statements of the measured request.
+
+    ``rows=True`` also counts the rows its SELECTs return.
+    """
     request = endpoint.with_headers(options.headers)
     if options.warm_up:
         ctx.call(request)
     if options.clear_cache:
         clear_response_caches(ctx.app)
-    with ctx.recorder.record() as recording:
+    with ctx.recorder.record(rows=rows) as recording:
         response = ctx.call(request)
-    return Captured(endpoint=endpoint, status=response.status_code, recording=recording)
+    return Captured(
+        endpoint=endpoint,
+        status=response.status_code,
+        recording=recording,
+        body=response.get_data()[: 4 * BODY_CHARS],
+    )

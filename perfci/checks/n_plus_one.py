@@ -7,22 +7,35 @@ warmed up first; see :mod:`perfci.checks._capture`) and reports:
 * ``repeated``: the most times any one statement shape (fingerprint) ran in
   the request, 1 when nothing repeats; ten lazy loads of ``Chef.bookings``
   make it 10;
+* ``lazy_loads``: lazy loads of relationships (``Book.author``) in the
+  request, counted from SQLAlchemy's lazy loader whether they sent SQL or
+  were answered from the identity map (ten books of one author send one
+  query, and ten on production data); a relationship that never sent SQL
+  in the request (a back-reference to an eager-loaded parent) is not counted;
+* ``rows``: rows the request's SELECTs returned (loading a whole collection
+  instead of counting it shows here, not in statement counts);
 * ``growth`` (list endpoints): the request is issued again with the page-size
-  parameter at the smallest and the largest of ``sizes``; every shape whose
+  parameters at the smallest and the largest of ``sizes``; every shape whose
   count grows adds its extra statements, divided by the extra items asked
-  for. 0 means the statement count does not depend on the page size; 1 is
-  the classic N+1. It catches an N+1 whatever the absolute counts.
+  for, and lazy loads count the same way (the larger of the two is
+  reported). 0 means the statement count does not depend on the page size;
+  1 is the classic N+1. It catches an N+1 whatever the absolute counts;
+* ``rows_growth`` (list endpoints): extra rows per extra item asked for.
+
+Statements a request sends from other threads (a thread pool fanning out per
+item) are counted with its own (see :mod:`perfci.recorder`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from pydantic import Field, field_validator
 
 import perfci
 from perfci import (
+    BudgetRule,
     Check,
     Direction,
     Endpoint,
@@ -31,6 +44,8 @@ from perfci import (
     RecordedQuery,
     Recording,
     RunContext,
+    StatusLog,
+    failed_requests_budget,
     select_endpoints,
 )
 
@@ -45,8 +60,15 @@ EVIDENCE_SHAPES = 5
 class NPlusOneOptions(CaptureOptions):
     """``checks.n_plus_one`` in perfci.yaml."""
 
-    page_param: str = Field(
-        default="per_page", description="The query parameter that sets a list's page size."
+    page_params: list[str] = Field(
+        default_factory=lambda: ["per_page", "limit", "page_size"],
+        min_length=1,
+        description="Query parameters that set a list's page size; the growth test sets "
+        "the one the endpoint's request names, else all of them (one by one if the "
+        "endpoint refuses them together).",
+    )
+    page_param: str | None = Field(
+        default=None, description="One page-size parameter (replaces page_params)."
     )
     sizes: list[int] = Field(
         default_factory=lambda: [1, 10],
@@ -57,6 +79,10 @@ class NPlusOneOptions(CaptureOptions):
         description="Endpoints (as in target.endpoints) that get the growth test; "
         "default: every GET endpoint (a page size that an endpoint ignores yields growth 0).",
     )
+
+    @property
+    def params(self) -> list[str]:
+        return [self.page_param] if self.page_param else list(self.page_params)
 
     @field_validator("sizes")
     @classmethod
@@ -108,11 +134,28 @@ class Growth:
     # fingerprint -> (count at small, count at large), only shapes that grew
     grown: dict[str, tuple[int, int]]
     examples: dict[str, RecordedQuery]
+    # relationship -> (lazy loads at small, at large), only those that grew
+    lazy_grown: dict[str, tuple[int, int]] = field(default_factory=dict)
+    rows: tuple[int, int] = (0, 0)
+
+    @property
+    def statements_per_item(self) -> float:
+        extra = sum(large - small for small, large in self.grown.values())
+        return round(extra / (self.large - self.small), 4)
+
+    @property
+    def lazy_per_item(self) -> float:
+        extra = sum(large - small for small, large in self.lazy_grown.values())
+        return round(extra / (self.large - self.small), 4)
 
     @property
     def per_item(self) -> float:
-        extra = sum(large - small for small, large in self.grown.values())
-        return round(extra / (self.large - self.small), 4)
+        """Statements, or lazy loads where more of them grow, per extra item."""
+        return max(self.statements_per_item, self.lazy_per_item)
+
+    @property
+    def rows_per_item(self) -> float:
+        return round((self.rows[1] - self.rows[0]) / (self.large - self.small), 4)
 
 
 def growth(small: int, at_small: Recording, large: int, at_large: Recording) -> Growth:
@@ -124,7 +167,10 @@ def growth(small: int, at_small: Recording, large: int, at_large: Recording) -> 
     before, after = at_small.fingerprints(), at_large.fingerprints()
     grown = {fp: (before[fp], n) for fp, n in after.items() if n > before[fp]}
     examples = {s.fingerprint: s.example for s in shapes(at_large) if s.fingerprint in grown}
-    return Growth(small, large, grown, examples)
+    lazy_before, lazy_after = at_small.lazy_loads, at_large.lazy_loads
+    lazy_grown = {k: (lazy_before[k], n) for k, n in lazy_after.items() if n > lazy_before[k]}
+    rows = (at_small.rows, at_large.rows)
+    return Growth(small, large, grown, examples, lazy_grown, rows)
 
 
 def _shorten(text: str, limit: int = SHAPE_CHARS) -> str:
@@ -153,8 +199,36 @@ def queries_evidence(found: Sequence[Shape]) -> list[Evidence]:
     return [Evidence("statements", "\n".join(lines))]
 
 
+def lazy_evidence(lazy: Mapping[str, int]) -> list[Evidence]:
+    if not lazy:
+        return []
+    ranked = sorted(lazy.items(), key=lambda item: (-item[1], item[0]))
+    return [Evidence("lazy loads", "\n".join(f"{n}× {name}" for name, n in ranked))]
+
+
+def thread_evidence(recording: Recording) -> list[Evidence]:
+    notes = []
+    if recording.from_other_threads:
+        notes.append(f"{recording.from_other_threads} statement(s) came from other threads")
+    if recording.unattributed:
+        notes.append(
+            f"{recording.unattributed} statement(s) from other threads, sent while other "
+            "recordings were open, are counted but not attributed"
+        )
+    return [Evidence("note", "; ".join(notes))] if notes else []
+
+
 def growth_evidence(result: Growth, page_param: str) -> list[Evidence]:
     evidence: list[Evidence] = []
+    for name, (small, large) in sorted(result.lazy_grown.items()):
+        evidence.append(
+            Evidence(
+                "lazy load",
+                f"{name}: {small}× at {page_param}={result.small} and {large}× at "
+                f"{page_param}={result.large}: a lazy load per item (N+1 on production data, "
+                "even where the identity map answered it)",
+            )
+        )
     ranked = sorted(result.grown.items(), key=lambda item: (item[1][0] - item[1][1], item[0]))
     for fp, (small, large) in ranked[:EVIDENCE_SHAPES]:
         note = (
@@ -167,8 +241,13 @@ def growth_evidence(result: Growth, page_param: str) -> list[Evidence]:
 
 class NPlusOne(Check[NPlusOneOptions]):
     name = "n_plus_one"
-    description = "statements per request, repeated statement shapes, growth with page size"
+    description = (
+        "statements, lazy loads and rows per request, repeated shapes, growth with page size"
+    )
     Options = NPlusOneOptions
+
+    def budgets(self, options: NPlusOneOptions) -> Sequence[BudgetRule]:
+        return [failed_requests_budget(self.name)]
 
     def collect(self, ctx: RunContext, options: NPlusOneOptions) -> Iterable[Measurement]:
         for endpoint in select_endpoints(ctx, options):
@@ -178,15 +257,18 @@ class NPlusOne(Check[NPlusOneOptions]):
         self, ctx: RunContext, endpoint: Endpoint, options: NPlusOneOptions
     ) -> Iterable[Measurement]:
         prefix = f"{self.name}/{endpoint.subject}"
-        captured = capture(ctx, endpoint, options)
-        found = shapes(captured.recording)
+        statuses = StatusLog(endpoint)
+        captured = capture(ctx, endpoint, options, rows=True)
+        statuses.see(endpoint, captured.status, captured.body)
+        recording = captured.recording
+        found = shapes(recording)
         status = [] if captured.ok else [Evidence("note", f"the response was {captured.status}")]
         yield Measurement(
             f"{prefix}/queries",
-            captured.recording.count,
+            recording.count,
             "queries",
             Direction.LOWER,
-            evidence=tuple(status + queries_evidence(found)),
+            evidence=tuple(status + thread_evidence(recording) + queries_evidence(found)),
         )
         top = found[0] if found else None
         repeated_evidence = (
@@ -196,13 +278,23 @@ class NPlusOne(Check[NPlusOneOptions]):
         )
         yield Measurement(
             f"{prefix}/repeated",
-            most_repeated(captured.recording),
+            most_repeated(recording),
             "queries",
             Direction.LOWER,
             evidence=tuple(repeated_evidence),
         )
+        lazy = recording.lazy_loads
+        yield Measurement(
+            f"{prefix}/lazy_loads",
+            sum(lazy.values()),
+            "loads",
+            Direction.LOWER,
+            evidence=tuple(lazy_evidence(lazy)),
+        )
+        yield Measurement(f"{prefix}/rows", recording.rows, "rows", Direction.LOWER)
         if self.is_list(endpoint, options):
-            yield from self.measure_growth(ctx, endpoint, options, prefix)
+            yield from self.measure_growth(ctx, endpoint, options, prefix, statuses)
+        yield statuses.measurement(self.name)
 
     def is_list(self, endpoint: Endpoint, options: NPlusOneOptions) -> bool:
         if options.lists is None:
@@ -211,25 +303,58 @@ class NPlusOne(Check[NPlusOneOptions]):
         return endpoint.subject in wanted
 
     def measure_growth(
-        self, ctx: RunContext, endpoint: Endpoint, options: NPlusOneOptions, prefix: str
+        self,
+        ctx: RunContext,
+        endpoint: Endpoint,
+        options: NPlusOneOptions,
+        prefix: str,
+        statuses: StatusLog,
     ) -> Iterable[Measurement]:
         small, large = min(options.sizes), max(options.sizes)
-        runs = {
-            size: capture(ctx, endpoint.with_query(**{options.page_param: str(size)}), options)
-            for size in (small, large)
-        }
-        failed = [f"{r.endpoint.subject} → {r.status}" for r in runs.values() if not r.ok]
+        named = [p for p in options.params if any(k == p for k, _ in endpoint.query)]
+        # The parameter the request names; else all at once; else one by one.
+        attempts = [named[:1]] if named else [options.params]
+        if not named and len(options.params) > 1:
+            attempts += [[p] for p in options.params]
+        failed: list[str] = []
+        for params in attempts:
+            runs = {
+                size: capture(
+                    ctx, endpoint.with_query(**dict.fromkeys(params, str(size))), options, rows=True
+                )
+                for size in (small, large)
+            }
+            failed = [f"{r.endpoint.subject} → {r.status}" for r in runs.values() if not r.ok]
+            if not failed:
+                break
         if failed:
-            # No growth to judge; a baseline that had one reports it missing.
+            # No growth to judge: the failed requests fail the check (and a baseline
+            # that had a growth reports it missing).
+            for run in runs.values():
+                statuses.see(run.endpoint, run.status, run.body)
             ctx.progress(f"n_plus_one: no growth test for {endpoint.subject}: {', '.join(failed)}")
             return
+        label = "/".join(params)
         result = growth(small, runs[small].recording, large, runs[large].recording)
         yield Measurement(
             f"{prefix}/growth",
             result.per_item,
             "queries/item",
             Direction.LOWER,
-            evidence=tuple(growth_evidence(result, options.page_param)),
+            evidence=tuple(growth_evidence(result, label)),
+        )
+        yield Measurement(
+            f"{prefix}/rows_growth",
+            result.rows_per_item,
+            "rows/item",
+            Direction.LOWER,
+            evidence=(
+                Evidence(
+                    "note",
+                    f"{result.rows[0]} rows at {label}={small}, {result.rows[1]} at "
+                    f"{label}={large}",
+                ),
+            ),
         )
 
 

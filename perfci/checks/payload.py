@@ -9,12 +9,14 @@ deterministic fact: the same data and code always give the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from pydantic import Field
 
 import perfci
 from perfci import (
+    BudgetRule,
     Check,
     Direction,
     Endpoint,
@@ -22,6 +24,8 @@ from perfci import (
     Evidence,
     Measurement,
     RunContext,
+    StatusLog,
+    failed_requests_budget,
     select_endpoints,
 )
 
@@ -33,10 +37,34 @@ class PayloadOptions(EndpointOptions):
     accept_encoding: str = Field(default="gzip", min_length=1)
 
 
+#: JSON key paths kept in a payload's evidence (so a failure can name new keys).
+MAX_KEYS = 100
+
+
+def json_keys(document: Any, prefix: str = "") -> list[str]:
+    """Every key path of a JSON document, lists as ``[]``: ``chefs[].id``; sorted, unique."""
+    found: set[str] = set()
+    stack = [(prefix, document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, child in value.items():
+                child_path = f"{path}.{key}" if path else str(key)
+                found.add(child_path)
+                stack.append((child_path, child))
+        elif isinstance(value, list):
+            for child in value:
+                stack.append((f"{path}[]", child))
+    return sorted(found)
+
+
 class PayloadCheck(Check[PayloadOptions]):
     name = "payload"
     description = "response bytes and compressed bytes per endpoint"
     Options = PayloadOptions
+
+    def budgets(self, options: PayloadOptions) -> Sequence[BudgetRule]:
+        return [failed_requests_budget(self.name)]
 
     def collect(self, ctx: RunContext, options: PayloadOptions) -> Iterable[Measurement]:
         for endpoint in select_endpoints(ctx, options):
@@ -59,13 +87,19 @@ def measure_endpoint(
         f"Accept-Encoding: {accept_encoding} → Content-Encoding: {encoding}, "
         f"{plain_bytes} B → {packed_bytes} B",
     )
-    yield Measurement(f"{prefix}/bytes", plain_bytes, "B", Direction.LOWER, evidence=(note,))
+    keys = json_keys(plain.get_json(silent=True))
+    shape = (Evidence("keys", "\n".join(keys[:MAX_KEYS])),) if keys else ()
+    yield Measurement(f"{prefix}/bytes", plain_bytes, "B", Direction.LOWER, evidence=(note, *shape))
     # No separate "compressed" flag: a body that shrinks below the compressor's
     # minimum size stops being compressed, and that is not a regression.
     # Compression switched off shows as compressed_bytes rising to bytes.
     yield Measurement(
         f"{prefix}/compressed_bytes", packed_bytes, "B", Direction.LOWER, evidence=(note,)
     )
+    statuses = StatusLog(endpoint)
+    statuses.see(endpoint, plain.status_code, plain.get_data())
+    statuses.see(endpoint, packed.status_code, plain.get_data())
+    yield statuses.measurement("payload")
 
 
 @perfci.hookimpl

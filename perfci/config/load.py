@@ -10,9 +10,10 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from perfci.check import Check, CheckOptions
-from perfci.config.model import Config, ConfigModel
+from perfci.check import Check, CheckOptions, EndpointOptions
+from perfci.config.model import Config, ConfigModel, EndpointConfig
 from perfci.config.yamlsource import Loc, YamlSource, dotted, load_yaml
+from perfci.endpoint import Endpoint
 from perfci.errors import ConfigError
 
 CONFIG_NAMES = ("perfci.yaml", "perfci.yml")
@@ -30,31 +31,51 @@ def find_config(start: Path | None = None) -> Path:
 
 
 def read_config(
-    path: Path, environ: Mapping[str, str] | None = None, *, root: Path | None = None
+    path: Path, environ: Mapping[str, str] | None = None
 ) -> tuple[ConfigModel, YamlSource]:
     """Parse and validate everything but the checks' own sections.
 
-    ``root`` (default: the directory of ``path``) goes first on the import
-    path, so ``target.app`` imports the target's code from there.
+    The directory of ``path`` goes first on the import path, so ``target.app``
+    imports the target's code from there.
     """
     source = load_yaml(path, environ)
     if not isinstance(source.data, dict):
         raise ConfigError("the top level must be a mapping of sections", where=source.where(()))
     model = validate(ConfigModel, source.data, (), source)
     assert isinstance(model, ConfigModel)
-    import_root = str((root or path.parent).resolve())
+    _check_endpoints(model, source)
+    import_root = str(path.parent.resolve())
     if import_root not in sys.path:
         # target.app may name modules beside perfci.yaml (or in the base tree's worktree).
         sys.path.insert(0, import_root)
     return model, source
 
 
+def _check_endpoints(model: ConfigModel, source: YamlSource) -> None:
+    """Every endpoint parses (method, path, headers) and names a distinct metric subject."""
+    seen: dict[str, int] = {}
+    for index, item in enumerate(model.target.endpoints):
+        loc = ("target", "endpoints", index)
+        try:
+            if isinstance(item, EndpointConfig):
+                endpoint = Endpoint.parse(item.request, json=item.json_body, headers=item.headers)
+            else:
+                endpoint = Endpoint.parse(item)
+        except ValueError as error:
+            raise ConfigError(f"{dotted(loc)}: {error}", where=source.where(loc)) from None
+        if endpoint.subject in seen:
+            raise ConfigError(
+                f"{dotted(loc)}: duplicate endpoint {endpoint.subject!r} "
+                f"(also target.endpoints[{seen[endpoint.subject]}]): their metrics would collide",
+                where=source.where(loc),
+            )
+        seen[endpoint.subject] = index
+
+
 def bind_checks(
     model: ConfigModel,
     source: YamlSource,
     checks: Mapping[str, type[Check]],
-    *,
-    root: Path | None = None,
 ) -> Config:
     """Validate ``checks.<name>`` sections against the plugins' Options models."""
     options: dict[str, Any] = {}
@@ -65,6 +86,18 @@ def bind_checks(
                 where=source.where(("checks", name)),
             )
         options[name] = validate(checks[name].Options, raw or {}, ("checks", name), source)
+        chosen = options[name]
+        if (
+            isinstance(chosen, EndpointOptions)
+            and chosen.enabled
+            and not (model.target.endpoints if chosen.endpoints is None else chosen.endpoints)
+        ):
+            # It would measure nothing and pass: fail closed.
+            raise ConfigError(
+                f"checks.{name}: exercises endpoints but none are listed "
+                "(add target.endpoints, or set enabled: false)",
+                where=source.where(("checks", name)),
+            )
     return Config(
         model=model, path=source.path.resolve(), check_options=options, lines=source.lines
     )
@@ -76,10 +109,16 @@ def validate(model: type[BaseModel], data: Any, loc: Loc, source: YamlSource) ->
         return model.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
+        # pydantic names the member of a union it tried ("function-before[parse_fraction(), …]").
+        first["loc"] = tuple(p for p in first["loc"] if not str(p).startswith("function-"))
         where_loc = (*loc, *first["loc"])
+        problem = _describe(first, model, tuple(first["loc"]))
+        if any(where_loc[:end] in source.from_environment for end in range(len(where_loc) + 1)):
+            # Substituted from ${VAR}: the value may be a secret, so the message never shows it.
+            expected = _EXPECTED.get(first["type"], "a valid value")
+            problem = f"the value from the environment is not {expected.removeprefix('expected ')}"
         raise ConfigError(
-            f"{dotted(where_loc)}: {_describe(first, model, tuple(first['loc']))}",
-            where=source.where(where_loc),
+            f"{dotted(where_loc)}: {problem}", where=source.where(where_loc)
         ) from None
 
 

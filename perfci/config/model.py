@@ -3,29 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from perfci.history.store import HistoryError, parse_url
+from perfci.units import parse_quantity
+
 
 def parse_fraction(value: Any) -> float:
-    """``10%`` or ``0.10`` → 0.10. A bare number above 1 is refused as ambiguous."""
+    """``10%`` or ``0.10`` → 0.10, between 0 and 1 whatever the spelling.
+
+    A bare number above 1 is refused as ambiguous; ``nan%``, ``inf%``,
+    ``1e999%`` and ``-5%`` are refused: each would switch the gate off or
+    fail an unchanged app.
+    """
+    spelled = value
     if isinstance(value, str):
         text = value.strip()
-        if text.endswith("%"):
-            try:
-                return float(text[:-1]) / 100.0
-            except ValueError:
-                raise ValueError(f"expected a percentage like 10%, got {value!r}") from None
+        percent = text.endswith("%")
         try:
-            value = float(text)
+            value = float(text.removesuffix("%")) / (100.0 if percent else 1.0)
         except ValueError:
-            raise ValueError(f"expected a percentage like 10%, got {value!r}") from None
+            raise ValueError(f"expected a percentage like 10%, got {spelled!r}") from None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a percentage like 10%, got {value!r}")
-    if not 0 <= value <= 1:
-        raise ValueError(f"write a percentage (10%) or a fraction (0.10), got {value!r}")
+        raise ValueError(f"expected a percentage like 10%, got {spelled!r}")
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        raise ValueError(
+            f"write a percentage from 0% to 100% (10%) or a fraction (0.10), got {spelled!r}"
+        )
     return float(value)
 
 
@@ -33,7 +41,8 @@ Fraction = Annotated[float, BeforeValidator(parse_fraction)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Every number perfci reads is finite: .inf or .nan would switch a limit off.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class EndpointConfig(_Section):
@@ -42,6 +51,8 @@ class EndpointConfig(_Section):
     request: str
     json_body: Any = Field(default=None, alias="json")
     headers: dict[str, str] = Field(default_factory=dict)
+    # Statuses the endpoint should answer; default any 2xx or 3xx. Anything else fails.
+    expect: list[int] | None = Field(default=None, min_length=1)
 
 
 class ServerConfig(_Section):
@@ -54,6 +65,14 @@ class ServerConfig(_Section):
     health: str = "/health"
 
 
+class TimeoutsConfig(_Section):
+    """Seconds the target's own code may run before perfci stops it (exit 3, naming the phase)."""
+
+    factory: float = Field(default=120.0, gt=0, le=86_400)  # import + the app factory
+    seed: float = Field(default=600.0, gt=0, le=86_400)
+    request: float = Field(default=60.0, gt=0, le=86_400)  # one in-process request
+
+
 class TargetConfig(_Section):
     app: str
     config: dict[str, Any] = Field(default_factory=dict)
@@ -64,6 +83,7 @@ class TargetConfig(_Section):
     seed_args: dict[str, Any] = Field(default_factory=dict)
     endpoints: list[str | EndpointConfig] = Field(default_factory=list)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    timeouts: TimeoutsConfig = Field(default_factory=TimeoutsConfig)
 
     @field_validator("app", "seed")
     @classmethod
@@ -81,6 +101,13 @@ class ThresholdConfig(_Section):
 class BudgetConfig(_Section):
     max: str | float | None = None
     min: str | float | None = None
+
+    @field_validator("max", "min", mode="before")
+    @classmethod
+    def _quantity(cls, value: Any) -> Any:
+        if value is not None:
+            parse_quantity(value)  # "25ms", a finite number; ValueError otherwise
+        return value
 
 
 class AcknowledgeConfig(_Section):
@@ -104,6 +131,14 @@ class TimingConfig(_Section):
     rounds: int = Field(default=3, ge=1, le=50)
 
 
+class AgainstConfig(_Section):
+    """``perfci run --against``: how the base tree is prepared."""
+
+    # Paths (relative to perfci.yaml) copied from the head into the base tree before it
+    # is measured, e.g. a perf/ folder of seed code the base does not have yet.
+    overlay: list[str] = Field(default_factory=list)
+
+
 class PluginsConfig(_Section):
     paths: list[str] = Field(default_factory=list)
     disable: list[str] = Field(default_factory=list)
@@ -113,6 +148,17 @@ class HistoryConfig(_Section):
     enabled: bool = True  # record every `perfci run` into the history store
     # A SQLAlchemy URL; empty: sqlite file .perfci/history.db under the project root.
     url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str | None) -> str | None:
+        """An unparsable URL is a config error before anything is measured."""
+        if value:
+            try:
+                parse_url(value)
+            except HistoryError as error:
+                raise ValueError(error.message) from None
+        return value
 
 
 class ConfigModel(_Section):
@@ -126,6 +172,7 @@ class ConfigModel(_Section):
     acknowledge: list[AcknowledgeConfig] = Field(default_factory=list)
     baselines: BaselinesConfig = Field(default_factory=BaselinesConfig)
     timing: TimingConfig = Field(default_factory=TimingConfig)
+    against: AgainstConfig = Field(default_factory=AgainstConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
 
@@ -133,8 +180,8 @@ class ConfigModel(_Section):
 class Config:
     """A validated perfci.yaml: the model, where it came from, and each check's options.
 
-    ``root`` is where the target's code lives: the directory holding
-    perfci.yaml, or the base tree's worktree when measuring ``--against`` a ref.
+    ``root``, the directory holding perfci.yaml, is where the target's code
+    lives (for ``--against``, the base tree holds its own copy of perfci.yaml).
     """
 
     def __init__(
@@ -143,22 +190,16 @@ class Config:
         path: Path,
         check_options: dict[str, Any],
         lines: dict[tuple[str | int, ...], int],
-        root: Path | None = None,
     ) -> None:
         self.model = model
         self.path = path
         self.check_options = check_options  # check name -> validated Options instance
         self._lines = lines
-        self._root = root
 
     @property
     def root(self) -> Path:
         """The target's directory; relative paths in perfci.yaml start here."""
-        return self._root if self._root is not None else self.path.parent
-
-    def with_root(self, root: Path) -> Config:
-        """The same configuration applied to the code in another directory."""
-        return Config(self.model, self.path, self.check_options, self._lines, root=root)
+        return self.path.parent
 
     def where(self, *loc: str | int) -> str:
         """``perfci.yaml:14`` for a key path (nearest written ancestor)."""

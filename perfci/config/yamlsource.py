@@ -12,10 +12,18 @@ from typing import Any
 import yaml
 
 from perfci.errors import ConfigError
+from perfci.files import read_text
 
 Loc = tuple[str | int, ...]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+# Values built, aliases expanded: a real perfci.yaml has hundreds; a billion-laughs alias
+# bomb has 10**9 and would run until memory ran out.
+MAX_VALUES = 100_000
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_TYPED = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 
 
 @dataclass
@@ -25,6 +33,9 @@ class YamlSource:
     path: Path
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
+    # Values that came from the environment: errors never print them (they may be secrets).
+    from_environment: set[Loc] = field(default_factory=set)
+    built: int = 0
 
     @property
     def name(self) -> str:
@@ -44,11 +55,12 @@ class YamlSource:
 
 
 def load_yaml(path: Path, environ: Mapping[str, str] | None = None) -> YamlSource:
-    """Parse ``path``; YAML syntax errors and unset env vars are ConfigErrors with a line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"cannot read config: {error.strerror}", where=str(path)) from None
+    """Parse ``path``; YAML syntax errors and unset env vars are ConfigErrors with a line.
+
+    ``path`` must be a regular UTF-8 file of at most ``MAX_CONFIG_BYTES``
+    (``/dev/zero`` or a FIFO is refused before it is read).
+    """
+    text = read_text(path, limit=MAX_CONFIG_BYTES)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
@@ -70,9 +82,22 @@ def load_yaml(path: Path, environ: Mapping[str, str] | None = None) -> YamlSourc
 def _build(node: yaml.Node, loc: Loc, source: YamlSource, environ: Mapping[str, str]) -> Any:
     line = node.start_mark.line + 1
     source.lines.setdefault(loc, line)
+    source.built += 1
+    if source.built > MAX_VALUES:
+        raise ConfigError(
+            f"more than {MAX_VALUES} values once aliases are expanded (an alias bomb?)",
+            where=f"{source.name}:{line}",
+        )
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
+        merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                # "<<: *defaults": the aliased mappings' keys, which explicit keys override.
+                for item in _merge_sources(value_node, source):
+                    built = _build(item, loc, source, environ)
+                    merged.update({k: v for k, v in built.items() if k not in merged})
+                continue
             key = _scalar(key_node, loc, source)
             if isinstance(key, list | dict):
                 raise ConfigError(
@@ -85,7 +110,7 @@ def _build(node: yaml.Node, loc: Loc, source: YamlSource, environ: Mapping[str, 
             child = (*loc, key)
             source.lines[child] = key_node.start_mark.line + 1
             result[key] = _build(value_node, child, source, environ)
-        return result
+        return {**{k: v for k, v in merged.items() if k not in result}, **result}
     if isinstance(node, yaml.SequenceNode):
         items = []
         for index, item in enumerate(node.value):
@@ -99,12 +124,30 @@ def _build(node: yaml.Node, loc: Loc, source: YamlSource, environ: Mapping[str, 
     return value
 
 
+def _merge_sources(node: yaml.Node, source: YamlSource) -> list[yaml.MappingNode]:
+    nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    if not all(isinstance(item, yaml.MappingNode) for item in nodes):
+        raise ConfigError(
+            "a merge key (<<) takes a mapping or a list of mappings", where=_at(source, node)
+        )
+    return list(nodes)
+
+
 def _scalar(node: yaml.Node, loc: Loc, source: YamlSource) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        raise ConfigError("a mapping key must be a plain value", where=_at(source, node))
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
     except yaml.YAMLError as error:
-        raise ConfigError(f"invalid value: {error}", where=_at(source, node)) from None
+        problem = getattr(error, "problem", None) or "cannot read this value"
+        raise ConfigError(
+            f"{dotted(loc)}: invalid value: {problem}", where=_at(source, node)
+        ) from None
+    except (ValueError, OverflowError) as error:  # 2026-02-30: "day is out of range for month"
+        raise ConfigError(
+            f"{dotted(loc)}: invalid value: {error}", where=_at(source, node)
+        ) from None
     finally:
         loader.dispose()
 
@@ -125,12 +168,31 @@ def _interpolate(
         )
 
     result = _ENV.sub(replace, value)
-    if result != value and _ENV.fullmatch(value.strip()):
-        # A value that is one placeholder takes the type it reads as: ${SCALE:-0.2} is 0.2.
-        typed = yaml.safe_load(result) if result.strip() else None
-        if isinstance(typed, bool | int | float):
-            return typed
+    if result != value:
+        source.from_environment.add(loc)
+        if _ENV.fullmatch(value.strip()):
+            # A value that is one placeholder takes the type it reads as: ${SCALE:-0.2} is 0.2.
+            return typed_scalar(result)
     return result
+
+
+def typed_scalar(text: str) -> str | bool | int | float:
+    """``text`` as a YAML plain scalar reads (bool, int, float), else ``text`` itself.
+
+    Only the scalar resolver runs: the text is never parsed as a YAML document,
+    so an environment value like ``'hunter2`` can neither fail nor be echoed.
+    """
+    loader = yaml.SafeLoader("")
+    try:
+        tag = loader.resolve(yaml.ScalarNode, text.strip(), (True, False))  # type: ignore[no-untyped-call]
+        if tag not in _TYPED:
+            return text
+        typed = loader.construct_object(yaml.ScalarNode(tag, text.strip()))
+    except (yaml.YAMLError, ValueError, OverflowError):
+        return text
+    finally:
+        loader.dispose()
+    return typed if isinstance(typed, bool | int | float) else text
 
 
 def _at(source: YamlSource, node: yaml.Node) -> str:

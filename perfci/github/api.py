@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import re
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -53,6 +55,38 @@ class Secret:
     def __bool__(self) -> bool:
         return bool(self._value)
 
+    def renderings(self) -> tuple[str, ...]:
+        """Every way the token may appear in a message: raw, repr-escaped, URL-encoded."""
+        value = self._value
+        forms = {value, repr(value)[1:-1], urllib.parse.quote(value, safe=""),
+                 urllib.parse.quote_plus(value)}  # fmt: skip
+        return tuple(sorted((f for f in forms if f), key=len, reverse=True))
+
+
+# What a GitHub token (classic, fine-grained, installation, GHES) is made of.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_.\-]{1,1024}")
+
+
+def check_token(token: Secret) -> None:
+    """``PublishError`` (one line, never the value) unless the token looks like a token.
+
+    A trailing newline (``$(cat token)``), spaces or non-ASCII characters would
+    otherwise reach an HTTP header: requests echoes it in its error, or fails
+    with a traceback, and nothing about it is worth retrying.
+    """
+    value = token.reveal()
+    if _TOKEN_SHAPE.fullmatch(value):
+        return
+    if value != value.strip():
+        problem = "starts or ends with whitespace (a trailing newline?)"
+    elif not value.isascii():
+        problem = "holds non-ASCII characters"
+    elif len(value) > 1024:
+        problem = "is longer than 1024 characters"
+    else:
+        problem = "holds characters a GitHub token never has (spaces or control characters?)"
+    raise PublishError(f"GITHUB_TOKEN {problem}; it was not sent")
+
 
 class GitHubAPI:
     """The REST API at ``api_url`` (``GITHUB_API_URL``: github.com or an Enterprise server)."""
@@ -67,7 +101,9 @@ class GitHubAPI:
         max_attempts: int = MAX_ATTEMPTS,
         timeout_s: float = TIMEOUT_S,
     ) -> None:
+        check_token(token)
         self.api_url = api_url.rstrip("/")
+        self._origin = _origin(self.api_url)
         self._token = token
         self._sleep = sleep
         self._clock = clock
@@ -111,6 +147,12 @@ class GitHubAPI:
         """
         url = path if path.startswith(("http://", "https://")) else self.api_url + path
         label = f"{method} {_path_of(url, self.api_url)}"
+        if _origin(url) != self._origin or not url.startswith(self.api_url + "/"):
+            # A Link header (or anything else) pointing elsewhere never gets the token.
+            raise self._error(
+                f"{method}: refusing to send the token to {_origin(url)[1] or 'another host'}, "
+                f"which is not the API at {self._origin[1]}"
+            )
         headers = {"Authorization": f"Bearer {self._token.reveal()}"}
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
@@ -119,7 +161,8 @@ class GitHubAPI:
                     method, url, json=json, params=params, headers=headers, timeout=self.timeout_s
                 )
             except requests.RequestException as error:
-                if last:
+                transient = isinstance(error, requests.ConnectionError | requests.Timeout)
+                if last or not transient:
                     raise self._error(f"{label}: {type(error).__name__}: {error}") from None
                 self._sleep(_backoff(attempt))
                 continue
@@ -180,9 +223,8 @@ class GitHubAPI:
         return None
 
     def _error(self, message: str) -> PublishError:
-        secret = self._token.reveal()
-        if secret:
-            message = message.replace(secret, "***")
+        for rendering in self._token.renderings():
+            message = message.replace(rendering, "***")
         return PublishError(" ".join(message.split()))
 
 
@@ -256,6 +298,16 @@ def _failure(label: str, response: requests.Response, what: str, *, retried: boo
     elif status in (403, 429) or status >= 500:
         text += " (gave up after retrying)" if retried else ""
     return text
+
+
+def _origin(url: str) -> tuple[str, str]:
+    """(scheme, host:port) with the default port spelled out, for comparing hosts."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    except ValueError:
+        port = -1
+    return parts.scheme.lower(), f"{(parts.hostname or '').lower()}:{port}"
 
 
 def _path_of(url: str, api_url: str) -> str:

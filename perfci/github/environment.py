@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from perfci.errors import PublishError
+from perfci.files import loads, read_text
 from perfci.github.api import Secret
 
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # SHA-1 or SHA-256 object names
@@ -139,10 +140,15 @@ def _event_facts(env: Mapping[str, str]) -> _EventFacts:
 
 
 def _from_pr_file(path: Path, head: str | None, event_number: int | None) -> int:
-    """The PR number from the PR workflow's artifact, checked against the trusted event."""
+    """The PR number from the PR workflow's artifact, checked against the trusted event.
+
+    The artifact is untrusted (a fork's run wrote it): read with perfci's guarded
+    reader, so a device, a FIFO or JSON nested 100,000 deep is one line.
+    """
+    text = read_text(path, error=PublishError)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        data = loads(text)
+    except ValueError as error:
         raise PublishError(f"{path}: not a readable pull request file: {error}") from None
     number = _int(data.get("number")) if isinstance(data, dict) else None
     if number is None:

@@ -39,9 +39,10 @@ class Parts:
         return self.status or self.comment
 
 
-def status_state(exit_code: int) -> str:
-    """success (exit 0), failure (exit 1: the gate failed) or error (it could not judge)."""
-    return {0: "success", 1: "failure"}.get(exit_code, "error")
+def status_state(result: RunResult) -> str:
+    """success, failure (the gate failed) or error (it could not judge): ``fmt.status``,
+    which never trusts an artifact's ``exit_code`` over its own failing verdicts."""
+    return {"PASSED": "success", "FAILED": "failure"}.get(fmt.status(result), "error")
 
 
 def status_description(result: RunResult) -> str:
@@ -79,7 +80,7 @@ def publish(
             repo, sha = _where(environment)
             if parts.status:
                 payload = status_payload(
-                    status_state(result.exit_code),
+                    status_state(result),
                     status_description(result),
                     environment.run_url,
                 )

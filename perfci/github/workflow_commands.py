@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from perfci.reporters import format as fmt
 from perfci.result import RunResult
+from perfci.safetext import printable
 from perfci.verdict.model import Outcome
 
 # The runner shows at most 10 annotations of each level per step; a few more
@@ -27,8 +28,8 @@ _LEVEL: dict[Outcome, str] = {
 
 
 def escape_data(text: str) -> str:
-    """A command's message: ``%``, CR and LF percent-encoded."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's message: ``%``, CR and LF percent-encoded, other control characters gone."""
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:

@@ -8,17 +8,18 @@ the same file twice, or a file that overlaps the store, adds nothing twice.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from perfci.history.codec import finite, result_from_dict, result_to_dict
+from perfci.files import Versioned, dumps, parse_object, read_text
 from perfci.history.store import HistoryError, HistoryStore, StoredRun
 from perfci.reporters import write_report
+from perfci.result import RunResult
 
 EXPORT_SCHEMA = 1
+EXPORT_FORMAT = Versioned("perfci_history", EXPORT_SCHEMA, "a perfci history export")
 
 
 def render_export(runs: list[StoredRun]) -> str:
@@ -29,12 +30,12 @@ def render_export(runs: list[StoredRun]) -> str:
             {
                 "uid": run.uid,
                 "recorded_at": run.recorded_at.isoformat(timespec="seconds"),
-                "result": result_to_dict(run.result),
+                "result": run.result.to_dict(),
             }
             for run in runs
         ],
     }
-    return json.dumps(finite(data), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    return dumps(data, indent=1)
 
 
 @dataclass(frozen=True)
@@ -46,23 +47,17 @@ class ImportedRun:
 
 def parse_export(text: str, source: str) -> list[ImportedRun]:
     """Read an export; a newer, corrupt or foreign file is a HistoryError naming ``source``."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise HistoryError(f"not valid JSON: {error}", where=source) from None
-    if not isinstance(data, dict) or "perfci_history" not in data:
-        raise HistoryError("not a perfci history export (no 'perfci_history' key)", where=source)
-    version = data["perfci_history"]
-    if not isinstance(version, int) or version > EXPORT_SCHEMA:
-        raise HistoryError(
-            f"history export version {version!r} is newer than this perfci reads "
-            f"({EXPORT_SCHEMA}): upgrade perfci",
-            where=source,
-        )
+    data = parse_object(text, source, error=HistoryError)
+    data = EXPORT_FORMAT.check(data, source, error=HistoryError)
     runs = []
-    for index, item in enumerate(data.get("runs", [])):
+    items = data.get("runs") or []
+    if not isinstance(items, list):
+        raise HistoryError("'runs' is not a list", where=source)
+    for index, item in enumerate(items):
         try:
             recorded = dt.datetime.fromisoformat(item["recorded_at"])
+            if not isinstance(item["result"], dict):
+                raise TypeError("result is not an object")
             runs.append(ImportedRun(str(item["uid"]), recorded, item["result"]))
         except (KeyError, TypeError, ValueError) as error:
             raise HistoryError(f"runs[{index}]: malformed run ({error})", where=source) from None
@@ -78,15 +73,12 @@ def export_history(store: HistoryStore, path: Path, *, suite: str | None = None)
 
 def import_history(store: HistoryStore, path: Path) -> tuple[int, int]:
     """Add the runs of an export the store lacks; return (added, already present)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise HistoryError(f"cannot read history export: {error}", where=str(path)) from None
+    text = read_text(path, error=HistoryError)
     added = present = 0
     for index, run in enumerate(parse_export(text, str(path))):
         try:
-            result = result_from_dict(run.data)
-        except (KeyError, TypeError, ValueError) as error:
+            result = RunResult.from_dict(run.data)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise HistoryError(
                 f"runs[{index}]: malformed result ({error})", where=str(path)
             ) from None

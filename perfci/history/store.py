@@ -11,8 +11,9 @@ a newer perfci) surfaces as one ``HistoryError`` with a one-line message.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
-import json
+import re
 import sqlite3
 import time
 import uuid
@@ -38,20 +39,12 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql import Select
 
 from perfci.errors import PerfciError
+from perfci.files import dumps, loads
 from perfci.history import schema
-from perfci.history.codec import (
-    ack_from_dict,
-    ack_to_dict,
-    budget_from_dict,
-    budget_to_dict,
-    finite,
-    measurement_or_none,
-    optional_float,
-)
 from perfci.history.migrations import LATEST, SchemaTooNew, current_version, migrate
-from perfci.measurement import Direction, Evidence, Kind, Measurement
+from perfci.measurement import Measurement
 from perfci.result import RunResult
-from perfci.verdict.model import Judgement, Mode, Outcome, Verdict
+from perfci.verdict.model import Judgement, Outcome, Verdict
 
 DEFAULT_PATH = Path(".perfci") / "history.db"
 BUSY_TIMEOUT_S = 30.0  # how long a SQLite writer waits for another one before failing
@@ -72,16 +65,30 @@ def resolve_url(url: str | None, root: Path) -> str:
     """The configured URL, the default when empty; a relative SQLite path starts at ``root``."""
     if not url:
         return default_url(root)
-    try:
-        parsed = make_url(url)
-    except ArgumentError as error:
-        raise HistoryError(f"history.url {url!r} is not a SQLAlchemy URL: {error}") from None
+    parsed = parse_url(url)
     database = parsed.database
     if parsed.get_backend_name() == "sqlite" and database and not _in_memory(database):
         path = Path(database)
         if not path.is_absolute():
             parsed = parsed.set(database=str((root / path).resolve()))
     return parsed.render_as_string(hide_password=False)
+
+
+def parse_url(url: str) -> URL:
+    """``make_url`` with every way it fails (a port that is not a number too) a HistoryError."""
+    try:
+        parsed = make_url(url)
+        port = parsed.port
+    except (ArgumentError, ValueError) as error:
+        reason = _first_line(str(error)) or type(error).__name__
+        raise HistoryError(f"{_hide_password(url)!r} is not a SQLAlchemy URL: {reason}") from None
+    if port is not None and not 0 < port < 65536:
+        raise HistoryError(f"{_hide_password(url)!r}: port {port} is out of range")
+    return parsed
+
+
+def _hide_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 def _in_memory(database: str) -> bool:
@@ -118,10 +125,7 @@ class HistoryStore:
 
     def __init__(self, url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.url = url
-        try:
-            parsed = make_url(url)
-        except ArgumentError as error:
-            raise HistoryError(f"{url!r} is not a SQLAlchemy URL: {error}") from None
+        parsed = parse_url(url)
         self.display = parsed.render_as_string(hide_password=True)
         self._sqlite = parsed.get_backend_name() == "sqlite"
         with self._errors("open"):
@@ -275,6 +279,11 @@ class HistoryStore:
             raise HistoryError(
                 f"history store {self.display}: cannot {action}: {_first_line(reason)}"
             ) from None
+        except ImportError as error:  # the dialect's driver (MySQLdb, psycopg2) is not installed
+            raise HistoryError(
+                f"history store {self.display}: cannot {action}: its database driver is not "
+                f"installed ({_first_line(str(error))})"
+            ) from None
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise HistoryError(
                 f"history store {self.display}: cannot {action}: "
@@ -357,11 +366,11 @@ def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(finite(value), ensure_ascii=False, allow_nan=False, sort_keys=True)
+    return dumps(value, indent=None, sort_keys=True)
 
 
 def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    return None if text is None else loads(text)
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -448,8 +457,8 @@ def _verdict_row(
         "change": _dumps(v.change),
         "threshold": _dumps(v.threshold),
         "p_value": _dumps(v.p_value),
-        "budget": _dumps(budget_to_dict(v.budget)),
-        "acknowledged": _dumps(ack_to_dict(v.acknowledged)),
+        "budget": _dumps(v.budget.to_dict() if v.budget else None),
+        "acknowledged": _dumps(v.acknowledged.to_dict() if v.acknowledged else None),
         "notes": _dumps(list(v.notes)),
     }
 
@@ -517,40 +526,42 @@ def _load(conn: Connection, rows: Sequence[Row[Any]]) -> list[StoredRun]:
 
 
 def _measurement(row: Row[Any]) -> Measurement:
-    value: float | str
-    if row.value_text is not None:
-        value = row.value_text
-    else:
-        value = float("nan") if row.value_number is None else float(row.value_number)
-    return Measurement(
-        name=row.name,
-        value=value,
-        unit=row.unit,
-        direction=Direction(row.direction),
-        kind=Kind(row.kind),
-        samples=tuple(float(s) for s in _loads(row.samples)),
-        evidence=tuple(Evidence.from_dict(e) for e in _loads(row.evidence)),
-        calibration=tuple(float(s) for s in _loads(row.calibration)),
+    """The row as the one results decoder reads it (``Measurement.from_dict``)."""
+    value: Any = row.value_text
+    if value is None:
+        value = "NaN" if row.value_number is None else float(row.value_number)
+    return Measurement.from_dict(
+        {
+            "name": row.name,
+            "value": value,
+            "unit": row.unit,
+            "direction": row.direction,
+            "kind": row.kind,
+            "samples": _loads(row.samples),
+            "evidence": _loads(row.evidence),
+            "calibration": _loads(row.calibration),
+        }
     )
 
 
 def _verdict(row: Row[Any], own: Mapping[str, Measurement]) -> Verdict:
-    current: Measurement | None = None
-    if row.current is not None:
-        current = measurement_or_none(_loads(row.current))
-    elif row.has_current:
-        current = own.get(row.name)
-    return Verdict(
-        name=row.name,
-        outcome=Outcome(row.outcome),
-        mode=Mode(row.mode),
-        reason=row.reason,
-        current=current,
-        baseline=measurement_or_none(_loads(row.baseline)),
-        change=optional_float(_loads(row.change)),
-        threshold=optional_float(_loads(row.threshold)),
-        p_value=optional_float(_loads(row.p_value)),
-        budget=budget_from_dict(_loads(row.budget)),
-        acknowledged=ack_from_dict(_loads(row.acknowledged)),
-        notes=tuple(_loads(row.notes)),
+    """The row as the one results decoder reads it (``Verdict.from_dict``)."""
+    verdict = Verdict.from_dict(
+        {
+            "name": row.name,
+            "outcome": row.outcome,
+            "mode": row.mode,
+            "reason": row.reason,
+            "current": _loads(row.current),
+            "baseline": _loads(row.baseline),
+            "change": _loads(row.change),
+            "threshold": _loads(row.threshold),
+            "p_value": _loads(row.p_value),
+            "budget": _loads(row.budget),
+            "acknowledged": _loads(row.acknowledged),
+            "notes": _loads(row.notes),
+        }
     )
+    if row.current is None and row.has_current:
+        verdict = dataclasses.replace(verdict, current=own.get(row.name))
+    return verdict

@@ -235,12 +235,17 @@ def tally(result: RunResult) -> str:
 
 
 def status(result: RunResult) -> str:
-    """PASSED (exit 0), FAILED (exit 1) or ERROR (anything else)."""
-    if result.exit_code == 0:
-        return "PASSED"
-    if result.exit_code == 1:
+    """PASSED (exit 0), FAILED (exit 1) or ERROR (anything else).
+
+    The verdicts can only make it worse: a results file (a fork's artifact)
+    whose ``exit_code`` is 0 while a verdict fails is FAILED, and one listing
+    rules that matched nothing is ERROR.
+    """
+    if result.exit_code not in (0, 1) or result.judgement.unmatched_rules:
+        return "ERROR"
+    if result.exit_code == 1 or result.judgement.failed:
         return "FAILED"
-    return "ERROR"
+    return "PASSED"
 
 
 def lines(text: str) -> Sequence[str]:

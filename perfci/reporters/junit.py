@@ -31,13 +31,13 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def render_junit(result: RunResult) -> str:
     """JUnit XML with one ``<testsuite name="perfci">`` and one ``<testcase>`` per verdict."""
     counts = result.counts()
-    tests = len(result.verdicts)
+    tests = len(result.verdicts) + (result.error is not None)
     failures = sum(n for outcome, n in counts.items() if outcome.fails)
     skipped = sum(counts[outcome] for outcome in _SKIPPED)
     totals = {
         "tests": str(tests),
         "failures": str(failures),
-        "errors": "0",
+        "errors": "1" if result.error is not None else "0",
         "skipped": str(skipped),
         "time": f"{result.duration_s:.3f}",
     }
@@ -50,6 +50,10 @@ def render_junit(result: RunResult) -> str:
         ET.SubElement(properties, "property", {"name": _clean(name), "value": _clean(value)})
     for verdict in result.verdicts:
         _testcase(suite, verdict)
+    if result.error is not None:
+        # The run could not be judged: one errored testcase carries the message.
+        case = ET.SubElement(suite, "testcase", {"classname": "perfci", "name": "perfci run"})
+        ET.SubElement(case, "error", {"message": _clean(result.error)}).text = _clean(result.error)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

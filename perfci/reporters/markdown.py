@@ -44,7 +44,13 @@ _STATUS_ICON = {"PASSED": "✅", "FAILED": "❌", "ERROR": "💥"}
 _FENCE_LANGUAGE = {"sql": "sql", "plan": "text"}
 _CAPTION = {"sql": "SQL", "plan": "Query plan"}
 _HEADER = "| Metric | Baseline | Current | Change | Verdict | Mode |\n|---|--:|--:|--:|---|---|\n"
-_CELL_SPECIALS = re.compile(r"([\\`*_\[\]<>|~#])")
+# Everything from a results file is untrusted (a fork's run produced it). Markdown
+# punctuation is backslash-escaped ("://" and "www." too, so no autolink forms), "@" gets a
+# zero-width space (no mention, no e-mail link), and text never opens raw HTML.
+_CELL_SPECIALS = re.compile(r"([\\`*_\[\]<>|~#&!$])")
+# A list item ("- x", "1. x") or a setext underline ("===") when the text starts a line.
+_LINE_START = re.compile(r"^(\d{0,9})([-+.)=])(?=[ =]|$)")
+_AT = "@\u200b"
 
 
 def render_markdown(result: RunResult) -> str:
@@ -56,6 +62,8 @@ def render_markdown(result: RunResult) -> str:
     room = MAX_CHARS - len(head) - len(foot)
 
     body: list[str] = []
+    if result.error is not None:
+        body.append(f"**Not judged** (exit {result.exit_code}): {escape_cell(result.error)}\n")
     if result.judgement.unmatched_rules:
         body.append(_unmatched(result.judgement.unmatched_rules))
     if noteworthy:
@@ -75,11 +83,23 @@ def render_markdown(result: RunResult) -> str:
 
 
 def escape_cell(text: str) -> str:
-    """Plain text made safe for one Markdown table cell (pipes, backticks, markup, newlines)."""
+    """Plain text made inert for one line or table cell of GitHub Markdown.
+
+    No markup, HTML, link, image, autolink or @mention survives: what the
+    comment shows is the text itself (see docs/github-actions.md).
+    """
     text = " ".join(text.split())
     if len(text) > MAX_CELL_CHARS:
         text = text[: MAX_CELL_CHARS - 1] + "…"
-    return _CELL_SPECIALS.sub(r"\\\1", text)
+    text = _CELL_SPECIALS.sub(r"\\\1", text)
+    text = _LINE_START.sub(r"\1\\\2", text)
+    text = text.replace("://", ":\\/\\/").replace("www.", "www\\.")
+    return text.replace("@", _AT)
+
+
+def _inert_html(text: str) -> str:
+    """Text for inside an HTML element (``<summary>``): one line, escaped, no mention."""
+    return html.escape(" ".join(text.split())).replace("@", _AT)
 
 
 def code_cell(text: str) -> str:
@@ -165,8 +185,8 @@ def _evidence(verdicts: list[Verdict], room: int) -> str:
 
 def _evidence_block(verdict: Verdict) -> str:
     summary = (
-        f"{_ICON[verdict.outcome]} <code>{html.escape(verdict.name)}</code>"
-        f" — {html.escape(fmt.word(verdict.outcome))}"
+        f"{_ICON[verdict.outcome]} <code>{_inert_html(verdict.name)}</code>"
+        f" — {_inert_html(fmt.word(verdict.outcome))}"
     )
     parts = [f"<details><summary>{summary}</summary>\n\n{escape_cell(verdict.reason)}\n"]
     facts = fmt.details(verdict)

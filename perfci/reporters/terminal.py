@@ -11,6 +11,7 @@ from rich.text import Text
 
 from perfci.reporters import format as fmt
 from perfci.result import RunResult
+from perfci.safetext import no_workflow_commands, printable
 from perfci.verdict.model import Outcome, Verdict
 
 _STYLE: dict[Outcome, str] = {
@@ -54,7 +55,7 @@ def render_terminal(
     hidden = len(verdicts) - len(listed)
     if hidden:
         console.print(
-            Text(f"{fmt.label(Outcome.PASS)}: {hidden} more (--verbose lists them)", style="green")
+            _text(f"{fmt.label(Outcome.PASS)}: {hidden} more (--verbose lists them)", "green")
         )
     for verdict in verdicts:
         if verdict.outcome in fmt.DETAILED:
@@ -62,12 +63,18 @@ def render_terminal(
     if result.judgement.unmatched_rules:
         console.print(Text("Rules that matched no measurement:", style="bold red"))
         for rule in result.judgement.unmatched_rules:
-            console.print(Text(f"  {rule}"), soft_wrap=True)
+            console.print(_text(f"  {rule}"), soft_wrap=True)
     style = "bold green" if result.exit_code == 0 else "bold red"
     console.print()
-    console.print(Text(fmt.summary(result), style=style), soft_wrap=True)
+    console.print(_text(fmt.summary(result), style), soft_wrap=True)
     # Rich pads every table cell to the column width; trailing blanks only get in the way.
-    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+    text = "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+    return no_workflow_commands(text)
+
+
+def _text(text: str, style: str = "") -> Text:
+    """Untrusted text (names, SQL, reasons) for rich: control characters removed first."""
+    return Text(printable(text), style=style)
 
 
 def _table(verdicts: list[Verdict]) -> Table:
@@ -82,12 +89,12 @@ def _table(verdicts: list[Verdict]) -> Table:
         check, metric = fmt.split_name(verdict.name)
         style = _STYLE[verdict.outcome]
         table.add_row(
-            Text(check),
-            Text(metric),
-            Text(fmt.measured(verdict.baseline)),
-            Text(fmt.measured(verdict.current)),
-            Text(fmt.change(verdict)),
-            Text(fmt.label(verdict.outcome), style=style),
+            _text(check),
+            _text(metric),
+            _text(fmt.measured(verdict.baseline)),
+            _text(fmt.measured(verdict.current)),
+            _text(fmt.change(verdict)),
+            _text(fmt.label(verdict.outcome), style),
         )
     return table
 
@@ -96,17 +103,17 @@ def _details(verdict: Verdict) -> Text:
     text = Text()
     text.append("\n")
     text.append(fmt.label(verdict.outcome), style=_STYLE[verdict.outcome])
-    text.append(f" {verdict.name}\n", style="bold")
-    text.append(f"  {verdict.reason}\n")
+    text.append(f" {printable(verdict.name)}\n", style="bold")
+    text.append(f"  {printable(verdict.reason)}\n")
     for name, value in fmt.details(verdict):
-        text.append(f"  {name}: ", style="dim")
-        text.append(f"{value}\n")
+        text.append(f"  {printable(name)}: ", style="dim")
+        text.append(f"{printable(value)}\n")
     evidence = verdict.current.evidence if verdict.current else ()
     if not evidence and verdict.baseline is not None:
         evidence = verdict.baseline.evidence
     for item in evidence:
-        text.append(f"  {item.label}:\n", style="dim")
-        for line in fmt.lines(item.text):
+        text.append(f"  {printable(item.label)}:\n", style="dim")
+        for line in fmt.lines(printable(item.text)):
             text.append(f"    {line}\n")
     text.rstrip()
     return text

@@ -62,13 +62,45 @@ def judge(
         else:
             verdict = compare(measurement, base, rules, same_run=same_run)
         verdict = _apply_budgets(verdict, measurement, rules.budgets, rule_problems)
+        if verdict.fails and base is not None:
+            verdict = replace(verdict, notes=(*verdict.notes, *evidence_news(measurement, base)))
         verdicts.append(_apply_acknowledgements(verdict, rules))
     for base in baseline or ():
         if base.name not in current_by_name and base.check not in rules.skipped_checks:
             verdicts.append(_apply_acknowledgements(_missing(base, rules), rules))
     names = current_by_name.keys() | baseline_by_name.keys()
-    problems = [*unmatched_rules(names, rules), *rule_problems]
+    ran = {m.check for m in current}
+    problems = [*unmatched_rules(names, rules, ran_checks=ran), *rule_problems]
     return Judgement(verdicts=tuple(verdicts), unmatched_rules=tuple(dict.fromkeys(problems)))
+
+
+#: Lines of new evidence shown per failing verdict, and characters per line.
+NEWS_LINES = 3
+NEWS_CHARS = 300
+
+
+def evidence_news(current: Measurement, base: Measurement) -> list[str]:
+    """What the current evidence has that the baseline's does not: new or grown statement
+    shapes, newly scanned tables, new JSON keys. Compared line by line per label (notes
+    aside), so it works for any check whose evidence lists one fact per line."""
+    before: dict[str, set[str]] = {}
+    for item in base.evidence:
+        before.setdefault(item.label, set()).update(_lines(item.text))
+    news: list[str] = []
+    for item in current.evidence:
+        if item.label == "note":
+            continue
+        seen = before.get(item.label, set())
+        news += [f"{item.label}: {line}" for line in _lines(item.text) if line not in seen]
+    if not news:
+        return []
+    shown = [n if len(n) <= NEWS_CHARS else n[: NEWS_CHARS - 1] + "…" for n in news[:NEWS_LINES]]
+    more = f" (and {len(news) - NEWS_LINES} more)" if len(news) > NEWS_LINES else ""
+    return ["new compared with the baseline" + more + ":\n" + "\n".join(shown)]
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def threshold_for(name: str, rules: Rules) -> tuple[float, ThresholdRule | None]:
@@ -303,9 +335,17 @@ def judge_pair(
     )
 
 
-def unmatched_rules(names: Iterable[str], rules: Rules) -> list[str]:
-    """Every rule whose glob matches none of ``names`` and does not target a skipped check."""
+def unmatched_rules(
+    names: Iterable[str], rules: Rules, *, ran_checks: Iterable[str] = ()
+) -> list[str]:
+    """Every rule whose glob matches none of ``names``, unless all it could match is skipped.
+
+    ``ran_checks`` are the checks that measured something in this run: a rule
+    whose check segment matches one of them (``*/GET /itemz/queries``) is
+    judged even when another check was skipped.
+    """
     names = list(names)
+    ran = frozenset(ran_checks)
     found: list[str] = []
     kinds: list[tuple[str, Sequence[ThresholdRule | BudgetRule | AckRule]]] = [
         ("threshold", rules.thresholds),
@@ -316,16 +356,24 @@ def unmatched_rules(names: Iterable[str], rules: Rules) -> list[str]:
         for rule in kind_rules:
             if any(fnmatchcase(name, rule.pattern) for name in names):
                 continue
-            if _targets_skipped_check(rule.pattern, rules.skipped_checks):
+            if _targets_only_skipped_checks(rule.pattern, rules.skipped_checks, ran):
                 continue
             found.append(f"{_where(rule.source)}{kind} '{rule.pattern}' matches no measurement")
     return found
 
 
-def _targets_skipped_check(pattern: str, skipped: frozenset[str]) -> bool:
-    """Whether the pattern's first segment (the check) matches a check that did not run."""
+def _targets_only_skipped_checks(
+    pattern: str, skipped: frozenset[str], ran: frozenset[str]
+) -> bool:
+    """Whether every check the pattern's first segment could name was skipped.
+
+    A typo such as ``*/GET /itemz/queries`` is not excused by ``--quick``: its
+    ``*`` also names the checks that ran, and none of their metrics matched.
+    """
     check_pattern = pattern.split("/", 1)[0]
-    return any(fnmatchcase(check, check_pattern) for check in skipped)
+    return any(fnmatchcase(check, check_pattern) for check in skipped) and not any(
+        fnmatchcase(check, check_pattern) for check in ran
+    )
 
 
 def _by_name(measurements: Iterable[Measurement], side: str) -> dict[str, Measurement]:
@@ -353,11 +401,17 @@ def _in_unit(measurement: Measurement, unit: str) -> Measurement:
 def _new(measurement: Measurement, *, has_baseline: bool) -> Verdict:
     where = "not in the baseline" if has_baseline else "no baseline"
     value = _format_value(measurement.value, measurement.unit)
+    not_a_number = isinstance(measurement.value, float) and math.isnan(measurement.value)
     return Verdict(
         name=measurement.name,
-        outcome=Outcome.NEW,
+        # Fails closed: a new metric that is NaN measured nothing a gate can pass.
+        outcome=Outcome.REGRESSION if not_a_number else Outcome.NEW,
         mode=Mode.UNCOMPARED,
-        reason=f"new measurement: {value} ({where})",
+        reason=(
+            f"new measurement is not a number ({where}): it never passes"
+            if not_a_number
+            else f"new measurement: {value} ({where})"
+        ),
         current=measurement,
     )
 
@@ -429,11 +483,15 @@ def _numbers_verdict(
     label: str = "",
 ) -> Verdict:
     if math.isnan(before) or math.isnan(after):
+        # Fails closed: a check that produced NaN measured nothing a gate can pass.
         return Verdict(
             name=name,
-            outcome=Outcome.NOISY,
+            outcome=Outcome.REGRESSION,
             mode=mode,
-            reason=f"cannot judge: {label}{_format_values(before, after, unit)} is not a number",
+            reason=(
+                f"cannot judge: {label}{_format_values(before, after, unit)} is not a number "
+                "(a value that is not a number never passes)"
+            ),
             current=current,
             baseline=baseline,
             threshold=threshold,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from perfci.measurement import Measurement
+from perfci.measurement import Measurement, text
+from perfci.units import decode_float
 
 
 class Outcome(StrEnum):
@@ -69,6 +71,27 @@ class BudgetRule:
     # Set by a check for its own limits: applies where its metric exists, never "unmatched".
     optional: bool = False
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pattern": self.pattern,
+            "max": self.max,
+            "min": self.min,
+            "unit": self.unit,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BudgetRule:
+        """Build from ``to_dict`` output; raises KeyError/TypeError/ValueError on bad data."""
+        unit = data.get("unit")
+        return cls(
+            pattern=text(data["pattern"]),
+            max=optional_float(data.get("max")),
+            min=optional_float(data.get("min")),
+            unit=None if unit is None else text(unit),
+            source=text(data.get("source") or ""),
+        )
+
 
 @dataclass(frozen=True)
 class AckRule:
@@ -76,6 +99,25 @@ class AckRule:
     reason: str
     expires: dt.date | None = None
     source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pattern": self.pattern,
+            "reason": self.reason,
+            "expires": self.expires.isoformat() if self.expires else None,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AckRule:
+        """Build from ``to_dict`` output; raises KeyError/TypeError/ValueError on bad data."""
+        expires = data.get("expires")
+        return cls(
+            pattern=text(data["pattern"]),
+            reason=text(data.get("reason") or ""),
+            expires=dt.date.fromisoformat(text(expires)) if expires else None,
+            source=text(data.get("source") or ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -127,26 +169,35 @@ class Verdict:
             "change": self.change,
             "threshold": self.threshold,
             "p_value": self.p_value,
-            "budget": _budget_dict(self.budget),
-            "acknowledged": (
-                {
-                    "pattern": self.acknowledged.pattern,
-                    "reason": self.acknowledged.reason,
-                    "expires": self.acknowledged.expires.isoformat()
-                    if self.acknowledged.expires
-                    else None,
-                }
-                if self.acknowledged
-                else None
-            ),
+            "budget": self.budget.to_dict() if self.budget else None,
+            "acknowledged": self.acknowledged.to_dict() if self.acknowledged else None,
             "notes": list(self.notes),
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
+        """Build from ``to_dict`` output; raises KeyError/TypeError/ValueError on bad data."""
+        current, baseline = data.get("current"), data.get("baseline")
+        budget, ack = data.get("budget"), data.get("acknowledged")
+        return cls(
+            name=text(data["name"]),
+            outcome=Outcome(data["outcome"]),
+            mode=Mode(data["mode"]),
+            reason=text(data.get("reason") or ""),
+            current=None if current is None else Measurement.from_dict(current),
+            baseline=None if baseline is None else Measurement.from_dict(baseline),
+            change=optional_float(data.get("change")),
+            threshold=optional_float(data.get("threshold")),
+            p_value=optional_float(data.get("p_value")),
+            budget=None if budget is None else BudgetRule.from_dict(budget),
+            acknowledged=None if ack is None else AckRule.from_dict(ack),
+            notes=tuple(text(n) for n in data.get("notes") or ()),
+        )
 
-def _budget_dict(budget: BudgetRule | None) -> dict[str, Any] | None:
-    if budget is None:
-        return None
-    return {"pattern": budget.pattern, "max": budget.max, "min": budget.min, "unit": budget.unit}
+
+def optional_float(value: Any) -> float | None:
+    """``None`` or a number (``decode_float``)."""
+    return None if value is None else decode_float(value)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,8 @@ def list_response(
             )
     rows = fetch_all(connection, page_statement, params)
     total = rows[0][-1] if rows else fetch_all(connection, count_statement, params)[0][0]
+    # MariaDB/MySQL return SUM() as a DECIMAL: the envelope's numbers are integers.
+    total = int(total)
     if serialize is None:
         keys = prepare(page_statement, connection.dialect).keys
         items = [record_dict(keys, row) for row in rows]

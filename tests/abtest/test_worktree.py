@@ -100,3 +100,32 @@ def test_worktree_is_removed_after_sigint(repo: Path, tmp_path: Path) -> None:
     owner.wait(timeout=30)
     assert not Path(marker.read_text()).exists()
     assert len(worktrees(repo)) == 1
+
+
+def _dead_pid() -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(done.stdout)
+
+
+def test_a_killed_runs_worktree_is_removed_by_the_next_run(repo: Path) -> None:
+    from perfci.abtest.worktree import OWNER
+
+    commit = resolve_ref(repo, "main")
+    alive = Worktree(repo, commit)
+    alive.__enter__()  # another perfci, still running (this process)
+    left = Worktree(repo, commit)
+    left.__enter__()  # a perfci SIGKILLed here never leaves its with-block
+    (left.path.parent / OWNER).write_text(str(_dead_pid()))
+    assert len(worktrees(repo)) == 3
+    with Worktree(repo, commit) as tree:
+        assert tree.path.is_dir()
+        assert not left.path.exists()
+        assert alive.path.is_dir()
+    assert len(worktrees(repo)) == 2
+    alive.remove()
+    assert len(worktrees(repo)) == 1

@@ -260,3 +260,32 @@ def test_a_lone_placeholder_takes_the_type_it_reads_as(tmp_path: Path) -> None:
     model, _ = read_config(path, {"ROWS": "12"})
     assert model.target.seed_args == {"scale": 0.2, "rows": 12, "name": "v12", "flag": True}
     assert model.target.config == {"FAULTS": ""}
+
+
+def test_endpoint_expect_reaches_the_checks(tmp_path: Path) -> None:
+    from perfci.runner import endpoints_of
+
+    path = write(
+        tmp_path,
+        """
+        target:
+          app: app:create
+          endpoints:
+            - GET /ok
+            - {request: GET /gone, expect: [404, 410]}
+        checks: {latency: {}}
+        """,
+    )
+    model, source = read_config(path, {})
+    ok, gone = endpoints_of(bind_checks(model, source, CHECKS))
+    assert ok.expect == () and gone.expect == (404, 410)
+    assert gone.expects(410) and not gone.expects(200)
+    assert "expect" in error_of(
+        tmp_path,
+        """
+        target:
+          app: app:create
+          endpoints: [{request: GET /gone, expect: []}]
+        checks: {latency: {}}
+        """,
+    )

@@ -67,11 +67,11 @@ class FakeGitHub:
         times: int = 1,
         headers: dict[str, str] | None = None,
         message: str = "scripted failure",
+        body: Any = None,
     ) -> None:
-        """Answer the next ``times`` matching requests with ``status``."""
-        self.scripted.append(
-            Scripted(method, path_part, status, headers or {}, {"message": message}, times)
-        )
+        """Answer the next ``times`` matching requests with ``status`` (and ``body``)."""
+        answer = {"message": message} if body is None else body
+        self.scripted.append(Scripted(method, path_part, status, headers or {}, answer, times))
 
     def add_comment(self, number: int, body: str, login: str = "someone") -> int:
         with self.lock:

@@ -10,7 +10,7 @@ import pytest
 
 from perfci.errors import ExitCode, PublishError
 from perfci.github.api import GitHubAPI, Secret
-from tests.github.fake_github import TOKEN, FakeGitHub
+from tests.github.fake_github import TOKEN, FakeGitHub, RunningFake
 
 STATUS_PATH = "/repos/acme/shop/statuses/" + "a" * 40
 PAYLOAD = {"state": "success", "context": "perfci", "description": "PASSED"}
@@ -170,3 +170,43 @@ def test_paginate_follows_next_links(api: GitHubAPI, fake_github: FakeGitHub) ->
         {"per_page": "2", "page": "2"},
         {"per_page": "2", "page": "3"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        (TOKEN + "\n", "starts or ends with whitespace (a trailing newline?)"),
+        (" " + TOKEN, "starts or ends with whitespace (a trailing newline?)"),
+        ("tök€n", "holds non-ASCII characters"),
+        ("to ken", "holds characters a GitHub token never has"),
+        ("", "holds characters a GitHub token never has"),
+    ],
+)
+def test_a_malformed_token_is_refused_up_front_without_its_value(
+    fake_github: FakeGitHub, sleeps: list[float], token: str, problem: str
+) -> None:
+    with pytest.raises(PublishError) as caught:
+        GitHubAPI(fake_github.url, Secret(token), sleep=sleeps.append)
+    message = str(caught.value)
+    assert message.startswith(f"GITHUB_TOKEN {problem}")
+    assert (token.strip() or "\0") not in message
+    assert fake_github.requests == [] and sleeps == []
+
+
+def test_every_rendering_of_the_token_is_scrubbed() -> None:
+    renderings = Secret("a b\n/é").renderings()
+    assert {"a b\n/é", "a b\\n/é", "a%20b%0A%2F%C3%A9", "a+b%0A%2F%C3%A9"} <= set(renderings)
+
+
+def test_a_next_link_to_another_host_never_gets_the_token(
+    api: GitHubAPI, fake_github: FakeGitHub
+) -> None:
+    elsewhere = RunningFake()
+    try:
+        link = f'<{elsewhere.fake.url}/repos/acme/shop/issues/3/comments?page=2>; rel="next"'
+        fake_github.fail("GET", "/comments", 200, headers={"Link": link}, body=[{"body": "x"}])
+        with pytest.raises(PublishError, match="refusing to send the token to 127.0.0.1:"):
+            list(api.paginate("/repos/acme/shop/issues/3/comments"))
+    finally:
+        elsewhere.stop()
+    assert elsewhere.fake.requests == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -90,12 +91,21 @@ def test_a_pr_number_from_outside_the_event_is_untrusted(tmp_path: Path) -> None
         ('{"number": "7; rm -rf /"}', "expected"),
         ('{"number": 7, "head_sha": "0000"}', "names head commit"),
         ("not json", "not a readable pull request file"),
+        ("[" * 100_000, "not a readable pull request file: nested deeper than 64 levels"),
+        ('{"number": 1' + "0" * 400 + "}", "not a readable pull request file: number"),
     ],
 )
 def test_bad_pr_files_are_refused(tmp_path: Path, content: str, message: str) -> None:
     pr_file = tmp_path / "pr.json"
     pr_file.write_text(content, encoding="utf-8")
     with pytest.raises(PublishError, match=message):
+        read_environment(_env(tmp_path, pull_request_event()), pr_file=pr_file)
+
+
+def test_a_fifo_pr_file_is_refused_without_blocking(tmp_path: Path) -> None:
+    pr_file = tmp_path / "pr.json"
+    os.mkfifo(pr_file)  # no writer: opening it would block forever
+    with pytest.raises(PublishError, match="cannot read: not a regular file"):
         read_environment(_env(tmp_path, pull_request_event()), pr_file=pr_file)
 
 

@@ -291,3 +291,29 @@ def test_usage_errors(in_process: InProcess, actions_env: EnvFactory) -> None:
     missing = publish(in_process, env, "--results", "nope.json")
     assert missing.exit_code == ExitCode.USAGE
     assert "no such results file" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "state"),
+    [
+        ({"exit_code": 0}, "failure"),  # a fork's artifact says it passed; its verdicts don't
+        ({"exit_code": 0, "verdicts": [], "unmatched_rules": ["x"]}, "error"),
+        ({"exit_code": 7}, "error"),
+    ],
+)
+def test_the_status_never_trusts_the_artifacts_exit_code_over_its_verdicts(
+    in_process: InProcess,
+    fake_github: FakeGitHub,
+    actions_env: EnvFactory,
+    failing_results: Path,
+    tmp_path: Path,
+    change: dict[str, object],
+    state: str,
+) -> None:
+    data = json.loads(failing_results.read_text(encoding="utf-8"))
+    data.update(change)
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(data), encoding="utf-8")
+    run = publish(in_process, actions_env(event=pull_request_event()), "--results", str(forged))
+    assert run.exit_code == ExitCode.OK, run.output
+    assert fake_github.requests[0].body["state"] == state

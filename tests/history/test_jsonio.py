@@ -61,7 +61,7 @@ def test_export_of_one_suite(store: HistoryStore, tmp_path: Path) -> None:
     [
         ("{not json", "not valid JSON"),
         ('{"runs": []}', "not a perfci history export"),
-        ('{"perfci_history": 2, "runs": []}', "newer than this perfci reads"),
+        ('{"perfci_history": 2, "runs": []}', "written by a newer perfci"),
         ('{"perfci_history": 1, "runs": [{"uid": "x"}]}', r"runs\[0\]: malformed run"),
         (
             '{"perfci_history": 1, "runs": [{"uid": "x", "recorded_at": "2026-01-01T00:00:00",'

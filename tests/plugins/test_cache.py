@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from flask_caching import Cache
 
 from perfci.checks.cache import CacheCheck, CacheOptions
 from perfci.context import RunContext
-from perfci.errors import ConfigError
+from perfci.endpoint import Endpoint
+from perfci.errors import CheckSkipped, ConfigError
 from perfci.testing import run_context
 from tests.plugins.conftest import SoftFactoryProject, explain
 
@@ -59,7 +60,9 @@ def counter_app(*, signals: bool, invalidates: bool) -> Flask:
     return app
 
 
-def context(app: Flask, tmp_path: Path, endpoints: tuple[str, ...] = ()) -> Iterator[RunContext]:
+def context(
+    app: Flask, tmp_path: Path, endpoints: tuple[str | Endpoint, ...] = ()
+) -> Iterator[RunContext]:
     with run_context(app, tmp_path, endpoints=endpoints) as ctx:
         yield ctx
 
@@ -115,7 +118,70 @@ def test_default_sequence_counts_by_signals(tmp_path: Path) -> None:
         "cache/sequence/hits": 2,
         "cache/sequence/misses": 2,
         "cache/sequence/hit_ratio": 0.5,
+        "cache/GET /count/failed_requests": 0,
+        "cache/GET /square/3/failed_requests": 0,
+        "cache/sequence/wrong_responses": 0,
     }
+
+
+def paged_app(*, query_string: bool) -> Flask:
+    """``GET /items?page=N`` cached; with ``query_string=False`` the key drops the page."""
+    app = Flask("paged")
+    app.config.update(CACHE_TYPE="SimpleCache")
+    cache = Cache(app)
+
+    @app.get("/items")
+    @cache.cached(query_string=query_string)
+    def items() -> dict[str, Any]:
+        page = int(request.args.get("page", 1))
+        return {"page": page, "items": list(range(page * 10, page * 10 + 10))}
+
+    @app.get("/missing")
+    def missing() -> tuple[dict[str, str], int]:
+        return {"error": "no such thing"}, 404
+
+    return app
+
+
+def test_a_cache_key_that_drops_the_query_string_serves_wrong_responses(tmp_path: Path) -> None:
+    endpoints = ("GET /items?page=1", "GET /items?page=2")
+    for ctx in context(paged_app(query_string=False), tmp_path, endpoints):
+        measured = {m.name: m for m in CacheCheck().collect(ctx, CacheOptions())}
+    wrong = measured["cache/sequence/wrong_responses"]
+    # page=2 answered from page 1's entry, twice; the ratio looks better for it.
+    assert wrong.value == 2
+    first = wrong.evidence[0].text
+    assert first.startswith("GET /items?page=2: bodies differ at byte")
+    assert '"page":1' in first.replace(" ", "") and '"page":2' in first.replace(" ", "")
+    assert measured["cache/sequence/hit_ratio"].value == 0.75
+    budgets = {b.pattern: b.max for b in CacheCheck().budgets(CacheOptions())}
+    assert budgets["cache/sequence/wrong_responses"] == 0
+
+    for ctx in context(paged_app(query_string=True), tmp_path, endpoints):
+        measured = {m.name: m for m in CacheCheck().collect(ctx, CacheOptions())}
+    assert measured["cache/sequence/wrong_responses"].value == 0
+
+
+def test_unexpected_statuses_are_failed_requests(tmp_path: Path) -> None:
+    missing = Endpoint.parse("GET /missing")
+    expected = Endpoint.parse("GET /missing", expect=[404])
+    for endpoints, failed in (((missing,), 2), ((expected,), 0)):
+        for ctx in context(paged_app(query_string=True), tmp_path, endpoints):
+            measured = {m.name: m for m in CacheCheck().collect(ctx, CacheOptions())}
+        assert measured["cache/GET /missing/failed_requests"].value == failed
+    # The default 2xx/3xx: the status and the start of the body are the evidence.
+    for ctx in context(paged_app(query_string=True), tmp_path, (missing,)):
+        measured = {m.name: m for m in CacheCheck().collect(ctx, CacheOptions())}
+    assert measured["cache/GET /missing/failed_requests"].evidence[0].text == (
+        'GET /missing → 404 (expected 2xx/3xx): {"error":"no such thing"}'
+    )
+
+
+def test_an_app_without_a_cache_backend_skips_the_check(tmp_path: Path) -> None:
+    app = Flask("uncached")
+    for ctx in context(app, tmp_path, ("GET /",)):
+        with pytest.raises(CheckSkipped, match="no cache backend found"):
+            list(CacheCheck().collect(ctx, CacheOptions()))
 
 
 def test_backend_counting_skips_memoize_version_keys(tmp_path: Path) -> None:

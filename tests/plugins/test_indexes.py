@@ -12,7 +12,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from perfci.checks.indexes import Indexes, IndexesOptions, RowCounts, findings
-from perfci.checks.indexes.plans import Problem, postgres_plan, sqlite_plan, table_aliases
+from perfci.checks.indexes.plans import (
+    Problem,
+    mysql_plan,
+    postgres_plan,
+    sqlite_plan,
+    table_aliases,
+)
 from perfci.checks.indexes.schema import (
     missing_requirements,
     parse_requirement,
@@ -47,7 +53,7 @@ def test_sqlite_wording_since_3_36() -> None:
         ("chefs", Problem.FULL_SCAN),
         ("bookings", None),
         ("chefs", None),
-        ("products", None),
+        ("products", Problem.FULL_SCAN),  # the whole index, no constraint
         (None, Problem.TEMP_BTREE),
     ]
 
@@ -63,7 +69,7 @@ def test_sqlite_older_wording() -> None:
     assert kinds(rows) == [
         ("chefs", Problem.FULL_SCAN),
         ("bookings", None),
-        ("products", None),
+        ("products", Problem.FULL_SCAN),
         (None, Problem.TEMP_BTREE),
         (None, Problem.TEMP_BTREE),
     ]
@@ -92,6 +98,32 @@ def test_sqlite_transient_indexes_and_what_is_no_table() -> None:
     ]
     plan = sqlite_plan(rows, tables=TABLES, aliases={})
     assert plan.lines[1].text == "  SCAN chefs"  # indented under its parent
+
+
+@pytest.mark.parametrize(
+    ("sql", "detail", "counted"),
+    [
+        # ORDER BY the integer primary key LIMIT n: the scan stops after n rows.
+        ("SELECT * FROM chefs ORDER BY chefs.id LIMIT 10", "SCAN chefs", False),
+        ("SELECT * FROM chefs ORDER BY rating LIMIT 10", "SCAN chefs USING INDEX r", False),
+        # Without a LIMIT, or with a filter it must read past, the whole table.
+        ("SELECT * FROM chefs ORDER BY chefs.id", "SCAN chefs", True),
+        ("SELECT * FROM chefs WHERE x = 1 ORDER BY id LIMIT 10", "SCAN chefs", True),
+        ("SELECT * FROM chefs", "SCAN chefs USING COVERING INDEX r", True),
+        # A LIMIT inside a subquery does not stop the outer scan.
+        ("SELECT * FROM chefs WHERE id IN (SELECT id FROM b LIMIT 3)", "SCAN chefs", True),
+    ],
+)
+def test_sqlite_scans_a_limit_stops(sql: str, detail: str, counted: bool) -> None:
+    plan = sqlite_plan([(2, 0, 0, detail)], tables=TABLES, aliases={}, sql=sql)
+    assert bool(plan.problems(Problem.FULL_SCAN)) is counted
+
+
+def test_sqlite_a_sort_means_the_limit_stops_nothing() -> None:
+    rows = [(2, 0, 0, "SCAN chefs"), (9, 0, 0, "USE TEMP B-TREE FOR ORDER BY")]
+    sql = "SELECT * FROM chefs ORDER BY rating LIMIT 10"
+    plan = sqlite_plan(rows, tables=TABLES, aliases={}, sql=sql)
+    assert len(plan.problems(Problem.FULL_SCAN)) == 1
 
 
 def test_table_aliases_ignore_keywords_and_unknown_tables() -> None:
@@ -150,15 +182,130 @@ def test_postgres_plan() -> None:
         (None, None),
         (None, Problem.TEMP_BTREE),
         ("chefs", Problem.FULL_SCAN),
-        ("bookings", None),  # an ordered index walk is not a full scan
+        ("bookings", Problem.FULL_SCAN),  # an index walked whole: only a Filter
         ("bookings", None),
-        (None, None),
+        ("bookings", None),  # a Bitmap Index Scan with a condition
     ]
     assert plan.problems(Problem.FULL_SCAN)[0].text.strip() == (
         "Seq Scan on chefs chefs_1 (Filter: ((cuisine_type)::text = 'Korean'::text))"
     )
     assert plan.lines[1].text == "  Sort (Sort Key: chefs.id)"
     assert plan.tables == {"chefs", "bookings"}
+
+
+def pg_node(kind: str, **fields: Any) -> dict[str, Any]:
+    return {"Node Type": kind, **fields}
+
+
+def test_postgres_full_scans_and_what_a_limit_stops() -> None:
+    walk = pg_node(
+        "Index Scan", **{"Relation Name": "chefs", "Index Name": "pk", "Plan Rows": 2000}
+    )
+    limited = pg_node("Limit", **{"Plan Rows": 10, "Plans": [walk]})
+    (_limit, scan) = postgres_plan([{"Plan": limited}]).lines
+    assert scan.problem is Problem.FULL_SCAN and scan.fraction == 10 / 2000
+    counts = FixedCounts({"chefs": 2000})
+    query = RecordedQuery("SELECT ...", (), "SELECT ...")
+    plan = postgres_plan([{"Plan": limited}])
+    assert findings([(query, plan)], Problem.FULL_SCAN, counts, min_rows=100) == []
+    # A Sort between the Limit and the scan: the whole table is read and sorted.
+    sort = pg_node("Sort", **{"Plans": [walk]})
+    plan = postgres_plan([{"Plan": pg_node("Limit", **{"Plan Rows": 10, "Plans": [sort]})}])
+    assert plan.lines[2].fraction is None
+    assert len(findings([(query, plan)], Problem.FULL_SCAN, counts, min_rows=100)) == 1
+    # A selective filter: the walk reads on (10 of 40 matching rows: a quarter of the table).
+    filtered = pg_node(
+        "Index Scan", **{"Relation Name": "chefs", "Filter": "(x = 1)", "Plan Rows": 40}
+    )
+    plan = postgres_plan([{"Plan": pg_node("Limit", **{"Plan Rows": 10, "Plans": [filtered]})}])
+    assert len(findings([(query, plan)], Problem.FULL_SCAN, counts, min_rows=100)) == 1
+    # An index walk with a condition, a Bitmap Index Scan without one.
+    cond = pg_node("Index Only Scan", **{"Relation Name": "chefs", "Index Cond": "(id = 1)"})
+    bare = pg_node("Bitmap Index Scan", **{"Index Name": "i"})
+    heap = pg_node("Bitmap Heap Scan", **{"Relation Name": "bookings", "Plans": [bare]})
+    plan = postgres_plan([{"Plan": pg_node("Append", **{"Plans": [cond, heap]})}])
+    assert [(line.table, line.problem) for line in plan.lines] == [
+        (None, None),
+        ("chefs", None),
+        ("bookings", None),
+        ("bookings", Problem.FULL_SCAN),
+    ]
+
+
+MYSQL_PLAN = {
+    "query_block": {
+        "select_id": 1,
+        "filesort": {
+            "sort_key": "count(0) desc",
+            "temporary_table": {
+                "nested_loop": [
+                    {"table": {"table_name": "c", "access_type": "ALL", "rows": 150}},
+                    {
+                        "table": {
+                            "table_name": "bookings",
+                            "access_type": "index",
+                            "key": "idx_bookings_chef_id",
+                            "rows": 2000,
+                        }
+                    },
+                    {
+                        "table": {
+                            "table_name": "products",
+                            "access_type": "index",
+                            "key": "PRIMARY",
+                            "rows": 10,
+                        }
+                    },
+                    {
+                        "table": {
+                            "table_name": "chefs",
+                            "access_type": "index",
+                            "key": "PRIMARY",
+                            "rows": 10,
+                            "attached_condition": "chefs.cuisine_type = 'Korean'",
+                        }
+                    },
+                    {"table": {"table_name": "<derived2>", "access_type": "ALL", "rows": 5}},
+                    {
+                        "table": {
+                            "table_name": "products",
+                            "access_type": "ALL",
+                            "rows": 500,
+                            "r_rows": 12,  # ANALYZE: a LIMIT stopped it after 12 rows
+                            "attached_condition": "products.x = 1",
+                        }
+                    },
+                    {"table": {"table_name": "bookings", "access_type": "ref", "rows": 1}},
+                ]
+            },
+        },
+    }
+}
+
+
+def test_mysql_plan() -> None:
+    plan = mysql_plan(MYSQL_PLAN, tables=TABLES, aliases={"c": "chefs"})
+    assert [(line.table, line.problem, line.estimate) for line in plan.lines] == [
+        (None, Problem.TEMP_BTREE, None),  # filesort
+        (None, Problem.TEMP_BTREE, None),  # temporary table
+        ("chefs", Problem.FULL_SCAN, None),  # ALL
+        ("bookings", Problem.FULL_SCAN, 2000),  # a whole index walked
+        ("products", Problem.FULL_SCAN, 10),  # an unfiltered walk a LIMIT stops
+        ("chefs", Problem.FULL_SCAN, None),  # filtered: reads on until 10 match
+        (None, None, None),  # a derived table, not a table
+        ("products", Problem.FULL_SCAN, 12),
+        ("bookings", None, None),
+    ]
+    assert plan.lines[0].text == "filesort (sort key: count(0) desc)"
+    assert plan.lines[2].text.strip() == "ALL on c"
+
+
+def test_a_limit_stops_only_an_unfiltered_index_walk() -> None:
+    query = RecordedQuery("SELECT ...", (), "SELECT ...")
+    plan = mysql_plan(MYSQL_PLAN, tables=TABLES, aliases={"c": "chefs"})
+    counts = FixedCounts({"chefs": 150, "bookings": 2000, "products": 500})
+    (scans,) = findings([(query, plan)], Problem.FULL_SCAN, counts, min_rows=100)
+    assert [line.table for line in scans.lines] == ["chefs", "bookings", "chefs"]
 
 
 class FixedCounts(RowCounts):
@@ -300,19 +447,39 @@ def test_sqlite_optimized_and_without_indexes(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_postgresql_optimized_and_without_indexes(tmp_path: Path, postgres_url: str) -> None:
+    # The planner's default settings: on this small seed it rightly seq-scans the
+    # 100 chefs and 200-odd chef totals; only bookings (2,000 rows) is big.
     for ctx in target_context(tmp_path, "", postgres_url):
-        good = values(collect(ctx))
+        good = values(collect(ctx, min_rows=1000))
     assert good[f"{CHEF_LIST.subject}/full_scans"] == 0
     assert good["schema/unindexed_foreign_keys"] == 0
 
     for ctx in target_context(tmp_path, "missing_indexes", postgres_url):
-        bad = collect(ctx)
+        bad = collect(ctx, min_rows=1000)
     scans = bad[f"{CHEF_LIST.subject}/full_scans"]
     # The booking counts scan bookings; chefs may come through its primary key.
     assert scans.value >= 1
     plan = next(e.text for e in scans.evidence if e.label == "plan")
     assert "Seq Scan on bookings" in plan
     assert bad["schema/unindexed_foreign_keys"].value == 12
+
+
+@pytest.mark.mariadb
+def test_mariadb_optimized_and_without_indexes(tmp_path: Path, mariadb_url: str) -> None:
+    # ANALYZE FORMAT=JSON: the cuisine list without its index reads 90 of the 100 chefs.
+    for ctx in target_context(tmp_path, "", mariadb_url):
+        good = values(collect(ctx, required_indexes=REQUIRED, min_rows=50))
+    assert set(good.values()) == {0}
+
+    for ctx in target_context(tmp_path, "missing_indexes", mariadb_url):
+        bad = collect(ctx, required_indexes=REQUIRED, min_rows=50)
+    scans = bad[f"{CHEF_LIST.subject}/full_scans"]
+    # The cuisine filter walks the whole primary key; InnoDB indexes foreign keys itself.
+    assert scans.value == 1
+    plan = next(e.text for e in scans.evidence if e.label == "plan")
+    assert plan.startswith("index on chefs using PRIMARY (condition:")
+    assert bad["schema/missing_required"].value == 2  # named indexes, not only columns
+    assert bad["schema/unindexed_foreign_keys"].value == 0
 
 
 # --- through the gate ---------------------------------------------------------------

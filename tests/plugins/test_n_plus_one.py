@@ -152,10 +152,18 @@ def test_optimized_api_issues_one_statement_per_list(optimized: RunContext) -> N
     assert values == {
         f"{CHEF_LIST.subject}/queries": 1,
         f"{CHEF_LIST.subject}/repeated": 1,
+        f"{CHEF_LIST.subject}/lazy_loads": 0,
+        f"{CHEF_LIST.subject}/rows": 10,
         f"{CHEF_LIST.subject}/growth": 0,
+        f"{CHEF_LIST.subject}/rows_growth": 1.0,
         f"{CHEF_DETAIL.subject}/queries": 2,
         f"{CHEF_DETAIL.subject}/repeated": 1,
+        f"{CHEF_DETAIL.subject}/lazy_loads": 0,
+        f"{CHEF_DETAIL.subject}/rows": 6,  # the chef and its latest bookings
         f"{CHEF_DETAIL.subject}/growth": 0,
+        f"{CHEF_DETAIL.subject}/rows_growth": 0,
+        f"{CHEF_LIST.subject}/failed_requests": 0,
+        f"{CHEF_DETAIL.subject}/failed_requests": 0,
     }
 
 
@@ -181,6 +189,8 @@ def test_lazy_loads_are_counted_repeated_and_grow_with_the_page(lazy: RunContext
     assert grown.value == 1.0
     notes = [e.text for e in grown.evidence if e.label == "note"]
     assert notes == ["ran 1× at per_page=1 and 10× at per_page=10: it grows with the page (N+1)"]
+    assert measured[f"{CHEF_LIST.subject}/lazy_loads"].value == 10
+    assert measured[f"{CHEF_LIST.subject}/lazy_loads"].evidence[0].text == "10× Chef.bookings"
     # Only the listed endpoints get the growth test.
     assert f"{CHEF_DETAIL.subject}/growth" not in measured
 

@@ -59,7 +59,11 @@ def test_values_do_not_move_between_runs(ctx: RunContext) -> None:
 
 def test_endpoints_option_selects_a_subset(ctx: RunContext) -> None:
     measured = values(ctx, PayloadOptions(endpoints=["GET /small"]))
-    assert set(measured) == {"payload/GET /small/bytes", "payload/GET /small/compressed_bytes"}
+    assert set(measured) == {
+        "payload/GET /small/bytes",
+        "payload/GET /small/compressed_bytes",
+        "payload/GET /small/failed_requests",
+    }
 
 
 def test_fat_payload_fails_the_gate_and_optimized_passes(softfactory: SoftFactoryProject) -> None:

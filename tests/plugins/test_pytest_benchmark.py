@@ -104,6 +104,19 @@ def test_corrupt_file(tmp_path: Path, content: str, message: str) -> None:
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize("where", ["median", "data"])
+def test_a_nan_result_fails_closed(tmp_path: Path, where: str) -> None:
+    data = fixture_data()
+    stats = data["benchmarks"][0]["stats"]
+    if where == "median":
+        stats["median"] = float("nan")
+    else:
+        stats["data"] = [float("nan"), *stats["data"]]
+    path = write(tmp_path / "bench.json", json.dumps(data))  # pytest-benchmark writes NaN so
+    with pytest.raises(ConfigError, match="is not a finite number"):
+        read_benchmarks(path)
+
+
 def test_a_benchmark_listed_twice_is_an_error(tmp_path: Path) -> None:
     data = fixture_data()
     data["benchmarks"].append(copy.deepcopy(data["benchmarks"][0]))

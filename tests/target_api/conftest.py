@@ -1,8 +1,9 @@
 """Fixtures for the SoftFactory API: a backend, an app seeded small, its client.
 
-``backend`` runs each test that uses it twice: on a SQLite file with the
-in-process cache, and on PostgreSQL with Redis (the shared ``postgres_url``,
-``redis_url`` and ``unique_prefix`` fixtures from tests/conftest.py).
+``backend`` runs each test that uses it three times: on a SQLite file with
+the in-process cache, on PostgreSQL with Redis (the shared ``postgres_url``,
+``redis_url`` and ``unique_prefix`` fixtures from tests/conftest.py), and on
+MariaDB (``mariadb_url``) with the in-process cache.
 """
 
 from __future__ import annotations
@@ -45,10 +46,14 @@ def sqlite_backend(tmp_path: Path) -> Backend:
     return Backend("sqlite", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'api.db'}"})
 
 
-@pytest.fixture(params=["sqlite", "postgres+redis"])
+@pytest.fixture(params=["sqlite", "postgres+redis", "mariadb"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     if request.param == "sqlite":
         return Backend("sqlite", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'api.db'}"})
+    if request.param == "mariadb":
+        return Backend(
+            "mariadb", {"SQLALCHEMY_DATABASE_URI": request.getfixturevalue("mariadb_url")}
+        )
     return Backend(
         "postgres+redis",
         {

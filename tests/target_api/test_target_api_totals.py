@@ -115,7 +115,8 @@ def test_migration_builds_totals_on_a_database_without_them(
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"DROP TRIGGER {totals.PG_FUNCTION} ON chefs")
         else:
-            for name in totals.SQLITE_TRIGGERS:
+            mysql = connection.dialect.name == "mysql"
+            for name in totals.MYSQL_TRIGGERS if mysql else totals.SQLITE_TRIGGERS:
                 connection.exec_driver_sql(f"DROP TRIGGER {name}")
         ChefTotal.__table__.drop(connection)  # type: ignore[attr-defined]
     with app.app_context():

@@ -36,3 +36,31 @@ def make_toy(project: PerfciProject, config: str = CONFIG) -> PerfciProject:
     shutil.copy(TOY / "toy_checks.py", project.path / "local_plugins" / "toy_checks.py")
     project.write_config(config)
     return project
+
+
+#: A timing check slow on request: FLAKY_SLOW=first (its first collect only) or always.
+FLAKY = """
+import perfci
+from perfci import Check, Direction
+from perfci.measurement import timing
+
+CALLS = []
+
+
+class Flaky(Check):
+    name = "flaky"
+    deterministic = False
+
+    def collect(self, ctx, options):
+        CALLS.append(1)
+        import os
+        slow_first = os.environ.get("FLAKY_SLOW") == "first" and len(CALLS) == 1
+        slow = os.environ.get("FLAKY_SLOW") == "always" or slow_first
+        base = 20.0 if slow else 10.0
+        yield timing("flaky/GET /x/p50", [base + 0.01 * i for i in range(40)])
+
+
+@perfci.hookimpl
+def perfci_checks():
+    return [Flaky]
+"""

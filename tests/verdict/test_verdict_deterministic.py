@@ -203,9 +203,13 @@ def test_a_changed_direction_is_noted_and_the_current_one_wins() -> None:
 
 
 def test_not_a_number_is_never_a_pass() -> None:
-    [verdict] = judge([count(NAME, math.nan)], [count(NAME, 3)], rules()).verdicts
-    assert verdict.outcome is Outcome.NOISY
-    assert verdict.reason.startswith("cannot judge")
+    # "too noisy to judge" passes the gate: a NaN must fail it (a NaN benchmark passed so).
+    for base in (count(NAME, 3), count(NAME, math.nan)):
+        [verdict] = judge([count(NAME, math.nan)], [base], rules()).verdicts
+        assert verdict.outcome is Outcome.REGRESSION and verdict.fails
+        assert verdict.reason.startswith("cannot judge")
+    [new] = judge([count(NAME, math.nan)], None, rules()).verdicts
+    assert new.fails and new.reason.startswith("new measurement is not a number")
 
 
 def test_verdict_keeps_both_measurements() -> None:

@@ -368,6 +368,16 @@ def test_a_rule_matching_a_measurement_is_not_reported() -> None:
     assert judgement.unmatched_rules == ()
 
 
+@pytest.mark.parametrize("pattern", ["*/GET /itemz/queries", "n*/GET /itemz/queries"])
+def test_a_wildcard_rule_that_also_names_a_check_that_ran_is_not_excused(pattern: str) -> None:
+    judgement = judge(
+        [count(QUERIES, 5)],
+        None,
+        rules(budgets=(BudgetRule(pattern, max=0),), skipped_checks=frozenset({"latency"})),
+    )
+    assert judgement.unmatched_rules == (f"budget '{pattern}' matches no measurement",)
+
+
 def test_outcomes_written_as_prose_by_older_versions_are_read() -> None:
     assert Outcome("budget violation") is Outcome.BUDGET
     assert Outcome("too noisy to judge") is Outcome.NOISY

@@ -2,15 +2,20 @@
 
 The app's caches are cleared, then a fixed sequence of requests runs
 in-process (default: every GET target endpoint, then all of them again), so
-the counts are the same in every run. A second part writes, then reads: a
-cached answer that differs from the freshly computed one is a stale read, a
-correctness bug no hit ratio can buy.
+the counts are the same in every run. Every GET answer of the sequence (after
+its last write) is then compared with the uncached answer to the same
+request: a difference is a wrong response (a cache key that drops the query
+string serves page 1 for ``?page=2``). A second part writes, then reads: a
+cached answer that differs from the freshly computed one is a stale read.
+Both are correctness bugs no hit ratio can buy. An app without a
+Flask-Caching backend skips the check.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -21,6 +26,7 @@ from perfci import (
     Check,
     CheckCrashed,
     CheckOptions,
+    CheckSkipped,
     ConfigError,
     Direction,
     Endpoint,
@@ -28,7 +34,10 @@ from perfci import (
     Evidence,
     Measurement,
     RunContext,
+    StatusLog,
+    body_start,
     clear_response_caches,
+    failed_requests_budget,
 )
 
 from . import counting as _cache_counting
@@ -85,10 +94,19 @@ class CacheCheck(Check[CacheOptions]):
     Options = CacheOptions
 
     def budgets(self, options: CacheOptions) -> Sequence[BudgetRule]:
-        """A stale read after a write is a correctness bug at any count."""
-        return [BudgetRule("cache/stale_probe/stale_reads", max=0)]
+        """Stale reads and wrong responses are correctness bugs at any count."""
+        return [
+            BudgetRule("cache/stale_probe/stale_reads", max=0),
+            BudgetRule(f"cache/{SEQUENCE_SUBJECT}/wrong_responses", max=0),
+            failed_requests_budget(self.name),
+        ]
 
     def collect(self, ctx: RunContext, options: CacheOptions) -> Iterable[Measurement]:
+        if not _cache_counting.backends(ctx.app):
+            raise CheckSkipped(
+                "cache: no cache backend found (no Flask-Caching Cache in "
+                "app.extensions['cache']): nothing to measure"
+            )
         yield from hit_ratios(ctx, options)
         if options.stale_probe is not None:
             yield from stale_reads(ctx, options.stale_probe)
@@ -144,11 +162,18 @@ def hit_ratios(ctx: RunContext, options: CacheOptions) -> Iterator[Measurement]:
     before = _cache_counting.redis_keyspace(ctx.app)
     client = ctx.client()
     statuses: dict[str, list[int]] = {}
+    logs: dict[str, StatusLog] = {}
+    answers: list[Answer] = []
     guard: AbstractContextManager[None] = counter
     with guard:
         for endpoint in sequence:
             tally.label = endpoint.subject
-            statuses.setdefault(endpoint.subject, []).append(ctx.call(endpoint, client).status_code)
+            response = ctx.call(endpoint, client)
+            answer = Answer(endpoint, response.status_code, response.get_data())
+            answers.append(answer)
+            statuses.setdefault(endpoint.subject, []).append(answer.status)
+            log = logs.setdefault(endpoint.subject, StatusLog(endpoint))
+            log.see(endpoint, answer.status, answer.body)
     after = _cache_counting.redis_keyspace(ctx.app)
     for subject, codes in statuses.items():
         note = Evidence(
@@ -167,6 +192,71 @@ def hit_ratios(ctx: RunContext, options: CacheOptions) -> Iterator[Measurement]:
         evidence.append(Evidence("redis", f"INFO keyspace_hits +{hits}, keyspace_misses +{misses}"))
     yield from triple(
         SEQUENCE_SUBJECT, sum(tally.hits.values()), sum(tally.misses.values()), *evidence
+    )
+    for log in logs.values():
+        yield log.measurement("cache")
+    yield wrong_responses(ctx, answers)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One response of the sequence."""
+
+    endpoint: Endpoint
+    status: int
+    body: bytes
+
+
+def wrong_responses(ctx: RunContext, answers: Sequence[Answer]) -> Measurement:
+    """GET answers of the sequence (after its last write) that differ from the uncached answer."""
+    last_write = max((i for i, a in enumerate(answers) if a.endpoint.method != "GET"), default=-1)
+    compared = [a for a in answers[last_write + 1 :] if a.endpoint.method == "GET"]
+    truth: dict[str, Answer] = {}
+    client = ctx.client()
+    for answer in compared:
+        if _request_key(answer.endpoint) not in truth:
+            clear_response_caches(ctx.app)
+            response = ctx.call(answer.endpoint, client)
+            truth[_request_key(answer.endpoint)] = Answer(
+                answer.endpoint, response.status_code, response.get_data()
+            )
+    clear_response_caches(ctx.app)
+    pairs = [(a, truth[_request_key(a.endpoint)]) for a in compared]
+    wrong = [(a, t) for a, t in pairs if (a.status, a.body) != (t.status, t.body)]
+    evidence = [Evidence("wrong response", difference(a, t)) for a, t in wrong[:3]]
+    if len(wrong) > 3:
+        evidence.append(Evidence("note", f"and {len(wrong) - 3} more"))
+    evidence.append(
+        Evidence(
+            "note", f"{len(compared)} answers compared with uncached answers to the same requests"
+        )
+    )
+    return Measurement(
+        f"cache/{SEQUENCE_SUBJECT}/wrong_responses",
+        len(wrong),
+        "count",
+        Direction.LOWER,
+        evidence=tuple(evidence),
+    )
+
+
+def _request_key(endpoint: Endpoint) -> str:
+    return f"{endpoint.subject} {endpoint.headers!r} {endpoint.json!r}"
+
+
+def difference(served: Answer, truth: Answer) -> str:
+    """Where a served answer and the uncached one differ: status, then the bodies from there."""
+    where = served.endpoint.subject
+    if served.status != truth.status:
+        return f"{where}: served {served.status}, uncached {truth.status}"
+    a, b = served.body, truth.body
+    at = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    start = max(0, at - 40)
+    return (
+        f"{where}: bodies differ at byte {at}: served …{body_start(a[start:], 120)} "
+        f"| uncached …{body_start(b[start:], 120)}"
     )
 
 

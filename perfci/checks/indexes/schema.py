@@ -3,17 +3,21 @@
 An index "serves" a list of columns when those columns are its leading
 columns, in order; primary keys and unique constraints count as indexes.
 Neither SQLite, PostgreSQL nor SQLAlchemy indexes a foreign-key column by
-itself, so every foreign key should be served by some index.
+itself, so every foreign key should be served by some index, and not by a
+partial one (it covers some rows only). SQLite's expression indexes, which
+SQLAlchemy's reflection skips, are read from SQLite's own catalogue.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SAWarning
 
 _REQUIREMENT = re.compile(r"^\s*(?P<table>[\w.]+)\s*\((?P<columns>[^()]*)\)\s*$")
 _NAME = re.compile(r"^\s*[\w.]+\s*$")
@@ -26,6 +30,9 @@ class IndexFact:
     table: str
     name: str | None
     columns: tuple[str, ...]
+    # A partial index (WHERE ...): it covers some rows only, so it serves no foreign key
+    # (PostgreSQL's foreign-key check query cannot use it and seq-scans the table).
+    partial: bool = False
 
     def serves(self, columns: Sequence[str]) -> bool:
         return bool(columns) and self.columns[: len(columns)] == tuple(columns)
@@ -80,6 +87,14 @@ def parse_requirement(text: str) -> Requirement:
 
 def read_schema(engine: Engine) -> Schema:
     """Every index, primary key, unique constraint and foreign key of the default schema."""
+    with warnings.catch_warnings():
+        # SQLite reflection skips expression indexes with a warning (also while reading
+        # unique constraints); _sqlite_catalogue reads them.
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
+        return _read_schema(engine)
+
+
+def _read_schema(engine: Engine) -> Schema:
     inspector = inspect(engine)
     indexes: list[IndexFact] = []
     foreign_keys: list[ForeignKey] = []
@@ -89,18 +104,45 @@ def read_schema(engine: Engine) -> Schema:
             indexes.append(IndexFact(table, pk.get("name"), tuple(pk["constrained_columns"])))
         for unique in inspector.get_unique_constraints(table):
             indexes.append(IndexFact(table, unique.get("name"), tuple(unique["column_names"])))
-        for index in inspector.get_indexes(table):
-            # An expression column has no name; it cannot lead a column list after it.
-            names = []
-            for column in index["column_names"]:
-                if column is None:
-                    break
-                names.append(column)
-            indexes.append(IndexFact(table, index.get("name"), tuple(names)))
+        reflected = inspector.get_indexes(table)
+        for index in reflected:
+            options = index.get("dialect_options") or {}
+            partial = any(options.get(k) is not None for k in ("postgresql_where", "sqlite_where"))
+            columns = _leading_columns(index["column_names"])
+            indexes.append(IndexFact(table, index.get("name"), columns, partial))
+        if engine.dialect.name == "sqlite":
+            known = {index.get("name") for index in reflected}
+            indexes += [i for i in _sqlite_catalogue(engine, table) if i.name not in known]
         for fk in inspector.get_foreign_keys(table):
             referred = f"{fk['referred_table']}({', '.join(fk['referred_columns'])})"
             foreign_keys.append(ForeignKey(table, tuple(fk["constrained_columns"]), referred))
     return Schema(tuple(indexes), tuple(foreign_keys))
+
+
+def _leading_columns(columns: Sequence[str | None]) -> tuple[str, ...]:
+    """An expression column has no name; it cannot lead a column list after it."""
+    names = []
+    for column in columns:
+        if column is None:
+            break
+        names.append(column)
+    return tuple(names)
+
+
+def _sqlite_catalogue(engine: Engine, table: str) -> list[IndexFact]:
+    """Every index of ``table`` from SQLite's own catalogue, expression indexes included."""
+    found = []
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,)
+        ).all()
+        for name, sql in rows:
+            info = connection.exec_driver_sql(f'PRAGMA index_xinfo("{name}")').all()
+            # (seqno, cid, name, desc, coll, key): key columns only; cid -2 is an expression.
+            columns = [row[2] if row[1] >= 0 else None for row in info if row[5]]
+            partial = bool(sql) and " WHERE " in sql.upper()
+            found.append(IndexFact(table, str(name), _leading_columns(columns), partial))
+    return found
 
 
 def missing_requirements(schema: Schema, required: Sequence[Requirement]) -> list[Requirement]:
@@ -114,6 +156,8 @@ def unindexed_foreign_keys(schema: Schema, allowed: Sequence[str] = ()) -> list[
     for fk in schema.foreign_keys:
         if f"{fk.table}.{','.join(fk.columns)}" in accepted:
             continue
-        if not any(i.table == fk.table and i.serves(fk.columns) for i in schema.indexes):
+        if not any(
+            i.table == fk.table and not i.partial and i.serves(fk.columns) for i in schema.indexes
+        ):
             found.append(fk)
     return found

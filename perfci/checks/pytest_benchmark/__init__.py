@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import shlex
 import subprocess
 import sys
@@ -202,6 +203,8 @@ def benchmark_measurement(
     value = float(stats[statistic])
     data = stats.get("data") or []
     samples = thin([float(s) for s in data], max_samples)
+    if not all(math.isfinite(v) for v in (value, *samples)):  # NaN would pass as "too noisy"
+        raise ValueError(f"{fullname}: {statistic} or a round is not a finite number")
     summary = (
         f"{int(stats['rounds'])} rounds x {int(stats.get('iterations', 1))} iterations; "
         f"min {stats['min']:.4g} s, median {stats['median']:.4g} s, "

@@ -1,0 +1,116 @@
+"""What the commands share: option decorators, progress lines, report outputs."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from perfci.config.model import Config
+from perfci.gate import Outputs
+
+CONTEXT_SETTINGS: dict[str, Any] = {
+    "help_option_names": ["-h", "--help"],
+    "max_content_width": 100,
+}
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--config PATH``: perfci.yaml to use."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="perfci.yaml to use (default: found in the current directory or above).",
+    )(func)
+
+
+def baselines_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--baselines DIR``: where baseline files live."""
+    return click.option(
+        "--baselines",
+        "baselines_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Directory of baseline files (default: baselines.directory in perfci.yaml).",
+    )(func)
+
+
+def verbose_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``-v/--verbose``: list passing verdicts too."""
+    return click.option(
+        "-v", "--verbose", is_flag=True, help="List passing verdicts too, not only their count."
+    )(func)
+
+
+def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--json, --markdown and --junit: the report files every judging command can write."""
+    for flag, name, text in reversed(
+        [
+            ("--json", "json_path", "Write the results (measurements and verdicts) as JSON."),
+            ("--markdown", "markdown_path", "Write a Markdown report (PR comments, summaries)."),
+            ("--junit", "junit_path", "Write JUnit XML: one testcase per verdict."),
+        ]
+    ):
+        func = click.option(flag, name, type=click.Path(dir_okay=False, path_type=Path), help=text)(
+            func
+        )
+    return func
+
+
+def progress() -> Callable[[str], None]:
+    """Progress lines on stderr, each with the seconds since this call."""
+    started = time.monotonic()
+
+    def report(message: str) -> None:
+        click.echo(f"perfci [{time.monotonic() - started:6.1f}s] {message}", err=True)
+
+    return report
+
+
+def echo(text: str, err: bool) -> None:
+    """The gate pipeline's output callback."""
+    click.echo(text, err=err)
+
+
+def outputs(
+    json_path: Path | None,
+    markdown_path: Path | None,
+    junit_path: Path | None,
+    *,
+    html_path: Path | None = None,
+    github: bool = False,
+    history_url: str | None = None,
+    verbose: bool = False,
+) -> Outputs:
+    """Where the result goes, with colour and width for this terminal (or a CI log)."""
+    color = sys.stdout.isatty()
+    return Outputs(
+        json=json_path,
+        markdown=markdown_path,
+        junit=junit_path,
+        html=html_path,
+        github=github,
+        history_url=history_url,
+        verbose=verbose,
+        color=color,
+        width=terminal_width(color),
+    )
+
+
+def terminal_width(tty: bool) -> int:
+    """The terminal's width; a log file (CI) gets room enough that metric names never wrap."""
+    if not tty:
+        return 200
+    return max(80, min(200, shutil.get_terminal_size((120, 24)).columns))
+
+
+def baselines_dir(config: Config, override: Path | None) -> Path:
+    """``--baselines`` or perfci.yaml's ``baselines.directory``."""
+    return override if override is not None else config.resolve(config.model.baselines.directory)
