@@ -69,7 +69,6 @@ class Check(ABC, Generic[OptionsT]):
     name: ClassVar[str]
     description: ClassVar[str] = ""
     Options: ClassVar[type[CheckOptions]] = CheckOptions
-    needs_http: ClassVar[bool] = False
     deterministic: ClassVar[bool] = True
 
     @abstractmethod

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -132,12 +131,14 @@ def test_newer_baseline_schema_is_refused(toy: PerfciProject) -> None:
 
 
 def test_target_that_fails_to_build_is_exit_3(toy: PerfciProject) -> None:
-    toy.write_config(CONFIG.replace("TOY_EXTRA_QUERIES", "TOY_BROKEN"))
-    (toy.path / "baselines").mkdir()
-    shutil.copy(TOY / "toyapp.py", toy.path / "toyapp.py")
-    toy.write("baselines/toy.json", "{}")
+    # A config and baselines that are fine: only the target fails (it was an empty
+    # baseline, exit 2, that this test used to accept).
+    toy.write_config(
+        CONFIG.replace("TOY_EXTRA_QUERIES", "TOY_BROKEN") + "baselines:\n  required: false\n"
+    )
     result = toy.run_inprocess("run", env={"TOY_BROKEN": "1"})
-    assert result.exit_code in (ExitCode.USAGE, ExitCode.TARGET), result.output
+    assert result.exit_code == ExitCode.TARGET, result.output
+    assert "toy app refuses to start" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -311,7 +312,6 @@ from perfci import Check
 
 class Sleeper(Check):
     name = "sleeper"
-    needs_http = True
 
     def collect(self, ctx, options):
         ctx.progress(f"server pid {ctx.server().pid}")

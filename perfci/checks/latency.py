@@ -72,7 +72,6 @@ class Latency(Check[LatencyOptions]):
     description = "p50/p95/p99 per endpoint, in-process and over HTTP, with a calibration probe"
     Options = LatencyOptions
     # mode decides whether gunicorn is needed; ctx.server() starts it lazily.
-    needs_http = False
     deterministic = False
 
     def collect(self, ctx: RunContext, options: LatencyOptions) -> Iterable[Measurement]:

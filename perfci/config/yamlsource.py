@@ -105,7 +105,7 @@ def _build(node: yaml.Node, loc: Loc, source: YamlSource, environ: Mapping[str, 
                 )
             if key in result:
                 raise ConfigError(
-                    f"duplicate key {_dotted((*loc, key))!r}", where=_at(source, key_node)
+                    f"duplicate key {dotted((*loc, key))!r}", where=_at(source, key_node)
                 )
             child = (*loc, key)
             source.lines[child] = key_node.start_mark.line + 1
@@ -142,11 +142,11 @@ def _scalar(node: yaml.Node, loc: Loc, source: YamlSource) -> Any:
     except yaml.YAMLError as error:
         problem = getattr(error, "problem", None) or "cannot read this value"
         raise ConfigError(
-            f"{_dotted(loc)}: invalid value: {problem}", where=_at(source, node)
+            f"{dotted(loc)}: invalid value: {problem}", where=_at(source, node)
         ) from None
     except (ValueError, OverflowError) as error:  # 2026-02-30: "day is out of range for month"
         raise ConfigError(
-            f"{_dotted(loc)}: invalid value: {error}", where=_at(source, node)
+            f"{dotted(loc)}: invalid value: {error}", where=_at(source, node)
         ) from None
     finally:
         loader.dispose()
@@ -162,7 +162,7 @@ def _interpolate(
         if default is not None:
             return default
         raise ConfigError(
-            f"{_dotted(loc)}: environment variable {name} is not set "
+            f"{dotted(loc)}: environment variable {name} is not set "
             f"(write ${{{name}:-default}} to give a default)",
             where=source.where(loc),
         )
@@ -199,7 +199,8 @@ def _at(source: YamlSource, node: yaml.Node) -> str:
     return f"{source.name}:{node.start_mark.line + 1}"
 
 
-def _dotted(loc: Loc) -> str:
+def dotted(loc: Loc) -> str:
+    """A location as perfci.yaml spells it: ``checks.load.stages[2]``."""
     parts: list[str] = []
     for part in loc:
         if isinstance(part, int):
@@ -207,6 +208,3 @@ def _dotted(loc: Loc) -> str:
         else:
             parts.append(("." if parts else "") + str(part))
     return "".join(parts) or "(top level)"
-
-
-dotted = _dotted

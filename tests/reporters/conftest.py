@@ -2,13 +2,12 @@
 
 The results are built from Measurement/Verdict/Judgement directly, not by the
 verdict engine: these tests pin down how a verdict looks, not how it is reached.
-Set ``PERFCI_UPDATE_GOLDEN=1`` to rewrite the golden files from the current output.
+Set ``PERFCI_UPDATE_GOLDEN=1`` to rewrite the golden files (tests/golden.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from perfci.measurement import Direction, Evidence, Measurement, timing
 from perfci.result import RunResult
 from perfci.verdict.model import AckRule, BudgetRule, Judgement, Mode, Outcome, Verdict
+from tests.golden import check_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -233,15 +233,9 @@ def verdicts() -> list[Verdict]:
 
 @pytest.fixture
 def golden() -> Callable[[str, str], None]:
-    """Compare text with ``golden/<name>``; rewrite it when PERFCI_UPDATE_GOLDEN=1."""
+    """Compare text with ``golden/<name>`` (see tests/golden.py for updating)."""
 
     def check(name: str, text: str) -> None:
-        path = GOLDEN / name
-        if os.environ.get("PERFCI_UPDATE_GOLDEN") == "1":
-            path.write_text(text, encoding="utf-8", newline="")
-            return
-        assert path.exists(), f"{path} is missing: run with PERFCI_UPDATE_GOLDEN=1"
-        expected = path.read_text(encoding="utf-8")
-        assert text == expected, f"{name} differs from its golden file"
+        check_golden(GOLDEN / name, text)
 
     return check

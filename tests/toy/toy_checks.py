@@ -35,7 +35,6 @@ class QueryCount(Check[QueryCountOptions]):
 class HttpStatus(Check[CheckOptions]):
     name = "toy_http"
     description = "the health endpoint over real HTTP"
-    needs_http = True
 
     def collect(self, ctx: RunContext, options: CheckOptions) -> Iterable[Measurement]:
         response = requests.get(ctx.base_url + "/health", timeout=5)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
 from perfci.measurement import Direction, Measurement
 from perfci.verdict import AckRule, BudgetRule, Judgement, Rules, ThresholdRule, judge
+from tests.golden import check_golden
 from tests.verdict.builders import TODAY, count, lognormal, timed
 
 GOLDEN = Path(__file__).parent / "golden" / "judgement.json"
@@ -122,10 +122,7 @@ def serialize(judgement: Judgement) -> dict[str, Any]:
 
 def test_judgement_matches_the_golden_file() -> None:
     actual = serialize(judge(*scenario()))
-    text = json.dumps(actual, indent=2, ensure_ascii=False) + "\n"
-    if os.environ.get("PERFCI_UPDATE_GOLDEN") == "1":
-        GOLDEN.write_text(text, encoding="utf-8")
-    assert json.loads(GOLDEN.read_text(encoding="utf-8")) == actual
+    check_golden(GOLDEN, json.dumps(actual, indent=2, ensure_ascii=False) + "\n")
 
 
 def test_the_golden_scenario_covers_every_outcome_and_mode() -> None:

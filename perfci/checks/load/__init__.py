@@ -110,7 +110,6 @@ class Load(Check[LoadOptions]):
     name = "load"
     description = "throughput, failure ratio and p95/p99 at stages of concurrent users (Locust)"
     Options = LoadOptions
-    needs_http = True
     deterministic = False
 
     def budgets(self, options: LoadOptions) -> Sequence[BudgetRule]:

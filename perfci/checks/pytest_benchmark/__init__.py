@@ -71,7 +71,6 @@ class PytestBenchmark(Check[PytestBenchmarkOptions]):
     name = "pytest_benchmark"
     description = "every pytest-benchmark result as a timing measurement"
     Options = PytestBenchmarkOptions
-    needs_http = False
     deterministic = False
 
     def collect(self, ctx: RunContext, options: PytestBenchmarkOptions) -> Iterable[Measurement]:
