@@ -164,12 +164,6 @@ def _parse_baseline(data: JSONObject, path: Path) -> Baseline:
         raise ConfigError(f"not a valid baseline: {error}", where=str(path)) from None
 
 
-def find_baseline(directory: str | os.PathLike[str], suite: str) -> Baseline | None:
-    """The suite's baseline, or None when there is no file yet (a broken file still raises)."""
-    path = baseline_path(directory, suite)
-    return load_baseline(path) if path.exists() else None
-
-
 def load_measurements(path: str | os.PathLike[str]) -> tuple[Measurement, ...]:
     """The measurements of a baseline file or of a results file (``perfci run --json``)."""
     return load_comparable(path).measurements

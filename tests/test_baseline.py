@@ -14,7 +14,6 @@ from perfci.baseline import (
     BASELINE_SCHEMA,
     Baseline,
     baseline_path,
-    find_baseline,
     load_baseline,
     load_measurements,
     migrate,
@@ -92,20 +91,6 @@ def test_a_new_file_is_world_readable_and_an_old_files_mode_is_kept(tmp_path: Pa
     path.chmod(0o600)
     write_baseline(path, sample_baseline(commit="def"))
     assert path.stat().st_mode & 0o777 == 0o600
-
-
-def test_find_baseline_returns_none_only_when_there_is_no_file(tmp_path: Path) -> None:
-    assert find_baseline(tmp_path, "default") is None
-    write_baseline(baseline_path(tmp_path, "default"), sample_baseline())
-    found = find_baseline(tmp_path, "default")
-    assert found is not None
-    assert found.suite == "default"
-    (tmp_path / "broken.json").write_text("{", encoding="utf-8")
-    with pytest.raises(ConfigError):
-        find_baseline(tmp_path, "broken")
-
-
-# --- unreadable, corrupt, wrong shape ----------------------------------------------------------
 
 
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:

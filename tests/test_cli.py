@@ -229,6 +229,7 @@ def test_plugins_lists_sources(toy: PerfciProject) -> None:
     line = next(line for line in result.stdout.splitlines() if line.startswith("toy_checks"))
     assert "local" in line
     assert "toy_queries" in line
+    assert "  toy_queries: statements per request of each endpoint" in result.stdout
 
 
 def test_version_and_help(toy: PerfciProject) -> None:
