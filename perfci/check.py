@@ -61,7 +61,8 @@ class Check(ABC, Generic[OptionsT]):
     """A check turns what it sees of the target into measurements.
 
     Subclasses set ``name`` (the first segment of every metric they emit),
-    ``description`` (one line, listed by ``perfci plugins``), ``Options`` (their validated config section, also the type parameter:
+    ``description`` (one line, listed by ``perfci plugins``), ``Options``
+    (their validated config section, also the type parameter:
     ``class Rows(Check[RowsOptions])``), and whether their measurements are
     all deterministic (``perfci run --quick`` runs only those).
     """

@@ -38,9 +38,13 @@ class PerfciError(Exception):
 
 
 class ConfigError(PerfciError):
-    """The configuration, a baseline, a results file or the command line is wrong."""
+    """The configuration, a baseline or a results file is wrong."""
 
     exit_code = ExitCode.USAGE
+
+
+class UsageError(ConfigError):
+    """The command line is wrong: an option's value, a git ref, a check name."""
 
 
 class TargetError(PerfciError):

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from perfci.check import Check, CheckOptions
 from perfci.config.load import suggest
 from perfci.config.model import Config, EndpointConfig, ThresholdConfig
-from perfci.errors import CheckCrashed, CheckSkipped, ConfigError, PerfciError
+from perfci.errors import CheckCrashed, CheckSkipped, ConfigError, PerfciError, UsageError
 from perfci.measurement import Measurement
 from perfci.plugin.manager import PluginHost
 from perfci.target.build import build_target
@@ -55,7 +55,7 @@ def select_checks(
     """
     for name in only:
         if name not in checks:
-            raise ConfigError(f"--only: unknown check {name!r}{suggest(name, checks)}")
+            raise UsageError(f"--only: unknown check {name!r}{suggest(name, checks)}")
     run: list[str] = []
     skipped: list[str] = []
     # In the order perfci.yaml lists them, then those only --only names.
@@ -69,7 +69,7 @@ def select_checks(
     if not run:
         disabled = [n for n in only if not options_for(config, checks, n).enabled]
         if disabled:
-            raise ConfigError(
+            raise UsageError(
                 f"--only: check {', '.join(map(repr, disabled))} is disabled (enabled: false)",
                 where=config.where("checks", disabled[0], "enabled"),
             )
@@ -87,7 +87,7 @@ def options_for(config: Config, checks: dict[str, type[Check]], name: str) -> Ch
         return checks[name].Options()
     except ValidationError as error:
         problem = error.errors()[0]["msg"]
-        raise ConfigError(
+        raise UsageError(
             f"--only {name}: the check needs a checks.{name} section in perfci.yaml ({problem})"
         ) from None
 

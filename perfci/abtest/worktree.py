@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from perfci.errors import ConfigError
+from perfci.errors import ConfigError, UsageError
 
 MERGE_BASE = "merge-base"
 
@@ -20,7 +20,7 @@ def _git(root: Path, *args: str) -> str:
             ["git", *args], cwd=root, capture_output=True, text=True, check=False, timeout=120
         )
     except FileNotFoundError:
-        raise ConfigError("--against needs git, which is not installed") from None
+        raise UsageError("--against needs git, which is not installed") from None
     if done.returncode != 0:
         message = (done.stderr or done.stdout).strip().splitlines()
         raise ConfigError(f"git {' '.join(args)}: {message[-1] if message else 'failed'}")
@@ -43,7 +43,7 @@ def default_branch(root: Path) -> str:
         except ConfigError:
             continue
         return candidate
-    raise ConfigError("--against merge-base: no default branch found (origin/HEAD, main, master)")
+    raise UsageError("--against merge-base: no default branch found (origin/HEAD, main, master)")
 
 
 def resolve_ref(directory: Path, ref: str) -> str:
@@ -54,7 +54,7 @@ def resolve_ref(directory: Path, ref: str) -> str:
     try:
         return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     except ConfigError:
-        raise ConfigError(f"--against: {ref!r} is not a commit, branch or tag here") from None
+        raise UsageError(f"--against: {ref!r} is not a commit, branch or tag here") from None
 
 
 PREFIX = "perfci-base-"
