@@ -87,16 +87,9 @@ def ab_run(rounds: int, head_env: dict[str, str]) -> tuple[int, list[str]]:
     from perfci.abtest import against_ref
     from perfci.gate import Gate, run_gate
     from perfci.project import load_project
-    from perfci.runner import build_rules, check_budgets, select_checks
 
     config, host = load_project(CONFIG)
-    selection = select_checks(config, host.checks(), only=["latency"])
-    rules = build_rules(
-        config,
-        today=dt.date.today(),
-        skipped=selection.skipped,
-        extra_budgets=check_budgets(config, host.checks(), selection),
-    )
+    gate = Gate.plan(config, host, only=["latency"])
     base_env = {"PERFCI_FAULTS": "", "PERFCI_SLOW_CPU_MS": "0"}
     with against_ref(
         config,
@@ -106,9 +99,7 @@ def ab_run(rounds: int, head_env: dict[str, str]) -> tuple[int, list[str]]:
         base_env=base_env,
         head_env={**base_env, **head_env},
     ) as measurer:
-        result = run_gate(
-            Gate(config, host, selection, rules), measurer, started_at=dt.datetime.now(dt.UTC)
-        )
+        result = run_gate(gate, measurer, started_at=dt.datetime.now(dt.UTC))
     if result.error:
         log(f"run error: {result.error}")
     return result.exit_code, [v.name for v in result.verdicts if v.fails]
@@ -147,7 +138,7 @@ def deterministic_runs(runs: int) -> dict[str, tuple[int, int]]:
     """fault -> (runs failed by its check, runs); the optimized API under '(none)'."""
     from perfci.gate import Gate, run_gate, stored_baseline, update_baseline
     from perfci.project import load_project
-    from perfci.runner import build_rules, check_budgets, select_checks
+    from perfci.runner import select_checks
 
     workdir = Path(tempfile.mkdtemp(prefix="perfci-bench-baselines-"))
 
@@ -155,15 +146,7 @@ def deterministic_runs(runs: int) -> dict[str, tuple[int, int]]:
         os.environ["PERFCI_FAULTS"] = fault
         try:
             config, host = load_project(CONFIG)
-            only = [check] if check else []
-            selection = select_checks(config, host.checks(), only=only, quick=True)
-            rules = build_rules(
-                config,
-                today=dt.date.today(),
-                skipped=selection.skipped,
-                extra_budgets=check_budgets(config, host.checks(), selection),
-            )
-            plan = Gate(config, host, selection, rules)
+            plan = Gate.plan(config, host, only=[check] if check else [], quick=True)
             with stored_baseline(plan, path) as measurer:
                 result = run_gate(plan, measurer, started_at=dt.datetime.now(dt.UTC))
             return result.exit_code != 0

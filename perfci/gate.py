@@ -44,7 +44,14 @@ from perfci.reporters import (
 )
 from perfci.reporters.html import render_html
 from perfci.result import RunResult
-from perfci.runner import MeasureSession, Selection, judge_measurements
+from perfci.runner import (
+    MeasureSession,
+    Selection,
+    build_rules,
+    check_budgets,
+    judge_measurements,
+    select_checks,
+)
 from perfci.status import refuse_failed_baseline
 from perfci.verdict.confirm import confirm, timing_regressions
 from perfci.verdict.model import Judgement, Rules
@@ -185,6 +192,27 @@ class Gate:
     host: PluginHost
     selection: Selection
     rules: Rules
+
+    @classmethod
+    def plan(
+        cls,
+        config: Config,
+        host: PluginHost,
+        *,
+        only: Sequence[str] = (),
+        quick: bool = False,
+        today: dt.date | None = None,
+    ) -> Gate:
+        """The checks ``--only``/``--quick`` select, and perfci.yaml's rules plus their own."""
+        checks = host.checks()
+        selection = select_checks(config, checks, only=only, quick=quick)
+        rules = build_rules(
+            config,
+            today=today or dt.date.today(),
+            skipped=selection.skipped,
+            extra_budgets=check_budgets(config, checks, selection),
+        )
+        return cls(config, host, selection, rules)
 
 
 def run_gate(

@@ -24,7 +24,6 @@ from perfci.cli.options import progress as progress_lines
 from perfci.gate import Gate, Measurer, finish, run_gate, stored_baseline
 from perfci.history.record import configured_url
 from perfci.project import load_project
-from perfci.runner import build_rules, check_budgets, select_checks
 from perfci.safetext import for_terminal
 
 
@@ -89,14 +88,8 @@ def run(
       perfci run --against origin/main --rounds 5 --markdown report.md
     """
     config, host = load_project(config_path)
-    selection = select_checks(config, host.checks(), only=only, quick=quick)
-    rules = build_rules(
-        config,
-        today=dt.date.today(),
-        skipped=selection.skipped,
-        extra_budgets=check_budgets(config, host.checks(), selection),
-    )
-    gate = Gate(config, host, selection, rules)
+    gate = Gate.plan(config, host, only=only, quick=quick)
+    selection = gate.selection
     progress = progress_lines()
     started_at = dt.datetime.now(dt.UTC)
     measurer: AbstractContextManager[Measurer]
