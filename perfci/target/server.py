@@ -19,6 +19,15 @@ from perfci.config.model import ServerConfig
 from perfci.errors import TargetError
 from perfci.process import start_process_group, stop_process_group
 
+#: gunicorn's start: perfci from this installation first, then the target's tree on sys.path.
+#: A tree that holds a copy of perfci (perfci's own repository, a base worktree of it) must
+#: not replace the running perfci's WSGI entry point with its own version.
+_BOOT = (
+    "import sys, perfci.target; "
+    "sys.path.insert(0, sys.argv[1]); sys.argv = ['gunicorn', *sys.argv[2:]]; "
+    "from gunicorn.app.wsgiapp import run; run()"
+)
+
 
 class Server:
     """gunicorn serving ``app_spec`` built with ``app_config``; use as a context manager.
@@ -72,8 +81,10 @@ class Server:
         self.port = self._socket.getsockname()[1]
         command = [
             sys.executable,
-            "-m",
-            "gunicorn",
+            "-P",  # nothing of the tree's on sys.path before perfci is imported (_BOOT)
+            "-c",
+            _BOOT,
+            str(self.root),
             "--bind",
             f"fd://{self._socket.fileno()}",
             "--workers",
@@ -97,9 +108,6 @@ class Server:
         env.update(self.extra_env)
         env["PERFCI_TARGET_APP"] = self.app_spec
         env["PERFCI_TARGET_CONFIG"] = json.dumps(self.app_config)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(self.root), env.get("PYTHONPATH", "")) if p
-        )
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
             self.process = start_process_group(  # its own process group: stopped as a whole

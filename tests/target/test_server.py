@@ -120,3 +120,20 @@ def test_sigint_to_the_owner_leaves_no_server_behind(tmp_path: Path) -> None:
     owner.wait(timeout=30)
     for member in [pid, *group]:
         assert not process_exists(member)
+
+
+def test_a_tree_with_its_own_perfci_does_not_replace_the_running_one(tmp_path: Path) -> None:
+    """perfci's own repository (and a base worktree of it) holds a perfci package too."""
+    tree = tmp_path / "tree"
+    (tree / "perfci").mkdir(parents=True)
+    (tree / "perfci" / "__init__.py").write_text("raise ImportError('the tree copy of perfci')\n")
+    (tree / "toyapp.py").write_text((TOY / "toyapp.py").read_text())
+    server = Server(
+        "toyapp:create_app",
+        {},
+        ServerConfig(workers=1, threads=2, startup_timeout=20),
+        root=tree,
+        log_path=tmp_path / "gunicorn.log",
+    )
+    with server:
+        assert requests.get(server.base_url + "/health", timeout=5).json() == {"ok": True}
