@@ -1,12 +1,14 @@
 """The gate pipeline: the one flow every judging command goes through.
 
-    measure → judge → confirm → result → reports → history → publish
+    measure → judge → confirm → result → history → reports → publish
 
-A ``Measurer`` supplies the measurements of both sides. There are two:
-``SessionMeasurer`` builds the target in this process and compares with a
-stored baseline (``perfci run``), and ``perfci.abtest.ABMeasurer`` measures the
-base and head trees in two worker processes (``perfci run --against``).
-``perfci compare`` enters at *judge* with two files, so nothing is re-measured.
+A ``Measurer`` supplies the measurements of both sides: ``SessionMeasurer``
+builds the target in this process and compares with a stored baseline
+(``perfci run``), ``perfci.abtest.ABMeasurer`` measures the base and head
+trees in two worker processes (``perfci run --against``), and
+``FilesMeasurer`` reads two results files (``perfci compare``: nothing is
+re-measured). History comes before the reports because the HTML report draws
+the runs recorded before this one.
 Confirmation exists once (``judge_and_confirm``) and re-judges only what it
 re-measured. ``baseline update`` and ``noise`` use only the *measure* step
 (``runner.MeasureSession``).
