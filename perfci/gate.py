@@ -31,11 +31,11 @@ from typing import Protocol
 from perfci.baseline import Baseline, load_baseline, load_comparable, write_baseline
 from perfci.config.model import Config
 from perfci.environment import git_info, machine_info, timing_differences
-from perfci.errors import ConfigError, ExitCode, PerfciError, PublishError
+from perfci.errors import ConfigError, ExitCode, PerfciError, PublishError, UsageError
 from perfci.github.environment import read_environment
 from perfci.github.publish import publish
 from perfci.history.record import REPORT_RUNS, record
-from perfci.measurement import Measurement
+from perfci.measurement import Kind, Measurement
 from perfci.plugin.manager import PluginHost
 from perfci.reporters import (
     render_json,
@@ -370,11 +370,16 @@ def update_baseline(
     """Measure the selected checks and write the baseline at ``path`` atomically.
 
     The stored measurements of checks not run (``--only``, ``--quick``) are
-    kept. The read-merge-write happens under a lock on the baselines
-    directory, so concurrent partial updates never lose each other's metrics.
-    A baseline built on failed requests (an unexpected status) is refused:
-    ``TargetError``, and the old file stays.
+    kept, with the machine they were timed on (``baseline_machine``). The
+    read-merge-write happens under a lock on the baselines directory, so
+    concurrent partial updates never lose each other's metrics. A baseline
+    built on failed requests (an unexpected status) is refused: ``TargetError``,
+    and the old file stays.
     """
+    checks = host.checks()
+    timing_measured = any(not checks[name].deterministic for name in selection.run)
+    if path.exists() and selection.skipped:
+        baseline_machine(load_baseline(path), selection.run, timing_measured)  # before measuring
     with MeasureSession(config, host, progress=progress) as session:
         measurements = session.collect(selection.run)
     refuse_failed_baseline(measurements)
@@ -382,19 +387,49 @@ def update_baseline(
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path.parent):
         kept: list[Measurement] = []
+        environment: Mapping[str, str] = machine_info()
         if path.exists() and selection.skipped:
             previous = load_baseline(path)
             kept = [m for m in previous.measurements if m.check not in selection.run]
+            environment = baseline_machine(previous, selection.run, timing_measured)
         new = Baseline(
             suite=config.model.suite,
             commit=commit,
             branch=branch,
-            environment=machine_info(),
+            environment=environment,
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             measurements=tuple(sorted([*kept, *measurements], key=lambda m: m.name)),
         )
         write_baseline(path, new)
     return new
+
+
+def baseline_machine(
+    previous: Baseline, measured_checks: Sequence[str], timing_measured: bool
+) -> Mapping[str, str]:
+    """The machine a partially updated baseline records: where its timings were taken.
+
+    A baseline has one machine, and the cross-machine rule judges its timing
+    metrics by it. When the timings it keeps were taken on another kind of
+    machine, it stays that machine's as long as only deterministic checks
+    (which no machine moves) are re-measured here; re-measuring some timings
+    here and keeping others from there is a ``UsageError``, since one file
+    cannot say both.
+    """
+    here = machine_info()
+    kept_timing = sorted(
+        {m.check for m in previous.measurements if m.kind is Kind.TIMING} - set(measured_checks)
+    )
+    differences = timing_differences(previous.environment, here)
+    if not kept_timing or not differences:
+        return here
+    if timing_measured:
+        raise UsageError(
+            f"baseline update: the stored timings of {', '.join(kept_timing)} were taken on "
+            f"another machine ({'; '.join(differences)}); re-measure them too "
+            f"({' '.join('--only ' + c for c in kept_timing)}) or update the whole baseline"
+        )
+    return previous.environment
 
 
 @contextmanager

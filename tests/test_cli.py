@@ -371,3 +371,25 @@ def test_json_to_stdout_keeps_stdout_parseable(toy: PerfciProject) -> None:
     results = json.loads(result.stdout)  # the terminal report went to stderr
     assert results["verdicts"][0]["name"] == "toy_queries/GET /items/queries"
     assert "passed" in result.stderr
+
+
+def test_a_quick_baseline_update_keeps_where_the_timings_were_taken(toy: PerfciProject) -> None:
+    toy.write_plugin("flaky", FLAKY, directory="local_plugins")
+    toy.write_config(CONFIG.replace("toy_queries: {}", "toy_queries: {}\n  flaky: {}"))
+    assert toy.run_inprocess("baseline", "update").exit_code == ExitCode.OK
+    path = toy.path / "baselines" / "toy.json"
+    stored = json.loads(path.read_text())
+    stored["environment"]["cpu"] = "Some Other CPU"
+    path.write_text(json.dumps(stored))
+
+    # Only deterministic checks re-measured here: the kept timings keep their machine.
+    assert toy.run_inprocess("baseline", "update", "--quick").exit_code == ExitCode.OK
+    assert json.loads(path.read_text())["environment"]["cpu"] == "Some Other CPU"
+    result = toy.run_inprocess("run", "--json", "r.json", env={"FLAKY_SLOW": "always"})
+    assert result.exit_code == ExitCode.OK, result.output
+    verdicts = {v["name"]: v for v in json.loads((toy.path / "r.json").read_text())["verdicts"]}
+    assert verdicts["flaky/GET /x/p50"]["outcome"] == "too_noisy"
+
+    # Re-measuring the timings here makes the file this machine's again.
+    assert toy.run_inprocess("baseline", "update", "--only", "flaky").exit_code == ExitCode.OK
+    assert json.loads(path.read_text())["environment"]["cpu"] != "Some Other CPU"

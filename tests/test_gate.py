@@ -273,3 +273,20 @@ def _gate(tmp_path: Path, checks: tuple[str, ...]):  # type: ignore[no-untyped-d
     model = ConfigModel.model_validate({"target": {"app": "x:y"}, "history": {"enabled": False}})
     config = Config(model, tmp_path / "perfci.yaml", {}, {})
     return Gate(config, PluginHost(), Selection(checks, ()), rules())
+
+
+def test_a_partial_update_cannot_mix_timings_of_two_machines() -> None:
+    from perfci.baseline import Baseline
+    from perfci.environment import machine_info
+    from perfci.gate import baseline_machine
+
+    there = {**machine_info(), "cpu": "Some Other CPU"}
+    previous = Baseline(
+        suite="s",
+        environment=there,
+        measurements=(timed("latency/GET /a/p50", FAST), timed("load/50users/rps", FAST)),
+    )
+    assert baseline_machine(previous, ["n_plus_one"], timing_measured=False) == there
+    assert baseline_machine(previous, ["latency", "load"], timing_measured=True) == machine_info()
+    with pytest.raises(ConfigError, match=r"stored timings of load were taken on another machine"):
+        baseline_machine(previous, ["latency"], timing_measured=True)
