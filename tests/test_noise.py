@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from perfci.measurement import timing
+from perfci.measurement import Measurement, timing
 from perfci.noise import noise_rows, render_noise
 from perfci.verdict.model import Rules, ThresholdRule
 
 RULES = Rules(today=dt.date(2026, 11, 29), thresholds=(ThresholdRule("*/slow/*", 0.5),))
 
 
-def repeats(spread: float, n: int = 200, runs: int = 3, name: str = "latency/GET /x/p50"):
+def repeats(
+    sigma: float, n: int = 200, runs: int = 3, name: str = "latency/GET /x/p50"
+) -> list[list[Measurement]]:
+    """Latency-like samples around 10 ms: log-normal, so never negative, right-skewed."""
     rng = random.Random(7)
     return [
-        [timing(name, [10 * (1 + rng.gauss(0, spread)) for _ in range(n)])] for _ in range(runs)
+        [timing(name, [10 * rng.lognormvariate(0, sigma) for _ in range(n)])] for _ in range(runs)
     ]
 
 
@@ -34,8 +37,12 @@ def test_wild_samples_are_too_noisy_for_ten_percent() -> None:
 
 
 def test_a_wider_threshold_makes_the_same_noise_acceptable() -> None:
-    (row,) = noise_rows(repeats(0.9, n=10, name="latency/slow/p50"), RULES)
-    assert row.threshold == 0.5
+    (tight,) = noise_rows(repeats(0.4, n=30), RULES)
+    (wide,) = noise_rows(repeats(0.4, n=30, name="latency/slow/p50"), RULES)
+    assert tight.detectable == wide.detectable  # the same samples
+    assert (tight.threshold, wide.threshold) == (0.1, 0.5)
+    assert not tight.meaningful
+    assert wide.meaningful
 
 
 def test_metrics_missing_from_a_repeat_or_without_samples_are_left_out() -> None:

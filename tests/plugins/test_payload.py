@@ -53,8 +53,23 @@ def test_bytes_and_compressed_bytes_per_endpoint(ctx: RunContext) -> None:
     assert measured["payload/GET /small/bytes"] == measured["payload/GET /small/compressed_bytes"]
 
 
-def test_values_do_not_move_between_runs(ctx: RunContext) -> None:
-    assert values(ctx, PayloadOptions()) == values(ctx, PayloadOptions())
+def test_values_are_the_responses_as_served(tmp_path: Path) -> None:
+    """Each run measures the response the app sends now: the same app, a longer list."""
+    app = Flask("payload_growth")
+    rows = ["row"]
+
+    @app.get("/list")
+    def listing() -> dict[str, list[str]]:
+        return {"rows": rows}
+
+    contexts = context_for(app, ["GET /list"], tmp_path)
+    ctx = next(contexts)
+    before = values(ctx, PayloadOptions())["payload/GET /list/bytes"]
+    rows.extend(["row"] * 9)
+    after = values(ctx, PayloadOptions())["payload/GET /list/bytes"]
+    assert before == len(b'{"rows":["row"]}\n')
+    assert after == len(b'{"rows":[' + b'"row",' * 9 + b'"row"]}\n')
+    contexts.close()
 
 
 def test_endpoints_option_selects_a_subset(ctx: RunContext) -> None:
