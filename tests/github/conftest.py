@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from perfci.measurement import Direction, Measurement
 from perfci.reporters import render_json
-from perfci.result import RunResult
-from perfci.verdict.model import Judgement, Mode, Outcome, Verdict
+from tests.github.builders import (
+    FAILING_RESULTS,
+    MERGE_SHA,
+    REPO,
+    RUN_ID,
+    EnvFactory,
+    passing_result,
+)
 from tests.github.fake_github import TOKEN, FakeGitHub, RunningFake
-
-REPO = "acme/shop"
-HEAD_SHA = "a" * 40
-MERGE_SHA = "b" * 40
-PR_NUMBER = 7
-RUN_ID = "4242"
-FAILING_RESULTS = Path(__file__).parents[1] / "reporters" / "golden" / "results.json"
-
-EnvFactory = Callable[..., dict[str, str]]
 
 
 @pytest.fixture
@@ -32,10 +28,6 @@ def fake_github() -> Iterator[FakeGitHub]:
         yield running.fake
     finally:
         running.stop()
-
-
-def pull_request_event(number: int = PR_NUMBER, head: str = HEAD_SHA) -> dict[str, Any]:
-    return {"number": number, "pull_request": {"number": number, "head": {"sha": head}}}
 
 
 @pytest.fixture
@@ -70,31 +62,6 @@ def actions_env(fake_github: FakeGitHub, tmp_path: Path) -> EnvFactory:
         return env
 
     return make
-
-
-def passing_result() -> RunResult:
-    name = "n_plus_one/GET /items/queries"
-    measurement = Measurement(name, 1, "queries", Direction.LOWER)
-    verdict = Verdict(
-        name=name,
-        outcome=Outcome.PASS,
-        mode=Mode.EXACT,
-        reason="queries unchanged",
-        current=measurement,
-        baseline=measurement,
-        change=0.0,
-        threshold=0.10,
-    )
-    return RunResult(
-        suite="shop",
-        measurements=(measurement,),
-        judgement=Judgement((verdict,)),
-        exit_code=0,
-        started_at="2026-11-29T02:00:00+00:00",
-        duration_s=1.5,
-        commit=HEAD_SHA,
-        branch="feature",
-    )
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from perfci.errors import ExitCode
 from perfci.pytest_plugin import PerfciProject
 from perfci.reporters import MARKDOWN_MARKER
-from tests.github.conftest import HEAD_SHA, PR_NUMBER, REPO, EnvFactory, pull_request_event
+from tests.github.builders import HEAD_SHA, PR_NUMBER, REPO, EnvFactory, pull_request_event
 from tests.github.fake_github import TOKEN, FakeGitHub
 from tests.toy.project import make_toy
 

@@ -11,7 +11,7 @@ import pytest
 
 from perfci.errors import PublishError
 from perfci.github.environment import read_environment
-from tests.github.conftest import HEAD_SHA, MERGE_SHA, PR_NUMBER, pull_request_event
+from tests.github.builders import HEAD_SHA, MERGE_SHA, PR_NUMBER, pull_request_event
 from tests.github.fake_github import TOKEN
 
 

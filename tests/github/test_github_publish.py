@@ -18,7 +18,7 @@ from perfci.github.results import load_result
 from perfci.github.workflow_commands import annotation_lines
 from perfci.pytest_plugin import PerfciProject, PerfciRun
 from perfci.reporters import MARKDOWN_MARKER, render_markdown
-from tests.github.conftest import (
+from tests.github.builders import (
     HEAD_SHA,
     MERGE_SHA,
     PR_NUMBER,

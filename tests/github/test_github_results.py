@@ -10,7 +10,7 @@ import pytest
 from perfci.errors import ConfigError
 from perfci.github.results import load_result
 from perfci.reporters import render_json, render_markdown
-from tests.github.conftest import FAILING_RESULTS
+from tests.github.builders import FAILING_RESULTS
 
 GOLDEN = FAILING_RESULTS.parent
 

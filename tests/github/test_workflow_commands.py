@@ -13,7 +13,7 @@ from perfci.github.workflow_commands import (
 from perfci.measurement import Direction, Measurement
 from perfci.result import RunResult
 from perfci.verdict.model import Judgement, Mode, Outcome, Verdict
-from tests.github.conftest import FAILING_RESULTS
+from tests.github.builders import FAILING_RESULTS
 
 
 def test_escape_data_encodes_percent_and_newlines_only() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from perfci.pytest_plugin import PerfciProject
 from perfci.reporters import render_json
-from tests.github.conftest import passing_result
+from tests.github.builders import passing_result
 from tests.hardening.catalogue import FIFO, RESULTS, ROWS, Row
 from tests.toy.project import make_toy
 

@@ -11,7 +11,7 @@ from perfci.history import HistoryError, HistoryStore
 from perfci.history.jsonio import EXPORT_SCHEMA, export_history, import_history
 from perfci.result import RunResult
 from tests.history.factory import make_run
-from tests.reporters.conftest import make_result, sample_verdicts
+from tests.reporters.builders import make_result, sample_verdicts
 
 
 def test_export_then_import_round_trips(

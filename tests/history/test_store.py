@@ -14,7 +14,7 @@ from perfci.measurement import Direction, Measurement
 from perfci.result import RunResult
 from perfci.verdict.model import AckRule, Judgement, Mode, Outcome, Verdict
 from tests.history.factory import REGRESSED, make_run
-from tests.reporters.conftest import make_result, sample_verdicts
+from tests.reporters.builders import make_result, sample_verdicts
 
 
 def test_round_trip_is_exact(store: HistoryStore, history_runs: list[RunResult]) -> None:

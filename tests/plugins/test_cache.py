@@ -15,7 +15,7 @@ from perfci.errors import CheckSkipped, ConfigError
 from perfci.target.context import RunContext
 from perfci.target.endpoint import Endpoint
 from perfci.testing import run_context
-from tests.plugins.conftest import SoftFactoryProject, explain
+from tests.plugins.softfactory import SoftFactoryProject, explain
 
 STALE_PROBE = {
     # Chef 97 and user 2 appear in none of the endpoints other checks read.

@@ -30,7 +30,7 @@ from perfci.target.context import RunContext
 from perfci.target.endpoint import Endpoint
 from perfci.target.recorder import RecordedQuery
 from perfci.testing import run_context
-from tests.plugins.conftest import TEST_SCALE, SoftFactoryProject, explain
+from tests.plugins.softfactory import TEST_SCALE, SoftFactoryProject, explain
 
 TABLES = frozenset({"chefs", "bookings", "products"})
 

@@ -18,7 +18,7 @@ from perfci.measurement import Direction, Evidence, Measurement, counts_evidence
 from perfci.testing import run_context
 from perfci.verdict.engine import judge
 from perfci.verdict.model import Outcome, Rules
-from tests.plugins.conftest import SoftFactoryProject, explain
+from tests.plugins.softfactory import SoftFactoryProject, explain
 
 # What callgrind 3.19 writes for a dump a client requested: summary 0, the count in totals.
 DUMP = """\

@@ -18,7 +18,7 @@ from perfci.measurement import Direction, Kind
 from perfci.target.context import RunContext
 from perfci.target.endpoint import Endpoint
 from perfci.target.server import Server
-from tests.plugins.conftest import SoftFactoryProject, explain
+from tests.plugins.softfactory import SoftFactoryProject, explain
 
 # --- the sampling loop ------------------------------------------------------
 

@@ -36,7 +36,7 @@ from perfci.checks.load.stats import (
 from perfci.errors import CheckCrashed, ConfigError
 from perfci.measurement import Direction, Kind
 from perfci.target.endpoint import Endpoint
-from tests.plugins.conftest import SoftFactoryProject, explain
+from tests.plugins.softfactory import SoftFactoryProject, explain
 
 # --- statistics of windows (pure) --------------------------------------------
 

@@ -22,7 +22,7 @@ from perfci.target.context import RunContext, clear_response_caches
 from perfci.target.endpoint import Endpoint
 from perfci.target.recorder import RecordedQuery, Recording, fingerprint
 from perfci.testing import run_context
-from tests.plugins.conftest import TEST_SCALE, SoftFactoryProject, explain
+from tests.plugins.softfactory import TEST_SCALE, SoftFactoryProject, explain
 
 CHEFS = "SELECT chefs.id FROM chefs LIMIT ?"
 BOOKINGS = "SELECT bookings.id FROM bookings WHERE ? = bookings.chef_id"

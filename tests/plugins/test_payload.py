@@ -12,7 +12,7 @@ from flask_compress import Compress
 from perfci.checks.payload import PayloadCheck, PayloadOptions
 from perfci.target.context import RunContext
 from perfci.testing import run_context
-from tests.plugins.conftest import SoftFactoryProject, explain
+from tests.plugins.softfactory import SoftFactoryProject, explain
 
 
 def context_for(app: Flask, endpoints: list[str], tmp_path: Path) -> Iterator[RunContext]:

@@ -13,7 +13,7 @@ from sqlalchemy.pool import StaticPool
 from perfci.checks.pool import Findings, LiveSettings, PoolOptions, engine_settings, live_settings
 from perfci.checks.pool.burst import CheckoutGate
 from perfci.checks.pool.sqlite import WriteTrace
-from tests.plugins.conftest import SoftFactoryProject, explain
+from tests.plugins.softfactory import SoftFactoryProject, explain
 
 WRITE_PROBE = {
     "request": "POST /api/coocook/bookings",

@@ -22,7 +22,7 @@ from perfci.checks.pytest_benchmark import (
 )
 from perfci.errors import CheckCrashed, ConfigError
 from perfci.measurement import Direction, Kind, timing
-from tests.plugins.conftest import SoftFactoryProject, explain
+from tests.plugins.softfactory import SoftFactoryProject, explain
 
 FIXTURE = Path(__file__).parent / "data" / "pytest_benchmark.json"
 FAST = "benchmarks/test_sum.py::test_sum[10]"  # ten rounds of data

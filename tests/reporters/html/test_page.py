@@ -13,7 +13,7 @@ from perfci.reporters.html.page import anchor
 from perfci.result import RunResult
 from perfci.verdict.model import Judgement, Mode, Outcome, Verdict
 from tests.history.factory import LATENCY, REGRESSED, make_history, make_run
-from tests.reporters.conftest import make_result, sample_verdicts
+from tests.reporters.builders import make_result, sample_verdicts
 
 
 class Elements(HTMLParser):
