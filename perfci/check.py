@@ -91,7 +91,7 @@ class Check(ABC, Generic[OptionsT]):
           you found it.
         """
 
-    def budgets(self, options: OptionsT) -> Sequence[BudgetRule]:
+    def budgets(self, options: OptionsT) -> Sequence[BudgetRule]:  # noqa: ARG002 - none by default
         """Absolute limits this check holds its own metrics to, whatever the baseline says.
 
         For facts that are wrong at any value past a limit (pool timeouts,

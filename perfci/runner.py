@@ -121,7 +121,7 @@ class MeasureSession:
     """
 
     def __init__(
-        self, config: Config, host: PluginHost, *, progress: Progress = lambda message: None
+        self, config: Config, host: PluginHost, *, progress: Progress = lambda _message: None
     ) -> None:
         self.config = config
         self.host = host

@@ -88,7 +88,7 @@ def install(engine: Engine, faults: Set[str]) -> None:
     event.listen(engine, "begin", _begin)
 
 
-def _connect_tuned(dbapi_connection: Any, connection_record: Any) -> None:
+def _connect_tuned(dbapi_connection: Any, _connection_record: Any) -> None:
     # SQLAlchemy's pysqlite recipe: stop the driver's own BEGIN handling so the
     # "begin" event below decides how each transaction starts.
     dbapi_connection.isolation_level = None
@@ -98,7 +98,7 @@ def _connect_tuned(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-def _connect_no_wal(dbapi_connection: Any, connection_record: Any) -> None:
+def _connect_no_wal(dbapi_connection: Any, _connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     for pragma in SQLITE_PRAGMAS_NO_WAL:
         cursor.execute(pragma)

@@ -60,7 +60,7 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
 
-def post_fork(server: Any, worker: Any) -> None:
+def post_fork(_server: Any, _worker: Any) -> None:
     """Drop database connections inherited from the master; the worker opens its own.
 
     Two processes sharing one SQLite handle or PostgreSQL socket corrupt each

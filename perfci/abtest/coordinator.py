@@ -47,7 +47,7 @@ class Worker:
         config_path: Path,
         *,
         env: dict[str, str] | None = None,
-        relay: Progress = lambda line: None,
+        relay: Progress = lambda _line: None,
     ) -> None:
         self.label = label
         self._relay = relay
@@ -157,7 +157,7 @@ class ABMeasurer:
         deterministic: Iterable[str],
         rounds: int,
         compared: str,
-        progress: Progress = lambda message: None,
+        progress: Progress = lambda _message: None,
     ) -> None:
         self.base = base
         self.head = head
@@ -201,8 +201,8 @@ def against_ref(
     ref: str,
     *,
     rounds: int | None = None,
-    progress: Progress = lambda message: None,
-    relay: Progress = lambda line: None,
+    progress: Progress = lambda _message: None,
+    relay: Progress = lambda _line: None,
     base_env: dict[str, str] | None = None,
     head_env: dict[str, str] | None = None,
 ) -> Iterator[ABMeasurer]:

@@ -25,7 +25,7 @@ from perfci.project import load_project
 from perfci.runner import MeasureSession
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
+def _terminate(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 

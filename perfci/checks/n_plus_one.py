@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing_extensions import override
 
 import perfci
 from perfci import (
@@ -268,6 +269,7 @@ class NPlusOne(Check[NPlusOneOptions]):
     )
     Options = NPlusOneOptions
 
+    @override
     def budgets(self, options: NPlusOneOptions) -> Sequence[BudgetRule]:
         return [failed_requests_budget(self.name)]
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from pydantic import Field
+from typing_extensions import override
 
 import perfci
 from perfci import (
@@ -63,6 +64,7 @@ class PayloadCheck(Check[PayloadOptions]):
     description = "response bytes and compressed bytes per endpoint"
     Options = PayloadOptions
 
+    @override
     def budgets(self, options: PayloadOptions) -> Sequence[BudgetRule]:
         return [failed_requests_budget(self.name)]
 

@@ -33,7 +33,7 @@ class Interrupted(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so every ``finally`` (server stop) runs."""
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise Interrupted()
 
 

@@ -298,7 +298,7 @@ class HistoryStore:
         engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
             # Let SQLAlchemy's "begin" event below issue BEGIN, not pysqlite's own
             # deferred one (the documented SQLAlchemy recipe for SQLite transactions).
             dbapi_connection.isolation_level = None

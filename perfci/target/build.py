@@ -62,7 +62,7 @@ def target_code(what: str, timeout_s: float | None, *, wrap_errors: bool = True)
         restore.append(lambda: signal.signal(signal.SIGINT, previous_int))
         if timeout_s is not None:
 
-            def on_alarm(signum: int, frame: FrameType | None) -> None:
+            def on_alarm(_signum: int, _frame: FrameType | None) -> None:
                 raise _Hung
 
             previous_alarm = signal.signal(signal.SIGALRM, on_alarm)

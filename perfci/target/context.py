@@ -41,7 +41,7 @@ class RunContext:
     seeded: Mapping[str, int]
     workdir: Path
     server_factory: Callable[[], Server]
-    progress: Callable[[str], None] = field(default=lambda message: None)
+    progress: Callable[[str], None] = field(default=lambda _message: None)
     target_settings: Mapping[str, Any] = field(default_factory=dict)
     # target.server from perfci.yaml: workers and threads the HTTP checks run against.
     server_settings: ServerConfig = field(default_factory=ServerConfig)

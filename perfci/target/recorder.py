@@ -277,12 +277,12 @@ class QueryRecorder:
 
     def _on_execute(
         self,
-        conn: Any,
-        cursor: Any,
+        _conn: Any,
+        _cursor: Any,
         statement: str,
         parameters: Any,
-        context: Any,
-        executemany: bool,
+        _context: Any,
+        _executemany: bool,
     ) -> None:
         lazy: str | None = getattr(self._local, "pending_lazy", None)
         self._local.pending_lazy = None
@@ -305,7 +305,7 @@ class QueryRecorder:
         cursor: Any,
         statement: str,
         parameters: Any,
-        context: Any,
+        _context: Any,
         executemany: bool,
     ) -> None:
         own = self._owner()

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing_extensions import override
 
 import perfci
 from perfci import (
@@ -93,6 +94,7 @@ class CacheCheck(Check[CacheOptions]):
     description = "cache hits, misses and hit ratio of a fixed request sequence; stale reads"
     Options = CacheOptions
 
+    @override
     def budgets(self, options: CacheOptions) -> Sequence[BudgetRule]:
         """Stale reads and wrong responses are correctness bugs at any count."""
         return [

@@ -62,10 +62,10 @@ def signals_enabled(app: Flask) -> bool:
 def counting_signals(tally: Tally) -> Iterator[None]:
     """Count view and memoize hit/miss signals into ``tally``."""
 
-    def on_hit(sender: Any, **_: Any) -> None:
+    def on_hit(_sender: Any, **_: Any) -> None:
         tally.hit()
 
-    def on_miss(sender: Any, **_: Any) -> None:
+    def on_miss(_sender: Any, **_: Any) -> None:
         tally.miss()
 
     pairs = [

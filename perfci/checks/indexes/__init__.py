@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pydantic import Field, field_validator
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
+from typing_extensions import override
 
 import perfci
 from perfci import (
@@ -317,6 +318,7 @@ class Indexes(Check[IndexesOptions]):
     description = "full scans, temp B-trees and automatic indexes in plans; required indexes"
     Options = IndexesOptions
 
+    @override
     def budgets(self, options: IndexesOptions) -> Sequence[BudgetRule]:
         return [failed_requests_budget(self.name)]
 

@@ -240,7 +240,7 @@ def python_calls(ctx: RunContext, endpoint: Endpoint, *, clear_cache: bool) -> d
         clear_response_caches(ctx.app)
     counts: Counter[str] = Counter()
 
-    def profile(frame: FrameType, event: str, arg: Any) -> None:
+    def profile(frame: FrameType, event: str, _arg: Any) -> None:
         if event == "call":
             code = frame.f_code
             module = frame.f_globals.get("__name__", "?")

@@ -146,7 +146,7 @@ def run_stage(
     """Ramp to ``users``, then measure for ``duration`` seconds in windows of ``interval``."""
     spawned = gevent.event.Event()
 
-    def on_spawned(user_count: int, **kwargs: Any) -> None:
+    def on_spawned(**_: Any) -> None:
         spawned.set()
 
     env.events.spawning_complete.add_listener(on_spawned)  # type: ignore[no-untyped-call]
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--master-port", type=int, default=5557)
     args = parser.parse_args(argv)
     # SIGTERM (the check stopping us, or our parent dying) ends the run like Ctrl-C.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     if args.command == "worker":
         return work(args.master_host, args.master_port)
     with open(args.spec) if args.spec != "-" else contextlib.nullcontext(sys.stdin) as stream:

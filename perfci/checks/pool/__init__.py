@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pydantic import Field, field_validator
 from sqlalchemy import text
 from sqlalchemy.pool import Pool, QueuePool, SingletonThreadPool, StaticPool
+from typing_extensions import override
 
 import perfci
 from perfci import (
@@ -132,6 +133,7 @@ class PoolCheck(Check[PoolOptions]):
     description = "pool settings, pool behaviour under a burst, SQLite/PostgreSQL connection limits"
     Options = PoolOptions
 
+    @override
     def budgets(self, options: PoolOptions) -> Sequence[BudgetRule]:
         """Wrong at any value above zero, whatever the baseline was measured on."""
         return [

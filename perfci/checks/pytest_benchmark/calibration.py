@@ -28,9 +28,7 @@ def _calibration(benchmark: Any) -> None:
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if not items or items[0].parent is None:
         return
     probe = pytest.Function.from_parent(items[0].parent, name=NAME, callobj=_calibration)
