@@ -85,7 +85,9 @@ def hostile_result(payload: str) -> RunResult:
 def rendered(markdown: str) -> str:
     # UNSAFE: show every raw HTML block the comment would carry; GitHub then sanitizes,
     # but the comment must not depend on that.
-    return cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+    return str(
+        cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+    )
 
 
 def outside_code(html: str) -> str:

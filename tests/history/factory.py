@@ -83,7 +83,7 @@ def make_run(
             )
         )
     head = timing(LATENCY, [v * rng.uniform(0.95, 1.05) for v in _LATENCY_BASE], statistic="p95")
-    base = timing(LATENCY, _LATENCY_BASE, statistic="p95")
+    before = timing(LATENCY, _LATENCY_BASE, statistic="p95")
     verdicts.append(
         Verdict(
             name=LATENCY,
@@ -91,8 +91,8 @@ def make_run(
             mode=Mode.BASELINE,
             reason="p95 within 10% of the baseline and under the 25 ms budget",
             current=head,
-            baseline=base,
-            change=float(head.value) / float(base.value) - 1,
+            baseline=before,
+            change=float(head.value) / float(before.value) - 1,
             threshold=THRESHOLD,
             p_value=0.41,
             budget=LATENCY_BUDGET,

@@ -133,9 +133,10 @@ def test_nan_and_missing_values_survive(store: HistoryStore) -> None:
         change=math.nan,
         p_value=None,
     )
+    assert verdict.current is not None
     result = RunResult(
         "s", (verdict.current,), Judgement((verdict,)), 0, "2026-01-01T00:00:00Z", 1.0
-    )  # type: ignore[arg-type]
+    )
     run_id = store.record(result)
     assert run_id is not None
     back = store.get(run_id).result.verdicts[0]

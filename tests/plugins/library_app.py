@@ -86,7 +86,7 @@ def create_app(config: dict[str, Any]) -> Flask:
 
     @app.get("/authors/raise")
     def raised() -> Any:
-        options = (selectinload(Author.books), raiseload("*"))
+        options: tuple[Any, ...] = (selectinload(Author.books), raiseload("*"))
         if "raiseload" in app.config["FAULTS"]:
             options = (raiseload("*"),)
         return listing(authors(*options, limit=size("per_page")))

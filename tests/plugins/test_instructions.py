@@ -159,7 +159,7 @@ def test_count_environment_names_what_the_count_depends_on() -> None:
 def test_without_valgrind_the_check_is_skipped_with_the_install_hint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_callgrind.shutil, "which", lambda name: None)
+    monkeypatch.setattr("perfci.checks.instructions.callgrind.shutil.which", lambda _name: None)
     app = Flask("instructions_test")
     with run_context(app, tmp_path, endpoints=["GET /"]) as ctx:
         ctx = dataclasses.replace(ctx, app_spec="target_api:create_app")

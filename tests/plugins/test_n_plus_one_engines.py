@@ -73,7 +73,7 @@ def test_each_n_plus_one_kind_grows_on_every_engine(
 ) -> None:
     for ctx in library(tmp_path, database_url, fault):
         measured = measure(ctx, endpoint)
-    assert measured["growth"].value > 0
+    assert float(measured["growth"].value) > 0
     if lazy:
         assert lazy in measured["lazy_loads"].evidence[0].text
         assert any(e.label == "lazy load" and lazy in e.text for e in measured["growth"].evidence)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,9 @@ from perfci.testing import run_context
 from tests.plugins.softfactory import SoftFactoryProject, explain
 
 
-def context_for(app: Flask, endpoints: list[str], tmp_path: Path) -> Iterator[RunContext]:
+def context_for(
+    app: Flask, endpoints: list[str], tmp_path: Path
+) -> Generator[RunContext, None, None]:
     with run_context(app, tmp_path, endpoints=endpoints) as ctx:
         yield ctx
 

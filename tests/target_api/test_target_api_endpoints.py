@@ -155,7 +155,7 @@ def test_unknown_route_and_wrong_method(client: FlaskClient) -> None:
 
 
 def test_unexpected_error_is_a_json_500_without_traceback(make_app: Any) -> None:
-    app = make_app(seed=False, TESTING=False)
+    app: Flask = make_app(seed=False, TESTING=False)
 
     @app.get("/boom")
     def boom() -> str:

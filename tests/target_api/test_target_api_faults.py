@@ -251,7 +251,7 @@ def test_burn_cpu_hashes_a_fixed_amount_not_a_clock_spin(monkeypatch: pytest.Mon
         def hexdigest(self) -> str:
             return "counted"
 
-    monkeypatch.setattr(faults.hashlib, "sha256", Counting)
+    monkeypatch.setattr("target_api.faults.hashlib.sha256", Counting)
     assert faults.burn_cpu(20) == "counted"
     assert len(blocks) == 20 * faults.HASH_BLOCKS_PER_MS
     assert faults.burn_cpu(0) == "counted" and len(blocks) == 20 * faults.HASH_BLOCKS_PER_MS

@@ -15,6 +15,7 @@ import pytest
 import requests
 from flask import Flask
 from sqlalchemy import inspect, select
+from sqlalchemy.pool import QueuePool
 
 from target_api import create_app, db, migrations
 from target_api.config import DEFAULT_API_TOKEN, normalize_database_url
@@ -149,9 +150,9 @@ def test_post_fork_disposes_inherited_connections(
         pooled = db.engine.raw_connection()
         driver_connection = pooled.dbapi_connection
         pooled.close()  # back into the pool, still open
-        assert db.engine.pool.checkedin() == 1
+        assert _checked_in() == 1
         settings["post_fork"](None, None)
-        assert db.engine.pool.checkedin() == 0
+        assert _checked_in() == 0  # the engine's pool now (disposing replaces it)
     # In a forked worker the parent still owns it; here the test is the parent.
     assert driver_connection is not None
     driver_connection.close()
@@ -209,3 +210,9 @@ def test_under_gunicorn_writes_are_seen_by_every_worker(tmp_path: Path) -> None:
         server.terminate()
         _, stderr = server.communicate(timeout=30)
     assert b"Traceback" not in stderr
+
+
+def _checked_in() -> int:
+    pool = db.engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.checkedin()

@@ -291,7 +291,8 @@ def test_judge_pair_is_deterministic() -> None:
 def test_judge_pair_accepts_numpy_arrays() -> None:
     import numpy as np
 
-    verdict = judge_pair(NAME, np.array(BASE), np.array(BASE) * 1.3, unit="ms")
+    base, head = np.array(BASE), np.array(BASE) * 1.3
+    verdict = judge_pair(NAME, base, head, unit="ms")  # type: ignore[arg-type]  # arrays on purpose
     assert verdict.outcome is Outcome.REGRESSION
     assert verdict.change == pytest.approx(0.3)
 

@@ -16,7 +16,8 @@ def test_nice_step(raw: float, step: float) -> None:
 
 def test_axis_starts_at_zero_and_covers_the_data() -> None:
     axis = value_axis([2, 2, 31], "queries")
-    assert axis.ticks == (0, 10, 20, 30, 40)
+    expected: tuple[float, ...] = (0, 10, 20, 30, 40)
+    assert axis.ticks == expected
     assert axis.unit == "queries" and axis.factor == 1
 
 
