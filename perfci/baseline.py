@@ -193,6 +193,12 @@ def load_comparable(path: str | os.PathLike[str]) -> Baseline:
                 f"written by a newer perfci (results schema {version} > {RESULTS_SCHEMA}); "
                 "upgrade perfci"
             )
+        if data.get("error"):
+            # A run that could not be judged: its measurements are partial at best.
+            raise ConfigError(
+                f"the run that wrote this results file could not be judged: {data['error']}",
+                where=str(path),
+            )
         skipped = data.get("skipped_checks") or []
         if not isinstance(skipped, list) or not all(isinstance(s, str) for s in skipped):
             raise ShapeError("skipped_checks", "expected a list of check names")

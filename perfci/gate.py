@@ -489,9 +489,11 @@ def finish(result: RunResult, outputs: Outputs, host: PluginHost, echo: Echo) ->
     if result.error is None:
         # With a report on stdout (``--json -``), the terminal report goes to stderr.
         to_stderr = any(str(p) == "-" for p in (outputs.json, outputs.markdown, outputs.junit))
+        # The summary line says the exit code perfci is about to return (a report error included).
+        shown = replace(result, exit_code=exit_code)
         echo(
             render_terminal(
-                result, color=outputs.color, width=outputs.width, passes=outputs.verbose
+                shown, color=outputs.color, width=outputs.width, passes=outputs.verbose
             ),
             to_stderr,
         )

@@ -262,7 +262,9 @@ def test_an_unwritable_report_still_prints_the_terminal_report(tmp_path: Path) -
     assert code == ExitCode.USAGE
     errors = [text for text, err in lines if err]
     assert len(errors) == 1 and "under-a-file.xml" in errors[0], errors
-    assert any(not err for _, err in lines), "the terminal report was not printed"
+    terminal = [text for text, err in lines if not err]
+    assert terminal, "the terminal report was not printed"
+    assert "(exit 2)" in terminal[-1], "the summary must say the exit code perfci returns"
 
 
 def _gate(tmp_path: Path, checks: tuple[str, ...]):  # type: ignore[no-untyped-def]
@@ -290,3 +292,14 @@ def test_a_partial_update_cannot_mix_timings_of_two_machines() -> None:
     assert baseline_machine(previous, ["latency", "load"], timing_measured=True) == machine_info()
     with pytest.raises(ConfigError, match=r"stored timings of load were taken on another machine"):
         baseline_machine(previous, ["latency"], timing_measured=True)
+
+
+def test_compare_refuses_a_results_file_of_a_run_that_could_not_be_judged(tmp_path: Path) -> None:
+    base = _results_file(tmp_path / "base.json", _deterministic())
+    broken = json.loads(base.read_text())
+    broken["error"] = "perfci.yaml:9: budget 'x' matches no measurement"
+    broken["exit_code"] = 2
+    head = tmp_path / "head.json"
+    head.write_text(json.dumps(broken))
+    with pytest.raises(ConfigError, match="could not be judged: perfci.yaml:9: budget 'x'"):
+        compare_files(base, head, rules(), suite="s")

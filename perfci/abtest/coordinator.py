@@ -118,10 +118,16 @@ class Worker:
         self.send({"collect": list(checks)})
         return [Measurement.from_dict(m) for m in self.receive()["measurements"]]
 
-    def stop(self) -> None:
-        """Ask politely, then SIGTERM (its session stops its gunicorn), then SIGKILL."""
+    def stop(self, *, polite: bool = True) -> None:
+        """Ask politely, then SIGTERM (its session stops its gunicorn), then SIGKILL.
+
+        ``polite=False`` (an interrupt, an error) goes straight to SIGTERM: a
+        worker busy building or seeding its target reads no ``quit`` until done.
+        """
         if self.process.poll() is None:
             try:
+                if not polite:
+                    raise OSError("interrupted: no time for a polite quit")
                 self.send({"quit": True})
                 self.process.wait(timeout=20)
             except (OSError, subprocess.TimeoutExpired, PerfciError):
@@ -236,7 +242,11 @@ def against_ref(
                 compared=f"{ref} @ {commit[:12]} (measured in this run)",
                 progress=progress,
             )
-        finally:
+        except BaseException:
+            for worker in workers:
+                worker.stop(polite=False)
+            raise
+        else:
             for worker in workers:
                 worker.stop()
 

@@ -107,7 +107,10 @@ def _details(verdict: Verdict) -> Text:
     text.append(f"  {printable(verdict.reason)}\n")
     for name, value in fmt.details(verdict):
         text.append(f"  {printable(name)}: ", style="dim")
-        text.append(f"{printable(value)}\n")
+        first, *rest = fmt.lines(printable(value))
+        text.append(f"{first}\n")
+        for line in rest:  # a multi-line note stays inside the verdict's indented block
+            text.append(f"    {line}\n")
     evidence = verdict.current.evidence if verdict.current else ()
     if not evidence and verdict.baseline is not None:
         evidence = verdict.baseline.evidence

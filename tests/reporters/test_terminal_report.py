@@ -125,3 +125,22 @@ def test_passes_can_be_counted_instead_of_listed(sample_result: RunResult) -> No
     for verdict in sample_result.verdicts:
         if verdict.outcome is not Outcome.PASS:
             assert verdict.name.split("/", 1)[1].rsplit("/", 1)[-1] in short
+
+
+def test_a_multi_line_note_stays_inside_its_verdict() -> None:
+    from perfci.reporters.terminal import render_terminal
+    from perfci.verdict.model import Mode, Outcome, Verdict
+    from tests.reporters.builders import make_result
+
+    note = "new compared with the baseline:\nsql: SELECT books.id\nsql: FROM books"
+    verdict = Verdict(
+        name="n_plus_one/GET /a/queries",
+        outcome=Outcome.REGRESSION,
+        mode=Mode.EXACT,
+        reason="1 → 21 queries",
+        notes=(note,),
+    )
+    text = render_terminal(make_result([verdict]), color=False, width=120)
+    lines = text.splitlines()
+    start = lines.index("  note: new compared with the baseline:")
+    assert lines[start + 1 : start + 3] == ["    sql: SELECT books.id", "    sql: FROM books"]
