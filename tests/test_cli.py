@@ -357,7 +357,7 @@ def test_interrupting_a_run_stops_the_server(
         process.send_signal(signal_number)
         rest = process.stderr.read()
         assert process.wait(timeout=60) == code
-    assert "the target server and workers were stopped" in rest
+    assert "everything perfci started was stopped" in rest
     assert "Traceback" not in rest
     for member in map(int, group):
         status = Path(f"/proc/{member}/status")
@@ -393,3 +393,28 @@ def test_a_quick_baseline_update_keeps_where_the_timings_were_taken(toy: PerfciP
     # Re-measuring the timings here makes the file this machine's again.
     assert toy.run_inprocess("baseline", "update", "--only", "flaky").exit_code == ExitCode.OK
     assert json.loads(path.read_text())["environment"]["cpu"] != "Some Other CPU"
+
+
+def test_ctrl_c_while_perfci_is_still_importing_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.abc
+
+    from perfci.cli import main
+
+    class Interrupting(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, *_: object) -> None:
+            if name == "perfci.cli.app":
+                raise KeyboardInterrupt  # Ctrl-C half-way through the imports
+            return None
+
+    monkeypatch.delitem(sys.modules, "perfci.cli.app", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    sigterm = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            main(["--version"])
+    finally:
+        signal.signal(signal.SIGTERM, sigterm)
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == "perfci: interrupted; everything perfci started was stopped\n"

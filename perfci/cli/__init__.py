@@ -1,9 +1,11 @@
-"""The ``perfci`` command line: ``main``, signals, and the command group.
+"""The ``perfci`` command line: ``main`` and its signals.
 
-One module per command beside this one (``run``, ``compare``, ``noise``,
-``baseline``, ``plugins``); what they share is in ``options``. Commands
-parse options, call the gate pipeline (``perfci.gate``) and print: the CLI
-is the only layer that prints.
+The command group is ``perfci.cli.app``, one module per command beside it
+(``run``, ``compare``, ``noise``, ``baseline``, ``plugins``, ``history``,
+``report``, ``github``); what they share is in ``options``. Commands parse
+options, call the gate pipeline (``perfci.gate``) and print: the CLI is the
+only layer that prints. ``main`` imports the commands itself, so that Ctrl-C
+while perfci is still importing is one line too.
 """
 
 from __future__ import annotations
@@ -14,18 +16,6 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import NoReturn
 
-import click
-
-from perfci import __version__
-from perfci.cli.baseline import baseline
-from perfci.cli.compare import compare
-from perfci.cli.github import github
-from perfci.cli.history import history
-from perfci.cli.noise import noise
-from perfci.cli.options import CONTEXT_SETTINGS
-from perfci.cli.plugins import plugins
-from perfci.cli.report import report
-from perfci.cli.run import run
 from perfci.errors import ExitCode, PerfciError
 
 
@@ -37,9 +27,22 @@ def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise Interrupted()
 
 
+def _stopped(stop: BaseException) -> NoReturn:
+    terminated = isinstance(stop, Interrupted) or isinstance(stop.__context__, Interrupted)
+    cause = "terminated (SIGTERM)" if terminated else "interrupted"
+    sys.stderr.write(f"perfci: {cause}; everything perfci started was stopped\n")
+    sys.exit(143 if terminated else 130)
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point: one line per user error, the documented exit code, no traceback."""
     signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        import click
+
+        from perfci.cli.app import cli
+    except KeyboardInterrupt as stop:  # Ctrl-C (or SIGTERM) while still importing
+        _stopped(stop)
     try:
         code = cli.main(
             args=list(argv) if argv is not None else None, prog_name="perfci", standalone_mode=False
@@ -49,39 +52,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         sys.exit(int(error.exit_code))
     except (click.exceptions.Abort, KeyboardInterrupt) as stop:
         # click turns Ctrl-C into Abort; our SIGTERM handler raises Interrupted under it.
-        terminated = isinstance(stop, Interrupted) or isinstance(stop.__context__, Interrupted)
-        cause = "terminated (SIGTERM)" if terminated else "interrupted"
-        click.echo(f"perfci: {cause}; the target server and workers were stopped", err=True)
-        sys.exit(143 if terminated else 130)
+        _stopped(stop)
     except click.ClickException as error:
         error.show()
         sys.exit(ExitCode.USAGE)
     sys.exit(code if isinstance(code, int) else 0)
-
-
-@click.group(context_settings=CONTEXT_SETTINGS)
-@click.version_option(__version__, "--version", prog_name="perfci")
-def cli() -> None:
-    """perfci: fail the build when a Flask + SQLAlchemy service gets slower.
-
-    perfci reads perfci.yaml, runs check plugins against the target app
-    (queries per request, N+1 shapes, query plans, pool settings, cache hits,
-    payload bytes, latency, load), compares each measurement with the stored
-    baseline and fails when one is more than 10% worse.
-
-    \b
-    Typical use:
-      perfci run                      gate this commit against baselines/
-      perfci run --quick              deterministic checks only (seconds)
-      perfci baseline update          measure and store a new baseline
-      perfci compare base.json head.json
-
-    \b
-    Exit codes: 0 pass, 1 regression or budget violation, 2 usage or
-    configuration error, 3 target failed to start or a check crashed,
-    4 publishing results failed, 130/143 interrupted.
-    """
-
-
-for command in (run, compare, noise, baseline, plugins, github, history, report):
-    cli.add_command(command)
