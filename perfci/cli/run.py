@@ -15,6 +15,7 @@ from perfci.cli.options import (
     baselines_option,
     config_option,
     echo,
+    open_project,
     outputs,
     report_options,
     verbose_option,
@@ -23,7 +24,6 @@ from perfci.cli.options import baselines_dir as baselines_dir_of
 from perfci.cli.options import progress as progress_lines
 from perfci.gate import Gate, Measurer, finish, run_gate, stored_baseline
 from perfci.history.record import configured_url
-from perfci.project import load_project
 from perfci.safetext import for_terminal
 
 
@@ -87,7 +87,7 @@ def run(
       perfci run --against merge-base      # base and head interleaved, no baseline file
       perfci run --against origin/main --rounds 5 --markdown report.md
     """
-    config, host = load_project(config_path)
+    config, host = open_project(config_path)
     gate = Gate.plan(config, host, only=only, quick=quick)
     selection = gate.selection
     progress = progress_lines()
