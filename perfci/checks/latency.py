@@ -41,6 +41,7 @@ STATISTICS = ("p50", "p95", "p99")
 #: The key of the calibration probe among the sampled probes (not an endpoint subject).
 CALIBRATION = "\0calibration"
 CPU_PROBE = "cpu"
+AUTO_PROBE = "auto"
 
 
 class LatencyOptions(EndpointOptions):
@@ -53,8 +54,9 @@ class LatencyOptions(EndpointOptions):
     samples: int = Field(default=200, ge=8)  # recorded requests per endpoint, in-process
     http_samples: int = Field(default=100, ge=8)  # recorded requests per endpoint, over HTTP
     warmup: int = Field(default=20, ge=0)  # unrecorded requests per endpoint first
-    # An endpoint ("/health", "GET /health") or "cpu" (a fixed Python workload); null: none.
-    calibration: str | None = "/health"
+    # An endpoint ("/health", "GET /health"), "cpu" (a fixed Python workload), "auto" (the
+    # app's GET /health, else perfci's own /_perfci/probe route); null: none.
+    calibration: str | None = AUTO_PROBE
     # Send "Cache-Control: no-cache" so samples time the endpoint's work, not a cache hit.
     bypass_cache: bool = True
     timeout: float = Field(default=10.0, gt=0)  # seconds per HTTP request
@@ -62,7 +64,7 @@ class LatencyOptions(EndpointOptions):
     @field_validator("calibration")
     @classmethod
     def _probe(cls, value: str | None) -> str | None:
-        if value is not None and value != CPU_PROBE:
+        if value is not None and value not in (CPU_PROBE, AUTO_PROBE):
             Endpoint.parse(value)  # ValueError: reported with the file and line
         return value
 
@@ -79,6 +81,8 @@ class Latency(Check[LatencyOptions]):
         if not endpoints:
             return []
         headers = NO_CACHE_HEADERS if options.bypass_cache else {}
+        if options.calibration == AUTO_PROBE:
+            options = options.model_copy(update={"calibration": ctx.probe})
         measurements: list[Measurement] = []
         if options.mode in ("inprocess", "both"):
             client = ctx.client()

@@ -122,6 +122,7 @@ class Instructions(Check[InstructionsOptions]):
             requests=options.requests,
             clear_cache=options.clear_cache,
             shim=shim,
+            recipe=ctx.recipe.to_dict() if ctx.recipe is not None else None,
         )
         ctx.progress(
             f"instructions: {len(endpoints)} endpoints x {options.requests} requests "
