@@ -83,13 +83,20 @@ def make_app(
         os.environ[recipe.database_env] = database  # read by the app's module at import
     found = find_object(recipe.app, timeout_s)
     shape, argument, how = _plan(found, recipe, overrides, where)
-    with target_code(where, timeout_s):
-        if shape == "none":
-            app = found
-        elif shape == "no_arguments":
-            app = found()  # type: ignore[operator]
-        else:
-            app = found(argument)  # type: ignore[operator]
+    with target_code(where, timeout_s, wrap_errors=False):
+        try:
+            if shape == "none":
+                app = found
+            elif shape == "no_arguments":
+                app = found()  # type: ignore[operator]
+            else:
+                app = found(argument)  # type: ignore[operator]
+        except Exception as error:
+            raise TargetError(
+                f"{where} failed, {how}: {type(error).__name__}: {error} "
+                "(if it takes its configuration another way, set target.factory: "
+                "mapping, config_class or none)"
+            ) from None
     if not isinstance(app, Flask):
         verb = "is" if shape == "none" else "returned"
         raise TargetError(
@@ -227,13 +234,13 @@ def _engine(app: Flask, recipe: AppRecipe, where: str) -> Engine:
     if recipe.engine:
         engine_where = f"target.engine {recipe.engine!r}"
         found = find_object(recipe.engine)
-        if not isinstance(found, Engine) and callable(found):
+        if not isinstance(found, Engine) and inspect.isfunction(found):
             with target_code(engine_where, None), app.app_context():
                 found = found(app)
         if not isinstance(found, Engine):
             raise TargetError(
                 f"{engine_where} is {type(found).__name__}, not a SQLAlchemy Engine "
-                "(or a function taking the app and returning one)"
+                "(name the engine, or a function taking the app and returning it)"
             )
         return found
     extension = app.extensions.get("sqlalchemy")
