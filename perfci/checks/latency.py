@@ -1,8 +1,9 @@
 """The built-in 'latency' check: p50/p95/p99 per endpoint, in-process and over HTTP.
 
 Endpoints are timed round-robin after a warm-up, together with a calibration
-probe (``/health`` by default) whose samples travel with every measurement
-so the verdict engine can tell a slower machine from a slower endpoint.
+probe (the app's ``/health``, else perfci's ``/_perfci/probe``) whose samples
+travel with every measurement so the verdict engine can tell a slower machine
+from a slower endpoint.
 """
 
 from __future__ import annotations

@@ -21,8 +21,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from perfci import Endpoint, clear_response_caches
-from perfci.target.recipe import AppRecipe, make_app
+from perfci import AppRecipe, Endpoint, clear_response_caches, make_app
 
 from .callgrind import LABEL, endpoint_from_dict
 
