@@ -429,8 +429,8 @@ def write_init(plan: InitPlan, *, force: bool = False) -> list[Path]:
 
 def refuse_existing(root: Path, *, force: bool) -> None:
     """perfci.yaml is never replaced without ``--force``."""
-    config = root / CONFIG_NAME
-    if config.exists() and not force:
+    config = next((root / n for n in (CONFIG_NAME, "perfci.yml") if (root / n).exists()), None)
+    if config is not None and not force:
         raise ConfigError(
             f"{config} exists: perfci init does not overwrite it (--force replaces it)"
         )
