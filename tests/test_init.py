@@ -113,3 +113,18 @@ def test_no_app_found_is_one_line(perfci_project: PerfciProject) -> None:
         "app.py or package (name it: --app module:create_app)"
     ]
     assert not (perfci_project.path / "perfci.yaml").exists()
+
+
+def test_init_prefers_the_factory_behind_a_module_level_app(
+    perfci_project: PerfciProject,
+) -> None:
+    # microblog's layout: microblog.py holds `app = create_app()`, .flaskenv names it.
+    init_app(perfci_project, "blogcls", "blogcls/seed.py")
+    perfci_project.write("microblog.py", "from blogcls import create_app\n\napp = create_app()\n")
+    perfci_project.write(".flaskenv", "FLASK_APP=microblog.py\n")
+    result = perfci_project.run_inprocess("init")
+    assert result.exit_code == ExitCode.OK, result.output
+    config = (perfci_project.path / "perfci.yaml").read_text()
+    assert "  app: blogcls:create_app\n" in config
+    assert "Found through FLASK_APP=microblog.py" in config
+    assert perfci_project.run_inprocess("baseline", "update").exit_code == ExitCode.OK
