@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from perfci.target.build import import_object
     from perfci.target.context import RunContext, clear_response_caches
     from perfci.target.endpoint import Endpoint
+    from perfci.target.recipe import AppRecipe, make_app
     from perfci.target.recorder import RecordedQuery, Recording
     from perfci.verdict.model import BudgetRule
 
@@ -45,6 +46,7 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it.
 _API = {
+    "AppRecipe": "perfci.target.recipe",
     "BudgetRule": "perfci.verdict.model",
     "CacheBypass": "perfci.check",
     "NO_CACHE_HEADERS": "perfci.check",
@@ -73,6 +75,7 @@ _API = {
     "clear_response_caches": "perfci.target.context",
     "counts_evidence": "perfci.measurement",
     "import_object": "perfci.target.build",
+    "make_app": "perfci.target.recipe",
     "die_with_parent": "perfci.process",
     "hookimpl": "perfci.plugin.spec",
     "percentile": "perfci.measurement",
@@ -99,6 +102,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "BODY_CHARS",
     "NO_CACHE_HEADERS",
+    "AppRecipe",
     "BudgetRule",
     "CacheBypass",
     "Check",
@@ -128,6 +132,7 @@ __all__ = [
     "failed_requests_budget",
     "hookimpl",
     "import_object",
+    "make_app",
     "percentile",
     "select_endpoints",
     "start_process_group",

@@ -110,6 +110,8 @@ class Check(ABC, Generic[OptionsT]):
     description: ClassVar[str] = ""
     Options: ClassVar[type[CheckOptions]] = CheckOptions
     deterministic: ClassVar[bool] = True
+    #: Whether the check exercises the target (``target:`` in perfci.yaml is then required).
+    needs_target: ClassVar[bool] = True
 
     @abstractmethod
     def collect(self, ctx: RunContext, options: OptionsT) -> Iterable[Measurement]:

@@ -8,7 +8,7 @@ from perfci.config.load import bind_checks, find_config, read_config
 from perfci.config.model import Config, ConfigModel
 from perfci.errors import ConfigError
 from perfci.plugin.manager import PluginHost
-from perfci.target.build import importable
+from perfci.target.guard import importable
 
 
 def load_project(config_path: Path | None) -> tuple[Config, PluginHost]:

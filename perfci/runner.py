@@ -14,7 +14,9 @@ from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from flask import Flask
 from pydantic import ValidationError
+from sqlalchemy import create_engine
 
 from perfci.check import Check, CheckOptions
 from perfci.config.load import suggest
@@ -22,9 +24,10 @@ from perfci.config.model import Config, EndpointConfig, ThresholdConfig
 from perfci.errors import CheckCrashed, CheckSkipped, ConfigError, PerfciError, UsageError
 from perfci.measurement import Measurement
 from perfci.plugin.manager import PluginHost
-from perfci.target.build import build_target, importable
+from perfci.target.build import build_target
 from perfci.target.context import RunContext
 from perfci.target.endpoint import Endpoint
+from perfci.target.guard import importable
 from perfci.target.recorder import QueryRecorder
 from perfci.target.server import Server
 from perfci.units import parse_quantity
@@ -94,7 +97,8 @@ def options_for(config: Config, checks: dict[str, type[Check]], name: str) -> Ch
 
 def endpoints_of(config: Config) -> tuple[Endpoint, ...]:
     endpoints = []
-    for index, item in enumerate(config.model.target.endpoints):
+    target = config.model.target
+    for index, item in enumerate(target.endpoints if target else ()):
         try:
             if isinstance(item, EndpointConfig):
                 endpoints.append(
@@ -151,14 +155,23 @@ class MeasureSession:
     def _start(self) -> None:
         config, progress = self.config, self.progress
         target_config = config.model.target
-        endpoints = endpoints_of(config)
         workdir = Path(tempfile.mkdtemp(prefix="perfci-run-"))
         self._stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         # The target's code is importable while it is measured, lazy imports included.
         self._stack.enter_context(importable(config.root))
+        if target_config is None:
+            ctx = _no_target_context(config, workdir, progress)
+            self._stack.callback(ctx.recorder.close)
+            self._stack.callback(ctx.engine.dispose)
+            self._ctx = ctx
+            self.host.target_ready(ctx)
+            return
+        endpoints = endpoints_of(config)
         progress(f"building target {target_config.app}")
-        target = build_target(target_config, workdir)
+        target = build_target(target_config, workdir, config.root)
         self._stack.callback(target.engine.dispose)
+        progress(f"target.app {target_config.app}: {target.how}")
+        progress(f"probe {target.probe}: {target.probe_why}")
         if target.seeded:
             sizes = ", ".join(f"{k} {v}" for k, v in sorted(target.seeded.items()))
             progress(f"seeded {sizes}")
@@ -168,11 +181,12 @@ class MeasureSession:
         def start_server() -> Server:
             progress(f"starting gunicorn ({target_config.server.workers} workers)")
             server = Server(
-                target_config.app,
+                target.recipe,
                 target.app_config,
                 target_config.server,
                 root=config.root,
                 log_path=workdir / "gunicorn.log",
+                health=target.probe,
             )
             server.start()
             return server
@@ -191,6 +205,8 @@ class MeasureSession:
             request_timeout_s=target_config.timeouts.request,
             root=config.root,
             app_spec=target_config.app,
+            recipe=target.recipe,
+            probe=target.probe,
         )
         self._stack.callback(self._stop_server)
         self._ctx = ctx
@@ -218,6 +234,31 @@ class MeasureSession:
             self.host.check_finished(name, produced)
             self.collected.extend(produced)
         return list(self.collected)
+
+
+def _no_target_context(config: Config, workdir: Path, progress: Progress) -> RunContext:
+    """The context of a run without ``target:``: only checks that need no app run in it.
+
+    ``bind_checks`` refused every configured check that needs a target; the
+    app and engine here are empty stand-ins (an in-memory SQLite database)
+    that such checks never touch.
+    """
+    engine = create_engine("sqlite://")
+
+    def no_server() -> Server:
+        raise ConfigError("this run has no target (perfci.yaml has no target section)")
+
+    return RunContext(
+        app=Flask("perfci_no_target"),
+        engine=engine,
+        recorder=QueryRecorder(engine),
+        endpoints=(),
+        seeded={},
+        workdir=workdir,
+        server_factory=no_server,
+        progress=progress,
+        root=config.root,
+    )
 
 
 def _collect(check: Check, name: str, ctx: RunContext, options: CheckOptions) -> list[Measurement]:

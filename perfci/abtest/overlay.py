@@ -62,12 +62,14 @@ def needed_paths(config: Config) -> list[Path]:
     """The files and module paths the measurement plan names, relative to its directory."""
     target = config.model.target
     found: list[Path] = []
-    for spec in (target.app, target.seed):
+    for spec in (target.app, target.seed, target.engine) if target else ():
         if spec:
             found.extend(_module_paths(spec.split(":", 1)[0]))
     found.extend(Path(p) for p in config.model.plugins.paths)
-    if target.server.config:
+    if target and target.server.config:
         found.append(Path(target.server.config))
+    if target and target.migrations:
+        found.append(Path(target.migrations))
     return [p for p in found if not p.is_absolute() and ".." not in p.parts]
 
 

@@ -1,8 +1,9 @@
 """The built-in 'latency' check: p50/p95/p99 per endpoint, in-process and over HTTP.
 
 Endpoints are timed round-robin after a warm-up, together with a calibration
-probe (``/health`` by default) whose samples travel with every measurement
-so the verdict engine can tell a slower machine from a slower endpoint.
+probe (the app's ``/health``, else perfci's ``/_perfci/probe``) whose samples
+travel with every measurement so the verdict engine can tell a slower machine
+from a slower endpoint.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ STATISTICS = ("p50", "p95", "p99")
 #: The key of the calibration probe among the sampled probes (not an endpoint subject).
 CALIBRATION = "\0calibration"
 CPU_PROBE = "cpu"
+AUTO_PROBE = "auto"
 
 
 class LatencyOptions(EndpointOptions):
@@ -55,8 +57,9 @@ class LatencyOptions(EndpointOptions):
     samples: int = Field(default=200, ge=8)  # recorded requests per endpoint, in-process
     http_samples: int = Field(default=100, ge=8)  # recorded requests per endpoint, over HTTP
     warmup: int = Field(default=20, ge=0)  # unrecorded requests per endpoint first
-    # An endpoint ("/health", "GET /health") or "cpu" (a fixed Python workload); null: none.
-    calibration: str | None = "/health"
+    # An endpoint ("/health", "GET /health"), "cpu" (a fixed Python workload), "auto" (the
+    # app's GET /health, else perfci's own /_perfci/probe route); null: none.
+    calibration: str | None = AUTO_PROBE
     # Samples time the endpoint's work, not a cache hit: Cache-Control: no-cache.
     bypass_cache: CacheBypass = bypass_cache_field(True)
     timeout: float = Field(default=10.0, gt=0)  # seconds per HTTP request
@@ -64,7 +67,7 @@ class LatencyOptions(EndpointOptions):
     @field_validator("calibration")
     @classmethod
     def _probe(cls, value: str | None) -> str | None:
-        if value is not None and value != CPU_PROBE:
+        if value is not None and value not in (CPU_PROBE, AUTO_PROBE):
             Endpoint.parse(value)  # ValueError: reported with the file and line
         return value
 
@@ -81,6 +84,8 @@ class Latency(Check[LatencyOptions]):
         if not endpoints:
             return []
         headers = cache_bypass_headers(options.bypass_cache)
+        if options.calibration == AUTO_PROBE:
+            options = options.model_copy(update={"calibration": ctx.probe})
         measurements: list[Measurement] = []
         if options.mode in ("inprocess", "both"):
             client = ctx.client()

@@ -9,6 +9,7 @@ from perfci.cli.baseline import baseline
 from perfci.cli.compare import compare
 from perfci.cli.github import github
 from perfci.cli.history import history
+from perfci.cli.init import init
 from perfci.cli.noise import noise
 from perfci.cli.options import CONTEXT_SETTINGS
 from perfci.cli.plugins import plugins
@@ -28,6 +29,7 @@ def cli() -> None:
 
     \b
     Typical use:
+      perfci init                     a starter perfci.yaml for the app here
       perfci run                      gate this commit against baselines/
       perfci run --quick              deterministic checks only (seconds)
       perfci baseline update          measure and store a new baseline
@@ -40,5 +42,5 @@ def cli() -> None:
     """
 
 
-for command in (run, compare, noise, baseline, plugins, github, history, report):
+for command in (init, run, compare, noise, baseline, plugins, github, history, report):
     cli.add_command(command)

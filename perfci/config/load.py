@@ -49,7 +49,7 @@ def read_config(
 def _check_endpoints(model: ConfigModel, source: YamlSource) -> None:
     """Every endpoint parses (method, path, headers) and names a distinct metric subject."""
     seen: dict[str, int] = {}
-    for index, item in enumerate(model.target.endpoints):
+    for index, item in enumerate(model.target.endpoints if model.target else ()):
         loc = ("target", "endpoints", index)
         try:
             if isinstance(item, EndpointConfig):
@@ -88,10 +88,17 @@ def bind_checks(
         section = _renamed(checks[name].Options, raw or {}, ("checks", name), source, warnings)
         options[name] = validate(checks[name].Options, section, ("checks", name), source)
         chosen = options[name]
+        if model.target is None and chosen.enabled and checks[name].needs_target:
+            raise ConfigError(
+                f"checks.{name}: measures the app, but perfci.yaml has no target section "
+                "(add target.app: module:create_app, or set enabled: false)",
+                where=source.where(("checks", name)),
+            )
+        listed = model.target.endpoints if model.target else []
         if (
             isinstance(chosen, EndpointOptions)
             and chosen.enabled
-            and not (model.target.endpoints if chosen.endpoints is None else chosen.endpoints)
+            and not (listed if chosen.endpoints is None else chosen.endpoints)
         ):
             # It would measure nothing and pass: fail closed.
             raise ConfigError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -62,7 +62,8 @@ class ServerConfig(_Section):
     config: str | None = None
     port: int = Field(default=0, ge=0, le=65535)  # 0: a free loopback port
     startup_timeout: float = Field(default=30.0, gt=0)
-    health: str = "/health"
+    # The readiness probe; null: the app's GET /health, else perfci's /_perfci/probe.
+    health: str | None = None
 
 
 class TimeoutsConfig(_Section):
@@ -74,7 +75,18 @@ class TimeoutsConfig(_Section):
 
 
 class TargetConfig(_Section):
+    # module:name of a Flask app factory or a Flask app object.
     app: str
+    # How target.app takes its configuration; auto: detected (docs/config.md "target.factory").
+    factory: Literal["auto", "mapping", "config_class", "none"] = "auto"
+    # module:name of a SQLAlchemy Engine (or a function app -> Engine), for plain SQLAlchemy.
+    engine: str | None = None
+    # An environment variable perfci sets to the run's database URL before importing the app.
+    database_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # seed: the seed function creates the schema; alembic: `alembic upgrade head`, then the seed.
+    schema_: Literal["seed", "alembic"] = Field(default="seed", alias="schema")
+    # alembic.ini or a Flask-Migrate directory (relative to perfci.yaml); default: either, found.
+    migrations: str | None = None
     config: dict[str, Any] = Field(default_factory=dict)
     # "sqlite": a fresh SQLite file per run; anything else is a SQLAlchemy URL.
     database: str = "sqlite"
@@ -85,7 +97,7 @@ class TargetConfig(_Section):
     server: ServerConfig = Field(default_factory=ServerConfig)
     timeouts: TimeoutsConfig = Field(default_factory=TimeoutsConfig)
 
-    @field_validator("app", "seed")
+    @field_validator("app", "seed", "engine")
     @classmethod
     def _module_colon_name(cls, value: str | None) -> str | None:
         if value is not None and (value.count(":") != 1 or not all(value.split(":"))):
@@ -165,7 +177,8 @@ class ConfigModel(_Section):
     """The top level of perfci.yaml."""
 
     suite: str = Field(default="perfci", pattern=r"^[A-Za-z0-9_.-]+$")
-    target: TargetConfig
+    # Optional when no configured check needs a target (e.g. only pytest_benchmark).
+    target: TargetConfig | None = None
     checks: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
     thresholds: dict[str, Fraction | ThresholdConfig] = Field(default_factory=dict)
     budgets: dict[str, BudgetConfig] = Field(default_factory=dict)

@@ -1,16 +1,10 @@
-"""Builds the target app in-process: import its factory, apply overrides, seed data."""
+"""Builds the target app in-process: the app with its overrides, its schema, its seed data."""
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import signal
-import sys
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from flask import Flask
@@ -18,6 +12,11 @@ from sqlalchemy.engine import Engine
 
 from perfci.config.model import TargetConfig
 from perfci.errors import TargetError
+from perfci.target.guard import find_object, import_object, target_code
+from perfci.target.recipe import AppRecipe, default_probe, make_app
+from perfci.target.schema import find_migrations, upgrade_head
+
+__all__ = ["Target", "app_config", "build_target", "find_object", "import_object", "target_code"]
 
 
 @dataclass
@@ -28,104 +27,11 @@ class Target:
     engine: Engine
     app_config: dict[str, Any]
     seeded: dict[str, int]
-
-
-class _Hung(BaseException):
-    """Raised into target code that ran past its timeout (not an Exception: it can't be caught
-    by the target's own ``except Exception``)."""
-
-
-@contextlib.contextmanager
-def target_code(what: str, timeout_s: float | None, *, wrap_errors: bool = True) -> Iterator[None]:
-    """Run the target's own code (import, factory, seed, an in-process request).
-
-    Whatever it raises is a ``TargetError`` naming ``what`` (exit 3, one
-    line): its exceptions (when ``wrap_errors``), ``sys.exit()`` (which would
-    otherwise end perfci with the target's code, 0 included), and a
-    ``KeyboardInterrupt`` it raises itself; a real Ctrl-C still propagates.
-    In the main thread, code still running after ``timeout_s`` is stopped
-    (SIGALRM) and reported the same way; other threads get no timer.
-    """
-    interrupted = False
-    restore: list[Callable[[], object]] = []
-    if threading.current_thread() is threading.main_thread():
-        previous_int = signal.getsignal(signal.SIGINT)
-
-        def on_sigint(signum: int, frame: FrameType | None) -> None:
-            nonlocal interrupted
-            interrupted = True
-            if callable(previous_int):
-                previous_int(signum, frame)
-            elif previous_int != signal.SIG_IGN:
-                raise KeyboardInterrupt
-
-        signal.signal(signal.SIGINT, on_sigint)
-        restore.append(lambda: signal.signal(signal.SIGINT, previous_int))
-        if timeout_s is not None:
-
-            def on_alarm(_signum: int, _frame: FrameType | None) -> None:
-                raise _Hung
-
-            previous_alarm = signal.signal(signal.SIGALRM, on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, timeout_s)
-            restore.append(lambda: signal.signal(signal.SIGALRM, previous_alarm))
-            restore.append(lambda: signal.setitimer(signal.ITIMER_REAL, 0))
-    try:
-        yield
-    except _Hung:
-        raise TargetError(
-            f"{what} did not finish within {timeout_s:g} s (a hang? raise target.timeouts)"
-        ) from None
-    except SystemExit as error:
-        raise TargetError(f"{what} called sys.exit({error.code!r})") from None
-    except KeyboardInterrupt:
-        if interrupted:
-            raise
-        raise TargetError(f"{what} raised KeyboardInterrupt") from None
-    except TargetError:
-        raise
-    except Exception as error:
-        if not wrap_errors:
-            raise
-        raise TargetError(f"{what} failed: {type(error).__name__}: {error}") from None
-    finally:
-        for undo in reversed(restore):
-            undo()
-
-
-@contextlib.contextmanager
-def importable(root: Path) -> Iterator[None]:
-    """``root`` first on ``sys.path`` for the block, then as it was.
-
-    The target's modules (``target.app``, ``target.seed``, whatever its views
-    import lazily) and local plugins live beside perfci.yaml, which is not on
-    the import path of an installed ``perfci``; for ``--against`` the base
-    worker's root is its own tree. Modules imported meanwhile stay imported.
-    """
-    entry = str(root.resolve())
-    if entry in sys.path:
-        yield
-        return
-    sys.path.insert(0, entry)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(entry)
-
-
-def import_object(spec: str, timeout_s: float | None = None) -> Callable[..., Any]:
-    """Import ``module:name``; TargetError naming the spec when it cannot be found."""
-    module_name, _, attr = spec.partition(":")
-    with target_code(f"importing {module_name!r}", timeout_s):
-        module = importlib.import_module(module_name)
-    try:
-        found = getattr(module, attr)
-    except AttributeError:
-        raise TargetError(f"module {module_name!r} has no {attr!r}") from None
-    if not callable(found):
-        raise TargetError(f"{spec!r} is not callable")
-    return found  # type: ignore[no-any-return]
+    recipe: AppRecipe
+    #: How perfci built the app, and which probe it uses (progress lines).
+    how: str = ""
+    probe: str = "/health"
+    probe_why: str = ""
 
 
 def app_config(target: TargetConfig, workdir: Path) -> dict[str, Any]:
@@ -139,26 +45,50 @@ def app_config(target: TargetConfig, workdir: Path) -> dict[str, Any]:
     return config
 
 
-def build_target(target: TargetConfig, workdir: Path) -> Target:
-    """Build the app from its factory, create its schema through the seed function, seed it."""
+def recipe_of(target: TargetConfig) -> AppRecipe:
+    """What every process building the app needs of ``target``."""
+    return AppRecipe(
+        app=target.app,
+        factory=target.factory,
+        engine=target.engine,
+        database_env=target.database_env,
+        database_key=target.database_key,
+    )
+
+
+def build_target(target: TargetConfig, workdir: Path, root: Path | None = None) -> Target:
+    """Build the app, create its schema (the seed's, or Alembic's head), seed it.
+
+    ``root`` is the directory of perfci.yaml (``target.migrations`` is relative to it).
+    """
     config = app_config(target, workdir)
     timeouts = target.timeouts
-    factory = import_object(target.app, timeouts.factory)
-    with target_code(f"target.app {target.app!r}", timeouts.factory):
-        app = factory(config)
-    if not isinstance(app, Flask):
-        raise TargetError(
-            f"target.app {target.app!r} returned {type(app).__name__}, not a Flask app"
-        )
+    recipe = recipe_of(target)
+    built = make_app(recipe, config, timeouts.factory)
+    app = built.app
+    probe, why = default_probe(app)
+    if target.server.health is not None:
+        probe, why = target.server.health, "target.server.health"
     seeded: dict[str, int] = {}
     with app.app_context():
-        engine = _engine_of(app, target.app)
+        if target.schema_ == "alembic":
+            migrations = find_migrations(root or Path.cwd(), target.migrations)
+            upgrade_head(app, built.engine, migrations, timeouts.seed)
         if target.seed:
             seed = import_object(target.seed, timeouts.seed)
             with target_code(f"target.seed {target.seed!r}", timeouts.seed):
                 result = seed(app, **target.seed_args)
             seeded = _row_counts(result, target.seed)
-    return Target(app=app, engine=engine, app_config=config, seeded=seeded)
+    return Target(
+        app=app,
+        engine=built.engine,
+        app_config=config,
+        seeded=seeded,
+        recipe=recipe,
+        how=built.how,
+        probe=probe,
+        probe_why=why,
+    )
 
 
 def _row_counts(result: object, spec: str) -> dict[str, int]:
@@ -179,13 +109,3 @@ def _row_counts(result: object, spec: str) -> dict[str, int]:
             )
         counts[str(table)] = count
     return counts
-
-
-def _engine_of(app: Flask, spec: str) -> Engine:
-    extension = app.extensions.get("sqlalchemy")
-    if extension is None:
-        raise TargetError(f"target.app {spec!r}: the app has no Flask-SQLAlchemy extension")
-    engine = extension.engine
-    if not isinstance(engine, Engine):
-        raise TargetError(f"target.app {spec!r}: no SQLAlchemy engine")
-    return engine

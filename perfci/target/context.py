@@ -14,8 +14,9 @@ from sqlalchemy.engine import Engine
 from werkzeug.test import TestResponse
 
 from perfci.config.model import ServerConfig
-from perfci.target.build import target_code
 from perfci.target.endpoint import Endpoint
+from perfci.target.guard import target_code
+from perfci.target.recipe import AppRecipe
 from perfci.target.recorder import QueryRecorder
 
 if TYPE_CHECKING:
@@ -51,6 +52,10 @@ class RunContext:
     request_timeout_s: float | None = 60.0
     # target.app (``module:factory``): checks that build the target again in another process.
     app_spec: str = ""
+    # How every process builds the target (target.app, target.factory, target.engine...).
+    recipe: AppRecipe | None = None
+    # The readiness and calibration probe: the app's GET /health, or perfci's own route.
+    probe: str = "/health"
     _server: Server | None = field(default=None, repr=False)
 
     def client(self) -> FlaskClient:

@@ -18,6 +18,7 @@ import requests
 from perfci.config.model import ServerConfig
 from perfci.errors import TargetError
 from perfci.process import start_process_group, stop_process_group
+from perfci.target.recipe import PROBE_PATH, AppRecipe
 
 #: gunicorn's start: perfci from this installation first, then the target's tree on sys.path.
 #: A tree that holds a copy of perfci (perfci's own repository, a base worktree of it) must
@@ -30,7 +31,8 @@ _BOOT = (
 
 
 class Server:
-    """gunicorn serving ``app_spec`` built with ``app_config``; use as a context manager.
+    """gunicorn serving ``app_spec`` (``target.app`` or its whole recipe) built with
+    ``app_config``; use as a context manager.
 
     The listening socket is bound here and handed to gunicorn as a file
     descriptor, so a free port cannot be taken between choosing and binding.
@@ -38,15 +40,19 @@ class Server:
 
     def __init__(
         self,
-        app_spec: str,
+        app_spec: str | AppRecipe,
         app_config: dict[str, Any],
         settings: ServerConfig,
         *,
         root: Path,
         log_path: Path,
         extra_env: dict[str, str] | None = None,
+        health: str | None = None,
     ) -> None:
-        self.app_spec = app_spec
+        self.recipe = app_spec if isinstance(app_spec, AppRecipe) else AppRecipe(app_spec)
+        self.app_spec = self.recipe.app
+        #: The readiness probe: ``settings.health``, else ``health``, else perfci's own route.
+        self.health = settings.health or health or PROBE_PATH
         self.app_config = app_config
         self.settings = settings
         self.root = root
@@ -106,7 +112,7 @@ class Server:
         command.append("perfci.target.wsgi:application")
         env = dict(os.environ)
         env.update(self.extra_env)
-        env["PERFCI_TARGET_APP"] = self.app_spec
+        env["PERFCI_TARGET_RECIPE"] = json.dumps(self.recipe.to_dict())
         env["PERFCI_TARGET_CONFIG"] = json.dumps(self.app_config)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
@@ -144,7 +150,7 @@ class Server:
 
     def _wait_healthy(self) -> None:
         assert self.process is not None
-        url = self.base_url + self.settings.health
+        url = self.base_url + self.health
         deadline = time.monotonic() + self.settings.startup_timeout
         last_error = "no answer"
         while time.monotonic() < deadline:
@@ -163,7 +169,7 @@ class Server:
                 last_error = f"HTTP {response.status_code}"
             time.sleep(0.1)
         raise TargetError(
-            f"the target did not answer {self.settings.health} within "
+            f"the target did not answer {self.health} within "
             f"{self.settings.startup_timeout:g}s ({last_error}): {self.log_tail()}"
         )
 

@@ -73,6 +73,7 @@ def test_an_environment_value_is_a_typed_scalar_or_a_string(
     path = tmp_path / "perfci.yaml"
     path.write_text(HEAD + "  seed_args: {x: '${X}'}\n", encoding="utf-8")
     model, _ = read_config(path, {"X": value})
+    assert model.target is not None
     assert model.target.seed_args == {"x": typed}
 
 

@@ -34,7 +34,7 @@ def test_every_check_that_sends_requests_spells_it_bypass_cache(tmp_path: Path) 
         "\n".join(f"{name}: {{bypass_cache: {{X-Bypass: '1'}}}}" for name in CHECKS_WITH_BYPASS),
     )
     for name in CHECKS_WITH_BYPASS:
-        bypass = getattr(config.check_options[name], "bypass_cache")
+        bypass = config.check_options[name].bypass_cache
         assert cache_bypass_headers(bypass) == {"X-Bypass": "1"}, name
     assert config.warnings == ()
 
@@ -53,7 +53,7 @@ def test_old_spellings_are_read_as_bypass_cache_with_a_warning(
     tmp_path: Path, check: str, old: str, written: str, read: object
 ) -> None:
     config = project(tmp_path, f"{check}:\n  {old}: {written}")
-    assert getattr(config.check_options[check], "bypass_cache") == read
+    assert config.check_options[check].bypass_cache == read
     assert config.warnings == (
         f"perfci.yaml:6: checks.{check}.{old} is deprecated and will be removed in the next "
         "release: write 'bypass_cache'",

@@ -8,7 +8,7 @@ from pathlib import Path
 from perfci.project import load_project
 from perfci.pytest_plugin import PerfciProject
 from perfci.runner import MeasureSession
-from perfci.target.build import importable
+from perfci.target.guard import importable
 from tests.toy.project import make_toy
 
 

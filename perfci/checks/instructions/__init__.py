@@ -124,6 +124,7 @@ class Instructions(Check[InstructionsOptions]):
             requests=options.requests,
             clear_cache=bool(options.bypass_cache),
             shim=shim,
+            recipe=ctx.recipe.to_dict() if ctx.recipe is not None else None,
         )
         ctx.progress(
             f"instructions: {len(endpoints)} endpoints x {options.requests} requests "

@@ -122,10 +122,13 @@ class Job:
     requests: int
     clear_cache: bool
     shim: Path
+    # AppRecipe.to_dict(): how to build the app (target.factory, target.engine...).
+    recipe: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "app": self.app,
+            "recipe": dict(self.recipe) if self.recipe is not None else None,
             "config": dict(self.config),
             "endpoints": [
                 {

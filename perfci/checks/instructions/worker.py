@@ -21,7 +21,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from perfci import Endpoint, clear_response_caches, import_object
+from perfci import AppRecipe, Endpoint, clear_response_caches, make_app
 
 from .callgrind import LABEL, endpoint_from_dict
 
@@ -47,7 +47,8 @@ def main(job_path: Path, result_path: Path) -> int:
     if not shim.perfci_on_valgrind():
         print("the callgrind worker is not running under valgrind", file=sys.stderr)
         return 2
-    app = import_object(job["app"])(job["config"])
+    recipe = AppRecipe.from_dict(job["recipe"]) if job.get("recipe") else AppRecipe(job["app"])
+    app = make_app(recipe, job["config"]).app
     client = app.test_client()
     # The first instrumented stretch of a process costs more (ctypes and callgrind set
     # themselves up in it): one request measured and thrown away takes it.

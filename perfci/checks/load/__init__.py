@@ -136,7 +136,7 @@ class Load(Check[LoadOptions]):
             # Requests gunicorn accepted before the load stopped are still being served;
             # the checks after this one must not time a server busy with them.
             server = ctx.server()
-            wait_until_quiet(server.base_url + server.settings.health)
+            wait_until_quiet(server.base_url + server.health)
         return stage_measurements(stages, spec, options)
 
 

@@ -72,6 +72,7 @@ class PytestBenchmark(Check[PytestBenchmarkOptions]):
     description = "every pytest-benchmark result as a timing measurement"
     Options = PytestBenchmarkOptions
     deterministic = False
+    needs_target = False  # reads pytest-benchmark's JSON: no app to build
 
     def collect(self, ctx: RunContext, options: PytestBenchmarkOptions) -> Iterable[Measurement]:
         if options.json_path is None and options.run is None:

@@ -1,0 +1,1 @@
+"""A module-level Flask app on plain SQLAlchemy: an engine in a module and a scoped_session."""
