@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from perfci.target.context import RunContext, clear_response_caches
     from perfci.target.endpoint import Endpoint
     from perfci.target.recorder import RecordedQuery, Recording
+    from perfci.testing import QueryCount, QueryLimitExceeded, count_queries
     from perfci.verdict.model import BudgetRule
 
 __version__ = "0.1.0"
@@ -50,6 +51,8 @@ _API = {
     "Fraction": "perfci.config.model",
     "Kind": "perfci.measurement",
     "Measurement": "perfci.measurement",
+    "QueryCount": "perfci.testing",
+    "QueryLimitExceeded": "perfci.testing",
     "RecordedQuery": "perfci.target.recorder",
     "Recording": "perfci.target.recorder",
     "RunContext": "perfci.target.context",
@@ -58,6 +61,7 @@ _API = {
     "body_start": "perfci.status",
     "failed_requests_budget": "perfci.status",
     "clear_response_caches": "perfci.target.context",
+    "count_queries": "perfci.testing",
     "counts_evidence": "perfci.measurement",
     "import_object": "perfci.target.build",
     "die_with_parent": "perfci.process",
@@ -99,6 +103,8 @@ __all__ = [
     "Fraction",
     "Kind",
     "Measurement",
+    "QueryCount",
+    "QueryLimitExceeded",
     "RecordedQuery",
     "Recording",
     "RunContext",
@@ -106,6 +112,7 @@ __all__ = [
     "__version__",
     "body_start",
     "clear_response_caches",
+    "count_queries",
     "counts_evidence",
     "die_with_parent",
     "failed_requests_budget",
