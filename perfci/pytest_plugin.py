@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from perfci.files import PERFCI_DIR, make_directory
 from perfci.testing import (
     QueryCount,
     QueryLimitExceeded,
@@ -130,6 +131,27 @@ def perfci_project(tmp_path: Path) -> PerfciProject:
     project = tmp_path / "project"
     project.mkdir()
     return PerfciProject(project)
+
+
+#: pytest-benchmark's own default storage: ``.benchmarks/`` in the working directory.
+BENCHMARK_STORAGE_DEFAULT = "file://./.benchmarks"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep pytest-benchmark's storage under ``.perfci/`` unless the project chose one.
+
+    pytest-benchmark (a perfci dependency) makes ``.benchmarks/`` in the working
+    directory on every pytest run. Without ``--benchmark-storage`` and without an
+    existing ``.benchmarks/`` (a project already using it keeps it), the storage
+    goes to ``.perfci/benchmarks``, which git ignores. Runs before pytest-benchmark's
+    own ``pytest_configure`` (``trylast``), which creates the directory.
+    """
+    if getattr(config.option, "benchmark_storage", None) != BENCHMARK_STORAGE_DEFAULT:
+        return
+    if Path(".benchmarks").exists():
+        return
+    storage = make_directory(Path.cwd() / PERFCI_DIR / "benchmarks")
+    config.option.benchmark_storage = f"file://{storage}"
 
 
 class QueryLimit:
