@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -86,7 +87,8 @@ def test_an_n_plus_one_fails_with_the_statements_listed(engine: Engine) -> None:
         q.assert_at_most(3)
     message = str(failed.value)
     assert message.startswith("count_queries: 6 statements, over the limit of 3")
-    assert "  5× SELECT cq_posts.id, cq_posts.author_id FROM cq_posts WHERE" in message
+    # SQLAlchemy before 2.0.2x labels a lazy load's columns (cq_posts.id AS cq_posts_id).
+    assert re.search(r"  5× SELECT cq_posts\.id.* FROM cq_posts WHERE", message)
     assert "[lazy load: Author.posts]" in message
     assert isinstance(failed.value, AssertionError)  # a failure to every runner, not an error
     with pytest.raises(QueryLimitExceeded, match="one statement shape ran 5 times"):
@@ -196,4 +198,4 @@ def test_unittest_reports_a_broken_limit_as_a_failure_with_the_sql(tmp_path: Pat
     assert "FAIL: test_over_budget" in run.stderr
     assert "FAILED (failures=1)" in run.stderr  # a failure, not an error
     assert "count_queries: 5 statements, over the limit of 2" in run.stderr
-    assert "4× SELECT post.id, post.user_id FROM post WHERE ? = post.user_id" in run.stderr
+    assert re.search(r"4× SELECT post\.id.* FROM post WHERE \? = post\.user_id", run.stderr)
