@@ -144,9 +144,12 @@ def _details(verdict: Verdict) -> Text:
     text.append(f" {printable(verdict.name)}\n", style="bold")
     text.append(f"  {printable(verdict.reason)}\n")
     evidence = verdict.current.evidence if verdict.current else ()
+    # The baseline's lines, to mark the new ones: only when the engine found some.
     seen: dict[str, set[str]] | None = None
-    if any(note.startswith(NEWS_NOTE) for note in verdict.notes) and verdict.baseline:
+    if evidence and verdict.baseline and any(n.startswith(NEWS_NOTE) for n in verdict.notes):
         seen = _baseline_lines(verdict.baseline.evidence)
+    elif not evidence and verdict.baseline is not None:
+        evidence = verdict.baseline.evidence
     for name, value in fmt.details(verdict):
         if seen is not None and name == "note" and value.startswith(NEWS_NOTE):
             value = f"{NEWS_NOTE}: the lines marked + below"
@@ -155,15 +158,12 @@ def _details(verdict: Verdict) -> Text:
         text.append(f"{first}\n")
         for line in rest:  # a multi-line note stays inside the verdict's indented block
             text.append(f"    {line}\n")
-    if not evidence and verdict.baseline is not None:
-        evidence = verdict.baseline.evidence
-        seen = None
     for item in evidence:
         text.append(f"  {printable(item.label)}:\n", style="dim")
         compared = seen is not None and item.label != "note" and parse_counts(item) is None
         before = seen.get(item.label, set()) if seen is not None else set()
         for line in fmt.lines(printable(item.text)):
-            if compared and line.strip() and printable(line.strip()) not in before:
+            if compared and line.strip() and line.strip() not in before:
                 text.append(f"  + {line}\n", style="bold")
             else:
                 text.append(f"    {line}\n")

@@ -207,6 +207,11 @@ def test_new_evidence_is_marked_not_repeated() -> None:
     assert "  + SELECT authors.name FROM authors" in lines
     assert "  + SCAN authors" in lines
     assert not any("sql: SELECT authors" in line for line in lines)
+    # Nothing to mark (no current evidence): the engine's note is shown as it is.
+    bare = replace(verdict, current=replace(head, evidence=()))
+    text = render_terminal(make_result([bare]), color=False, verbose=False)
+    assert "the lines marked + below" not in text
+    assert "    sql: SELECT authors.name FROM authors" in text
 
 
 def test_a_multi_line_note_stays_inside_its_verdict() -> None:
