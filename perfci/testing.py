@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Flask
 from sqlalchemy import create_engine
@@ -28,8 +28,16 @@ from perfci.target.server import Server
 #: Shapes listed in a failure message; the rest are counted.
 LISTED_SHAPES = 20
 
+
+class HasEngine(Protocol):
+    """Anything with an ``engine`` (Flask-SQLAlchemy's ``db`` in an app context)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+
 #: What ``count_queries`` listens on: an engine, or something that leads to one.
-QueryTarget = Engine | Connection | Flask | Session | scoped_session[Any] | Any
+QueryTarget = Engine | Connection | Flask | Session | scoped_session[Any] | HasEngine
 
 
 class QueryLimitExceeded(AssertionError):
