@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from perfci.target.endpoint import Endpoint
     from perfci.target.recipe import AppRecipe, make_app
     from perfci.target.recorder import RecordedQuery, Recording
+    from perfci.testing import QueryCount, QueryLimitExceeded, count_queries
     from perfci.verdict.model import BudgetRule
 
 __version__ = "0.1.0"
@@ -65,6 +66,8 @@ _API = {
     "Fraction": "perfci.config.model",
     "Kind": "perfci.measurement",
     "Measurement": "perfci.measurement",
+    "QueryCount": "perfci.testing",
+    "QueryLimitExceeded": "perfci.testing",
     "RecordedQuery": "perfci.target.recorder",
     "Recording": "perfci.target.recorder",
     "RunContext": "perfci.target.context",
@@ -73,6 +76,7 @@ _API = {
     "body_start": "perfci.status",
     "failed_requests_budget": "perfci.status",
     "clear_response_caches": "perfci.target.context",
+    "count_queries": "perfci.testing",
     "counts_evidence": "perfci.measurement",
     "import_object": "perfci.target.build",
     "make_app": "perfci.target.recipe",
@@ -118,6 +122,8 @@ __all__ = [
     "Fraction",
     "Kind",
     "Measurement",
+    "QueryCount",
+    "QueryLimitExceeded",
     "RecordedQuery",
     "Recording",
     "RunContext",
@@ -127,6 +133,7 @@ __all__ = [
     "bypass_cache_field",
     "cache_bypass_headers",
     "clear_response_caches",
+    "count_queries",
     "counts_evidence",
     "die_with_parent",
     "failed_requests_budget",

@@ -302,3 +302,22 @@ def write_output(path: Path | str, text: str) -> None:
     if path.is_symlink():
         path = path.resolve()
     write_atomic(path, text)
+
+
+#: perfci's own directory in a project: history, kept profiles, benchmark storage.
+PERFCI_DIR = ".perfci"
+_GITIGNORE = "# Made by perfci: history, profiles and benchmark data, never committed.\n*\n"
+
+
+def make_directory(path: Path) -> Path:
+    """``mkdir -p path``; a ``.perfci`` directory made on the way gets a ``.gitignore`` of ``*``.
+
+    So that what perfci keeps in a project never shows up in ``git status``.
+    """
+    made = [p for p in (path, *path.parents) if p.name == PERFCI_DIR and not p.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    for directory in made:
+        ignore = directory / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text(_GITIGNORE, encoding="utf-8")
+    return path

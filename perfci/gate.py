@@ -493,7 +493,7 @@ def finish(result: RunResult, outputs: Outputs, host: PluginHost, echo: Echo) ->
         shown = replace(result, exit_code=exit_code)
         echo(
             render_terminal(
-                shown, color=outputs.color, width=outputs.width, passes=outputs.verbose
+                shown, color=outputs.color, width=outputs.width, verbose=outputs.verbose
             ),
             to_stderr,
         )

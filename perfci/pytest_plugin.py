@@ -6,15 +6,15 @@ them available in any test suite:
 * ``perfci_project``: a throw-away project directory (perfci.yaml, local
   plugins, files) with a ``run(...)`` method that runs the real ``perfci``
   command in a subprocess and returns its exit code and output.
-* ``perfci_queries``: ``with perfci_queries(engine_or_app, max=3) as rec:``
+* ``perfci_queries``: ``with perfci_queries(engine_or_app, max=3) as q:``
   fails the test when the block issues more statements than ``max`` (or runs
   one statement shape more than ``max_repeated`` times: an N+1), listing
   every statement shape with its count, an example and its lazy-load origin.
+  It is ``perfci.count_queries`` (any test runner) with a pytest failure.
 """
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import os
 import signal
@@ -27,10 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from sqlalchemy.engine import Engine
 
-from perfci.target.recorder import QueryRecorder, Recording
+from perfci.files import PERFCI_DIR, make_directory
+from perfci.testing import (
+    QueryCount,
+    QueryLimitExceeded,
+    QueryTarget,
+    count_queries,
+)
 
 
 @dataclass(frozen=True)
@@ -129,67 +133,31 @@ def perfci_project(tmp_path: Path) -> PerfciProject:
     return PerfciProject(project)
 
 
-#: Shapes listed in a failure message; the rest are counted.
-LISTED_SHAPES = 20
+#: pytest-benchmark's own default storage: ``.benchmarks/`` in the working directory.
+BENCHMARK_STORAGE_DEFAULT = "file://./.benchmarks"
 
 
-def engine_of(target: Engine | Flask) -> Engine:
-    """The engine to listen on: ``target`` itself, or a Flask-SQLAlchemy app's engine."""
-    if isinstance(target, Engine):
-        return target
-    if isinstance(target, Flask):
-        extension = target.extensions.get("sqlalchemy")
-        if extension is None:
-            raise TypeError(f"the Flask app {target.name!r} has no Flask-SQLAlchemy extension")
-        with target.app_context():
-            engine = extension.engine
-        if not isinstance(engine, Engine):
-            raise TypeError(f"the Flask app {target.name!r} has no SQLAlchemy engine")
-        return engine
-    raise TypeError(f"expected a SQLAlchemy Engine or a Flask app, got {type(target).__name__}")
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep pytest-benchmark's storage under ``.perfci/`` unless the project chose one.
 
-
-def describe(recording: Recording, problem: str) -> str:
-    """A failure message: the problem, then each statement shape, most frequent first."""
-    counts = recording.fingerprints()
-    examples: dict[str, str] = {}
-    origins: dict[str, set[str]] = {}
-    for query in recording.queries:
-        params = f"  -- params {query.params!r}" if query.params else ""
-        examples.setdefault(query.fingerprint, " ".join(query.sql.split()) + params)
-        if query.lazy_loaded_from:
-            origins.setdefault(query.fingerprint, set()).add(query.lazy_loaded_from)
-    lines = [problem]
-    ranked = sorted(counts, key=lambda fp: -counts[fp])  # stable: first seen first among equals
-    for fp in ranked[:LISTED_SHAPES]:
-        lazy = f"  [lazy load: {', '.join(sorted(origins[fp]))}]" if fp in origins else ""
-        lines.append(f"  {counts[fp]}× {fp}{lazy}")
-        if examples[fp] != fp:
-            lines.append(f"      e.g. {examples[fp]}")
-    if len(ranked) > LISTED_SHAPES:
-        lines.append(f"  … and {len(ranked) - LISTED_SHAPES} more statement shapes")
-    return "\n".join(lines)
-
-
-def check_limits(recording: Recording, max: int | None, max_repeated: int | None) -> str | None:
-    """The failure message when ``recording`` breaks a limit, else None."""
-    problems = []
-    if max is not None and recording.count > max:
-        problems.append(f"{recording.count} statements, over the limit of {max}")
-    if max_repeated is not None:
-        most = builtins.max(recording.fingerprints().values(), default=0)
-        if most > max_repeated:
-            problems.append(
-                f"one statement shape ran {most} times, over the limit of {max_repeated} (an N+1?)"
-            )
-    if not problems:
-        return None
-    return describe(recording, "perfci_queries: " + "; ".join(problems))
+    pytest-benchmark (a perfci dependency) makes ``.benchmarks/`` in the working
+    directory on every pytest run. Without ``--benchmark-storage`` and without an
+    existing ``.benchmarks/`` (a project already using it keeps it), the storage
+    goes to ``.perfci/benchmarks``, which git ignores. Runs before pytest-benchmark's
+    own ``pytest_configure`` (``trylast``), which creates the directory.
+    """
+    if getattr(config.option, "benchmark_storage", None) != BENCHMARK_STORAGE_DEFAULT:
+        return
+    if Path(".benchmarks").exists():
+        return
+    storage = make_directory(Path.cwd() / PERFCI_DIR / "benchmarks")
+    config.option.benchmark_storage = f"file://{storage}"
 
 
 class QueryLimit:
-    """The ``perfci_queries`` fixture: a context manager factory over QueryRecorder.
+    """The ``perfci_queries`` fixture: ``perfci.count_queries`` with a pytest failure.
 
+    A broken limit fails the test cleanly (the statements listed, no traceback).
     Only the statements of the current thread are recorded: the Flask test
     client runs the app in the test's own thread, a live server does not.
     """
@@ -197,19 +165,20 @@ class QueryLimit:
     @contextmanager
     def __call__(
         self,
-        target: Engine | Flask,
+        target: QueryTarget,
         *,
         max: int | None = None,
         max_repeated: int | None = None,
-    ) -> Iterator[Recording]:
-        recorder = QueryRecorder(engine_of(target))
+    ) -> Iterator[QueryCount]:
+        failure = None
         try:
-            with recorder.record() as recording:
-                yield recording
-        finally:
-            recorder.close()
-        failure = check_limits(recording, max, max_repeated)
-        if failure is not None:
+            with count_queries(
+                target, max=max, max_repeated=max_repeated, label="perfci_queries"
+            ) as counted:
+                yield counted
+        except QueryLimitExceeded as exceeded:
+            failure = str(exceeded)
+        if failure is not None:  # outside the except: no "during handling" chain in the report
             pytest.fail(failure, pytrace=False)
 
 

@@ -46,9 +46,13 @@ def baselines_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def verbose_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``-v/--verbose``: list passing verdicts too."""
+    """``-v/--verbose``: list every verdict, not-judged timings' evidence included."""
     return click.option(
-        "-v", "--verbose", is_flag=True, help="List passing verdicts too, not only their count."
+        "-v",
+        "--verbose",
+        is_flag=True,
+        help="List every verdict: passes, and the timings too noisy to judge with their "
+        "evidence, not only their counts.",
     )(func)
 
 

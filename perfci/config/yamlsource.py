@@ -17,6 +17,9 @@ from perfci.files import read_text
 Loc = tuple[str | int, ...]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# A placeholder on one line: hidden from the YAML parser behind a plain token, since its
+# braces would end a flow mapping ({scale: ${S:-1.0}}) and its text is ours, not YAML's.
+_ONE_LINE_ENV = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}\n]*)?\}")
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 # Values built, aliases expanded: a real perfci.yaml has hundreds; a billion-laughs alias
@@ -36,6 +39,9 @@ class YamlSource:
     # Values that came from the environment: errors never print them (they may be secrets).
     from_environment: set[Loc] = field(default_factory=set)
     built: int = 0
+    # ``${...}`` placeholders hidden behind tokens while parsing (see ``_hide_placeholders``).
+    placeholders: list[str] = field(default_factory=list)
+    token: re.Pattern[str] | None = None
 
     @property
     def name(self) -> str:
@@ -60,7 +66,8 @@ def load_yaml(path: Path, environ: Mapping[str, str] | None = None) -> YamlSourc
     ``path`` must be a regular UTF-8 file of at most ``MAX_CONFIG_BYTES``
     (``/dev/zero`` or a FIFO is refused before it is read).
     """
-    text = read_text(path, limit=MAX_CONFIG_BYTES)
+    source = YamlSource(path=path, data=None)
+    text = _hide_placeholders(read_text(path, limit=MAX_CONFIG_BYTES), source)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
@@ -71,12 +78,37 @@ def load_yaml(path: Path, environ: Mapping[str, str] | None = None) -> YamlSourc
         raise ConfigError(f"invalid YAML: {problem}", where=where) from None
     except yaml.YAMLError as error:
         raise ConfigError(f"invalid YAML: {error}", where=path.name) from None
-    source = YamlSource(path=path, data=None)
     if node is None:
         source.data = {}
         return source
     source.data = _build(node, (), source, os.environ if environ is None else environ)
     return source
+
+
+def _hide_placeholders(text: str, source: YamlSource) -> str:
+    """Replace every one-line ``${...}`` by a plain token, remembered in ``source``.
+
+    The token is letters, digits and underscores, so it reads as the same kind of
+    scalar wherever the placeholder stood (block or flow, quoted or not), and the
+    lines do not move: file:line errors still point where the user wrote.
+    """
+    prefix = "__perfci_env_"
+    while prefix in text:
+        prefix += "_"
+    source.token = re.compile(re.escape(prefix) + r"(\d+)__")
+
+    def hide(match: re.Match[str]) -> str:
+        source.placeholders.append(match.group(0))
+        return f"{prefix}{len(source.placeholders) - 1}__"
+
+    return _ONE_LINE_ENV.sub(hide, text)
+
+
+def _restore(value: str, source: YamlSource) -> str:
+    """``value`` with its tokens turned back into the placeholders they hid."""
+    if source.token is None or not source.placeholders:
+        return value
+    return source.token.sub(lambda m: source.placeholders[int(m.group(1))], value)
 
 
 def _build(node: yaml.Node, loc: Loc, source: YamlSource, environ: Mapping[str, str]) -> Any:
@@ -99,6 +131,8 @@ def _build(node: yaml.Node, loc: Loc, source: YamlSource, environ: Mapping[str, 
                     merged.update({k: v for k, v in built.items() if k not in merged})
                 continue
             key = _scalar(key_node, loc, source)
+            if isinstance(key, str):
+                key = _restore(key, source)
             if isinstance(key, list | dict):
                 raise ConfigError(
                     "a mapping key must be a plain value", where=_at(source, key_node)
@@ -120,7 +154,7 @@ def _build(node: yaml.Node, loc: Loc, source: YamlSource, environ: Mapping[str, 
         return items
     value = _scalar(node, loc, source)
     if isinstance(value, str):
-        return _interpolate(value, loc, source, environ)
+        return _interpolate(_restore(value, source), loc, source, environ)
     return value
 
 

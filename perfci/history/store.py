@@ -39,7 +39,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql import Select
 
 from perfci.errors import PerfciError
-from perfci.files import dumps, loads
+from perfci.files import dumps, loads, make_directory
 from perfci.history import schema
 from perfci.history.migrations import LATEST, SchemaTooNew, current_version, migrate
 from perfci.measurement import Measurement
@@ -294,7 +294,7 @@ class HistoryStore:
     def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
         database = url.database or ""
         if database and not _in_memory(database):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            make_directory(Path(database).parent)
         engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
 
         @event.listens_for(engine, "connect")

@@ -1,4 +1,10 @@
-"""The terminal report: a table of every verdict, the evidence behind failures, a summary line."""
+"""The terminal report: a table of verdicts, the evidence behind failures, a summary line.
+
+By default a passing run stays short: passing verdicts are counted, and the
+timings too noisy to judge are summed up in one line that says why and how to
+get them judged. ``verbose`` lists every verdict with its evidence (the
+JSON, Markdown and HTML reports always carry everything).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,18 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from perfci.measurement import Evidence, parse_counts
 from perfci.reporters import format as fmt
 from perfci.result import RunResult
 from perfci.safetext import no_workflow_commands, printable
 from perfci.verdict.model import Outcome, Verdict
+
+#: The verdict engine's note listing evidence lines the baseline did not have; the
+#: terminal marks those lines with "+" in the evidence instead of repeating them.
+NEWS_NOTE = "new compared with the baseline"
+
+# Outcomes counted instead of listed unless verbose: passes, and timings not judged.
+_QUIET = frozenset({Outcome.PASS, Outcome.NOISY})
 
 _STYLE: dict[Outcome, str] = {
     Outcome.REGRESSION: "bold red",
@@ -27,13 +41,14 @@ _STYLE: dict[Outcome, str] = {
 
 
 def render_terminal(
-    result: RunResult, *, color: bool, width: int = 120, passes: bool = True
+    result: RunResult, *, color: bool, width: int = 120, verbose: bool = True
 ) -> str:
     """Render ``result`` for a terminal; ANSI colour only when ``color`` is true.
 
     The output does not depend on the environment (``NO_COLOR``, ``COLUMNS``,
-    ``TERM``): the caller decides ``color`` and ``width``. With ``passes``
-    false, passing verdicts are counted in one line instead of listed.
+    ``TERM``): the caller decides ``color`` and ``width``. With ``verbose``
+    false, passing verdicts are counted in one line and the timings too noisy
+    to judge in another (why, and how to get them judged) instead of listed.
     """
     buffer = StringIO()
     console = Console(
@@ -49,15 +64,18 @@ def render_terminal(
         _environ={},
     )
     verdicts = fmt.ordered(result.verdicts)
-    listed = verdicts if passes else [v for v in verdicts if v.outcome is not Outcome.PASS]
+    listed = verdicts if verbose else [v for v in verdicts if v.outcome not in _QUIET]
     if listed:
         console.print(_table(listed))
-    hidden = len(verdicts) - len(listed)
-    if hidden:
+    noisy = [v for v in verdicts if v.outcome is Outcome.NOISY]
+    if noisy and not verbose:
+        console.print(_text(noisy_summary(noisy), _STYLE[Outcome.NOISY]), soft_wrap=True)
+    passed = sum(v.outcome is Outcome.PASS for v in verdicts)
+    if passed and not verbose:
         console.print(
-            _text(f"{fmt.label(Outcome.PASS)}: {hidden} more (--verbose lists them)", "green")
+            _text(f"{fmt.label(Outcome.PASS)}: {passed} more (--verbose lists them)", "green")
         )
-    for verdict in verdicts:
+    for verdict in listed:
         if verdict.outcome in fmt.DETAILED:
             console.print(_details(verdict), soft_wrap=True)
     if result.judgement.unmatched_rules:
@@ -70,6 +88,26 @@ def render_terminal(
     # Rich pads every table cell to the column width; trailing blanks only get in the way.
     text = "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
     return no_workflow_commands(text)
+
+
+def noisy_summary(noisy: list[Verdict]) -> str:
+    """One line for the timings not judged: how many, why, and how to get them judged."""
+    across = sum(v.reason.startswith("not comparable across machines") for v in noisy)
+    few = sum(any(n.startswith("only ") and "samples" in n for n in v.notes) for v in noisy)
+    why = []
+    if across:
+        why.append(f"{across} against a baseline from another machine")
+    if few:
+        why.append(f"{few} with too few samples")
+    if len(noisy) - across - few > 0:
+        why.append(f"{len(noisy) - across - few} whose samples vary more than the threshold")
+    count = f"{len(noisy)} timing{'s' if len(noisy) != 1 else ''}"
+    return (
+        f"{fmt.label(Outcome.NOISY)}: {count} not judged ({', '.join(why)}); "
+        "to judge them: perfci run --against REF (base and head in one run), more samples "
+        "(e.g. checks.latency.samples), or strict: true in a thresholds rule; "
+        "--verbose and the reports show the evidence"
+    )
 
 
 def _text(text: str, style: str = "") -> Text:
@@ -105,18 +143,38 @@ def _details(verdict: Verdict) -> Text:
     text.append(fmt.label(verdict.outcome), style=_STYLE[verdict.outcome])
     text.append(f" {printable(verdict.name)}\n", style="bold")
     text.append(f"  {printable(verdict.reason)}\n")
+    evidence = verdict.current.evidence if verdict.current else ()
+    # The baseline's lines, to mark the new ones: only when the engine found some.
+    seen: dict[str, set[str]] | None = None
+    if evidence and verdict.baseline and any(n.startswith(NEWS_NOTE) for n in verdict.notes):
+        seen = _baseline_lines(verdict.baseline.evidence)
+    elif not evidence and verdict.baseline is not None:
+        evidence = verdict.baseline.evidence
     for name, value in fmt.details(verdict):
+        if seen is not None and name == "note" and value.startswith(NEWS_NOTE):
+            value = f"{NEWS_NOTE}: the lines marked + below"
         text.append(f"  {printable(name)}: ", style="dim")
         first, *rest = fmt.lines(printable(value))
         text.append(f"{first}\n")
         for line in rest:  # a multi-line note stays inside the verdict's indented block
             text.append(f"    {line}\n")
-    evidence = verdict.current.evidence if verdict.current else ()
-    if not evidence and verdict.baseline is not None:
-        evidence = verdict.baseline.evidence
     for item in evidence:
         text.append(f"  {printable(item.label)}:\n", style="dim")
+        compared = seen is not None and item.label != "note" and parse_counts(item) is None
+        before = seen.get(item.label, set()) if seen is not None else set()
         for line in fmt.lines(printable(item.text)):
-            text.append(f"    {line}\n")
+            if compared and line.strip() and line.strip() not in before:
+                text.append(f"  + {line}\n", style="bold")
+            else:
+                text.append(f"    {line}\n")
     text.rstrip()
     return text
+
+
+def _baseline_lines(evidence: tuple[Evidence, ...]) -> dict[str, set[str]]:
+    """The baseline's evidence lines per label, stripped, as the verdict engine compares them."""
+    lines: dict[str, set[str]] = {}
+    for item in evidence:
+        stripped = (line.strip() for line in printable(item.text).splitlines())
+        lines.setdefault(item.label, set()).update(line for line in stripped if line)
+    return lines

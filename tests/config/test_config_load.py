@@ -266,6 +266,58 @@ def test_a_lone_placeholder_takes_the_type_it_reads_as(tmp_path: Path) -> None:
     assert model.target.config == {"FAULTS": ""}
 
 
+def test_placeholders_work_inside_flow_collections(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+          seed_args: {scale: ${S:-1.0}, rows: ${ROWS}, name: "a ${ROWS}, b", tags: [${T:-x}, y]}
+          config: {FAULTS: ${PERFCI_FAULTS:-}, "${KEY}": 1}
+        """,
+    )
+    model, source = read_config(path, {"ROWS": "12"})
+    assert model.target is not None
+    assert model.target.seed_args == {
+        "scale": 1.0,
+        "rows": 12,
+        "name": "a 12, b",
+        "tags": ["x", "y"],
+    }
+    # Keys are not interpolated (as in block mappings); values keep their lines.
+    assert model.target.config == {"FAULTS": "", "${KEY}": 1}
+    assert source.where(("target", "seed_args", "rows")) == "perfci.yaml:3"
+
+
+def test_an_unset_placeholder_in_a_flow_mapping_names_its_line(tmp_path: Path) -> None:
+    text = """
+        target:
+          app: toyapp:create_app
+
+          seed_args: {scale: ${SCALE}}
+        """
+    assert error_of(tmp_path, text) == (
+        "perfci.yaml:4: target.seed_args.scale: environment variable SCALE is not set"
+        " (write ${SCALE:-default} to give a default)"
+    )
+    # A YAML error after a placeholder still names its own line.
+    assert error_of(tmp_path, "target: {app: ${A:-x}\n  b: [1, 2}\n").startswith("perfci.yaml:")
+
+
+def test_a_config_mentioning_the_token_prefix_is_read_as_written(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+          seed_args: {note: __perfci_env_0__, scale: ${S:-2}}
+        """,
+    )
+    model, _ = read_config(path, {})
+    assert model.target is not None
+    assert model.target.seed_args == {"note": "__perfci_env_0__", "scale": 2}
+
+
 def test_endpoint_expect_reaches_the_checks(tmp_path: Path) -> None:
     from perfci.runner import endpoints_of
 

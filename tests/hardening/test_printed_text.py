@@ -30,7 +30,7 @@ COMMAND_LINE = re.compile(r"^(?:\s|\x1b\[[0-9;]*m)*::", re.MULTILINE)
 def test_the_terminal_report_has_no_foreign_escape_and_no_command(
     payload: str, color: bool
 ) -> None:
-    text = render_terminal(hostile_result(payload), color=color, passes=True)
+    text = render_terminal(hostile_result(payload), color=color, verbose=True)
     assert not COMMAND_LINE.search(text)
     assert "\x07" not in text and "\x9b" not in text and "\u202e" not in text
     # Only rich's own colour codes (SGR, "ESC [ ... m") remain, and only with colour.

@@ -24,10 +24,21 @@ WRITE_PROBE = {
 ENDPOINTS = ["GET /api/coocook/chefs?per_page=10", "GET /api/coocook/chefs/1", "GET /api/products"]
 
 
-def settings(engine_url: str, **engine_options: Any) -> tuple[dict[str, Any], Findings]:
+# The seed report's recommendations, configured as minimums (none by default).
+SEED_MINIMUMS: dict[str, Any] = {
+    "min_size": 20,
+    "min_overflow": 40,
+    "require_pre_ping": True,
+    "require_sqlite_fixes": True,
+}
+
+
+def settings(
+    engine_url: str, options: PoolOptions | None = None, **engine_options: Any
+) -> tuple[dict[str, Any], Findings]:
     engine = create_engine(engine_url, **engine_options)
     try:
-        found = engine_settings(engine.pool, PoolOptions())
+        found = engine_settings(engine.pool, options or PoolOptions(**SEED_MINIMUMS))
     finally:
         engine.dispose()
     return {m.name: m.value for m in found.measurements}, found
@@ -53,6 +64,17 @@ def test_settings_come_from_the_live_pool(tmp_path: Path) -> None:
     measurement = below.measurement("pool/engine/below_minimum")
     assert measurement.value == 3
     assert [e.text for e in measurement.evidence][1] == "pool size 5 < 20"
+
+
+def test_a_default_pool_is_below_no_minimum_unless_one_is_configured(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    # Flask-SQLAlchemy's defaults: 5 + 10 connections, no pre-ping.
+    measured, below = settings(url, PoolOptions(), pool_size=5, max_overflow=10)
+    assert measured["pool/engine/size"] == 5
+    assert below.problems == ()
+    assert below.measurement("pool/engine/below_minimum").value == 0
+    _, below = settings(url, PoolOptions(min_size=8), pool_size=5, max_overflow=10)
+    assert below.problems == ("pool size 5 < 8",)
 
 
 def test_the_reports_pool_meets_the_minimums(tmp_path: Path) -> None:
@@ -164,7 +186,9 @@ def test_option_errors_are_config_errors() -> None:
 def test_small_pool_and_no_wal_fail_the_gate_and_optimized_passes(
     softfactory: SoftFactoryProject,
 ) -> None:
-    softfactory.configure({"pool": {"write_probe": WRITE_PROBE}}, endpoints=ENDPOINTS)
+    softfactory.configure(
+        {"pool": {"write_probe": WRITE_PROBE, **SEED_MINIMUMS}}, endpoints=ENDPOINTS
+    )
     softfactory.baseline()
     passing = softfactory.gate()
     assert passing.exit_code == 0, explain(passing)
@@ -195,16 +219,37 @@ def test_small_pool_and_no_wal_fail_the_gate_and_optimized_passes(
     assert "not BEGIN IMMEDIATE" in no_wal.stdout
 
 
-def test_minimums_fail_even_when_the_baseline_was_made_on_the_bad_pool(
+def test_configured_minimums_fail_even_when_the_baseline_was_made_on_the_bad_pool(
     softfactory: SoftFactoryProject,
 ) -> None:
-    # No budget in perfci.yaml: the pool check holds its own minimums.
-    softfactory.configure({"pool": {"burst": 0}}, endpoints=ENDPOINTS)
+    # No budget in perfci.yaml: the pool check holds the minimums the project configured.
+    softfactory.configure({"pool": {"burst": 0, **SEED_MINIMUMS}}, endpoints=ENDPOINTS)
     made = softfactory.run("baseline", "update", env={"PERFCI_FAULTS": "small_pool"})
     assert made.exit_code == 0, explain(made)
     gated = softfactory.gate("small_pool")
     assert gated.exit_code == 1, explain(gated)
     assert softfactory.failing() == {"pool/engine/below_minimum": "budget_violation"}
+
+
+def test_pool_without_minimums_passes_a_default_pool_against_its_own_baseline(
+    softfactory: SoftFactoryProject,
+) -> None:
+    """`pool: {}` on a default Flask-SQLAlchemy pool (5 + 10, no pre-ping, rollback journal)."""
+    softfactory.configure({"pool": {"write_probe": WRITE_PROBE}}, endpoints=ENDPOINTS)
+    faults = {"PERFCI_FAULTS": "small_pool,no_wal"}
+    made = softfactory.run("baseline", "update", env=faults)
+    assert made.exit_code == 0, explain(made)
+    gated = softfactory.gate("small_pool,no_wal")
+    assert gated.exit_code == 0, explain(gated)
+    # A change is still caught against the baseline: WAL lost since it was made.
+    made = softfactory.run("baseline", "update", env={"PERFCI_FAULTS": "small_pool"})
+    assert made.exit_code == 0, explain(made)
+    regressed = softfactory.gate("small_pool,no_wal")
+    assert regressed.exit_code == 1, explain(regressed)
+    failing = softfactory.failing()
+    assert failing.get("pool/sqlite/journal_mode") == "regression", failing
+    assert failing.get("pool/sqlite/begin_immediate") == "regression", failing
+    assert "pool/sqlite/missing_fixes" not in failing  # no fix was required
 
 
 @pytest.mark.postgres

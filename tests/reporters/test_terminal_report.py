@@ -7,9 +7,11 @@ from dataclasses import replace
 
 import pytest
 
+from perfci.measurement import Direction, Evidence, Measurement
 from perfci.reporters import render_terminal
 from perfci.result import RunResult
-from perfci.verdict.model import Judgement, Outcome, Verdict
+from perfci.verdict.model import Judgement, Mode, Outcome, Verdict
+from tests.reporters.builders import make_result
 
 ESC = "\x1b["
 
@@ -115,16 +117,101 @@ def test_unmatched_rules_are_listed(build_result: Callable[..., RunResult]) -> N
     assert plain.splitlines()[-1] == "no measurements — ERROR (exit 2)"
 
 
-def test_passes_can_be_counted_instead_of_listed(sample_result: RunResult) -> None:
+def test_passes_and_noisy_timings_are_counted_unless_verbose(sample_result: RunResult) -> None:
     full = render_terminal(sample_result, color=False)
-    short = render_terminal(sample_result, color=False, passes=False)
+    short = render_terminal(sample_result, color=False, verbose=False)
     passes = [v for v in sample_result.verdicts if v.outcome is Outcome.PASS]
-    assert passes, "the sample needs a passing verdict"
+    noisy = [v for v in sample_result.verdicts if v.outcome is Outcome.NOISY]
+    assert passes and noisy, "the sample needs a passing and a noisy verdict"
     assert f"✓ pass: {len(passes)} more (--verbose lists them)" in short
-    assert len(short.splitlines()) == len(full.splitlines()) - len(passes) + 1
+    line = "? too noisy: 1 timing not judged (1 whose samples vary more than the threshold)"
+    assert line in short
+    # Neither the noisy row nor its evidence block: one summary line instead.
+    assert "GET /api/products/p50" in full
+    assert "GET /api/products/p50" not in short
     for verdict in sample_result.verdicts:
-        if verdict.outcome is not Outcome.PASS:
-            assert verdict.name.split("/", 1)[1].rsplit("/", 1)[-1] in short
+        if verdict.outcome not in (Outcome.PASS, Outcome.NOISY):
+            assert verdict.name.split("/", 1)[1] in short
+    # Failures keep their full evidence.
+    assert "SELECT chefs.id, chefs.name FROM chefs WHERE chefs.user_id = ?" in short
+    assert "    SCAN bookings" in short
+
+
+def _noisy(name: str, reason: str, notes: tuple[str, ...] = ()) -> Verdict:
+    return Verdict(name=name, outcome=Outcome.NOISY, mode=Mode.BASELINE, reason=reason, notes=notes)
+
+
+def test_a_passing_run_with_noisy_timings_is_short(
+    passing_result: RunResult, golden: Callable[[str, str], None]
+) -> None:
+    noisy = [
+        _noisy(f"latency/GET /api/{n}/p95", "too noisy to judge: median 4 ms → 4.6 ms (+15%)")
+        for n in ("a", "b", "c")
+    ]
+    noisy.append(_noisy("latency/GET /api/d/p95", "not comparable across machines: median +20%"))
+    noisy.append(
+        _noisy(
+            "load/50 users/p95",
+            "too noisy to judge: median +30%",
+            ("only 4 baseline and 4 current samples (a timing verdict needs 8 on each side)",),
+        )
+    )
+    result = make_result([*passing_result.verdicts, *noisy])
+    text = render_terminal(result, color=False, verbose=False)
+    golden("terminal-quiet.txt", text)
+    summary = [line for line in text.splitlines() if line.startswith("? too noisy")]
+    assert len(summary) == 1
+    assert summary[0].startswith(
+        "? too noisy: 5 timings not judged (1 against a baseline from another machine, "
+        "1 with too few samples, 3 whose samples vary more than the threshold); "
+        "to judge them: perfci run --against REF"
+    )
+    assert "strict: true" in summary[0] and "more samples" in summary[0]
+    assert not any("not comparable" in line for line in text.splitlines())
+    verbose = render_terminal(result, color=False, verbose=True)
+    assert "not comparable across machines: median +20%" in verbose
+    assert "? too noisy:" not in verbose
+
+
+def test_new_evidence_is_marked_not_repeated() -> None:
+    base = Measurement(
+        "n_plus_one/GET /a/queries",
+        1,
+        "queries",
+        Direction.LOWER,
+        evidence=(Evidence("sql", "SELECT books.id FROM books"),),
+    )
+    head = replace(
+        base,
+        value=21,
+        evidence=(
+            Evidence("sql", "SELECT books.id FROM books\nSELECT authors.name FROM authors"),
+            Evidence("plan", "SCAN authors"),
+        ),
+    )
+    note = (
+        "new compared with the baseline:\nsql: SELECT authors.name FROM authors\nplan: SCAN authors"
+    )
+    verdict = Verdict(
+        name=base.name,
+        outcome=Outcome.REGRESSION,
+        mode=Mode.EXACT,
+        reason="1 → 21 queries",
+        current=head,
+        baseline=base,
+        notes=(note,),
+    )
+    lines = render_terminal(make_result([verdict]), color=False, verbose=False).splitlines()
+    assert "  note: new compared with the baseline: the lines marked + below" in lines
+    assert "    SELECT books.id FROM books" in lines
+    assert "  + SELECT authors.name FROM authors" in lines
+    assert "  + SCAN authors" in lines
+    assert not any("sql: SELECT authors" in line for line in lines)
+    # Nothing to mark (no current evidence): the engine's note is shown as it is.
+    bare = replace(verdict, current=replace(head, evidence=()))
+    text = render_terminal(make_result([bare]), color=False, verbose=False)
+    assert "the lines marked + below" not in text
+    assert "    sql: SELECT authors.name FROM authors" in text
 
 
 def test_a_multi_line_note_stays_inside_its_verdict() -> None:
