@@ -113,7 +113,7 @@ class Instructions(Check[InstructionsOptions]):
             shim = _callgrind.build_shim(tools, ctx.workdir / "callgrind")
         except _callgrind.CallgrindUnavailable as error:
             raise CheckSkipped(f"instructions: {error}") from None
-        requests = [e.with_headers(options.headers) for e in endpoints]
+        requests = [ctx.prepared(e).with_headers(options.headers) for e in endpoints]
         job = _callgrind.Job(
             app=ctx.app_spec,
             config=ctx.target_settings,
@@ -141,7 +141,7 @@ class Instructions(Check[InstructionsOptions]):
         failed = [
             f"{e.subject} answered HTTP {status}"
             for e, status in zip(endpoints, statuses, strict=True)
-            if status >= 400
+            if not e.expects(status)
         ]
         if failed:
             # An error page's count is not the endpoint's: it must not pass as an improvement.

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from perfci import Endpoint
+from perfci.target.endpoint import Wire
 
 INSTALL_HINT = "install valgrind (Debian/Ubuntu: apt-get install valgrind)"
 HEADER = Path("/usr/include/valgrind/callgrind.h")
@@ -127,16 +128,8 @@ class Job:
         return {
             "app": self.app,
             "config": dict(self.config),
-            "endpoints": [
-                {
-                    "method": e.method,
-                    "path": e.path,
-                    "query": [list(pair) for pair in e.query],
-                    "json": e.json,
-                    "headers": [list(pair) for pair in e.headers],
-                }
-                for e in self.endpoints
-            ],
+            # Each request as Endpoint.wire builds it (headers, login, form or JSON body).
+            "endpoints": [wire_to_dict(e.wire()) for e in self.endpoints],
             "warmup": self.warmup,
             "requests": self.requests,
             "clear_cache": self.clear_cache,
@@ -144,13 +137,22 @@ class Job:
         }
 
 
-def endpoint_from_dict(data: Mapping[str, Any]) -> Endpoint:
-    return Endpoint(
+def wire_to_dict(wire: Wire) -> dict[str, Any]:
+    return {
+        "method": wire.method,
+        "target": wire.target,
+        "headers": [list(pair) for pair in wire.headers],
+        "body": None if wire.body is None else wire.body.decode("latin-1"),
+    }
+
+
+def wire_from_dict(data: Mapping[str, Any]) -> Wire:
+    body = data["body"]
+    return Wire(
         method=str(data["method"]),
-        path=str(data["path"]),
-        query=tuple((str(k), str(v)) for k, v in data["query"]),
-        json=data["json"],
+        target=str(data["target"]),
         headers=tuple((str(k), str(v)) for k, v in data["headers"]),
+        body=None if body is None else str(body).encode("latin-1"),
     )
 
 

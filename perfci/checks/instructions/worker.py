@@ -21,20 +21,16 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from perfci import Endpoint, clear_response_caches, import_object
+from perfci import clear_response_caches, import_object
+from perfci.target.endpoint import Wire
 
-from .callgrind import LABEL, endpoint_from_dict
+from .callgrind import LABEL, wire_from_dict
 
 
-def call(client: FlaskClient, endpoint: Endpoint) -> int:
+def call(client: FlaskClient, wire: Wire) -> int:
     """One request, body read; in an empty context so it pushes an app context of its own."""
     response = contextvars.Context().run(
-        client.open,
-        endpoint.path,
-        method=endpoint.method,
-        query_string=endpoint.query,
-        json=endpoint.json,
-        headers=dict(endpoint.headers),
+        client.open, wire.target, method=wire.method, headers=list(wire.headers), data=wire.body
     )
     response.get_data()
     return response.status_code
@@ -48,24 +44,25 @@ def main(job_path: Path, result_path: Path) -> int:
         print("the callgrind worker is not running under valgrind", file=sys.stderr)
         return 2
     app = import_object(job["app"])(job["config"])
-    client = app.test_client()
+    # No cookie jar: the Cookie header of the run's login goes through as sent.
+    client = app.test_client(use_cookies=False)
     # The first instrumented stretch of a process costs more (ctypes and callgrind set
     # themselves up in it): one request measured and thrown away takes it.
     if job["clear_cache"]:
         clear_response_caches(app)
     shim.perfci_start()
-    call(client, endpoint_from_dict(job["endpoints"][0]))
+    call(client, wire_from_dict(job["endpoints"][0]))
     shim.perfci_stop(b"perfci priming")
     statuses = []
     for index, data in enumerate(job["endpoints"]):
-        endpoint = endpoint_from_dict(data)
+        wire = wire_from_dict(data)
         status = 0
         # Warm-ups miss the cache like the measured requests: the code a miss runs
         # (statement compilation, serialization) is warmed, not a cache hit's.
         for _ in range(job["warmup"]):
             if job["clear_cache"]:
                 clear_response_caches(app)
-            status = call(client, endpoint)
+            status = call(client, wire)
         for request in range(job["requests"]):
             if job["clear_cache"]:
                 clear_response_caches(app)
@@ -73,7 +70,7 @@ def main(job_path: Path, result_path: Path) -> int:
             gc.disable()
             label = LABEL.format(endpoint=index, request=request).encode()
             shim.perfci_start()
-            status = call(client, endpoint)
+            status = call(client, wire)
             shim.perfci_stop(label)
             gc.enable()
         statuses.append(status)

@@ -123,7 +123,10 @@ class Load(Check[LoadOptions]):
         if not endpoints:
             raise ConfigError("checks.load: no endpoints to load (set target.endpoints)")
         host = options.host or ctx.base_url
-        spec = build_spec(host, endpoints, options)
+        # One login over HTTP (target.auth) before the load; every Locust user sends its
+        # credentials (the login itself is not part of the load).
+        with ctx.http_client(host) as http:
+            spec = build_spec(host, [http.prepared(e) for e in endpoints], options)
         stages = run_load(
             spec,
             ctx.workdir / "load",
@@ -150,14 +153,16 @@ def build_spec(host: str, endpoints: Sequence[Endpoint], options: LoadOptions) -
     extra = NO_CACHE_HEADERS if options.bypass_cache else {}
     requests: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
+        wire = endpoint.wire(extra)  # the one request builder, as in-process
         requests.setdefault(
             endpoint.subject,
             {
                 "name": endpoint.subject,
-                "method": endpoint.method,
-                "path": endpoint.path_and_query,
-                "json": endpoint.json,
-                "headers": {**dict(endpoint.headers), **extra},
+                "method": wire.method,
+                "path": wire.target,
+                "body": None if wire.body is None else wire.body.decode("latin-1"),
+                "headers": dict(wire.headers),
+                "expect": list(endpoint.expect),
                 "weight": options.weights.get(endpoint.subject, 1.0),
             },
         )

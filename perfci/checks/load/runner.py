@@ -38,6 +38,7 @@ import time
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 # gevent ships no type information (and pyproject.toml's ignore list does not name it).
 import gevent
@@ -45,6 +46,7 @@ import gevent.event
 import locust.runners
 
 from perfci import die_with_parent
+from perfci.target.endpoint import LOGIN_PATH
 
 from . import RUNNER_COMMAND
 from .stats import StageResult, WindowRecorder
@@ -82,11 +84,30 @@ class PerfciUser(FastHttpUser):
     @task
     def request(self) -> None:
         (chosen,) = random.choices(self.plan_requests, weights=self.plan_weights)
-        kwargs: dict[str, Any] = {"name": chosen["name"], "headers": chosen["headers"]}
-        if chosen.get("json") is not None:
-            kwargs["json"] = chosen["json"]
-        # FastHttpUser counts connection errors and HTTP statuses >= 400 as failures.
-        self.client.request(chosen["method"], chosen["path"], **kwargs)
+        body = chosen.get("body")
+        # Redirects are not followed (as in-process): a redirect to a login page, or any
+        # status the endpoint does not expect, is a failed request, not a fast one.
+        with self.client.request(
+            chosen["method"],
+            chosen["path"],
+            name=chosen["name"],
+            headers=chosen["headers"],
+            data=None if body is None else body.encode("latin-1"),
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            status = response.status_code or 0
+            if not expected(status, response.headers.get("Location"), chosen.get("expect")):
+                response.failure(f"HTTP {status}")
+
+
+def expected(status: int, location: str | None, expect: list[int] | None) -> bool:
+    """``Endpoint.expects`` for the plan's plain data (this process imports no Flask)."""
+    if expect:
+        return status in expect
+    if 300 <= status < 400 and location and LOGIN_PATH.search(urlsplit(location).path):
+        return False
+    return 200 <= status < 400
 
 
 def emit(event: str, **data: Any) -> None:
