@@ -127,16 +127,27 @@ class Endpoint:
             return False
         return 200 <= status < 400
 
-    def problem(self, status: int, location: str | None = None) -> str | None:
-        """None when the answer is expected, else why not in a few words."""
+    def problem(
+        self, status: int, location: str | None = None, *, login: bool = False
+    ) -> str | None:
+        """None when the answer is expected, else why not in a few words.
+
+        ``login``: the request is the login step itself (no hint to configure one).
+        """
         if self.expects(status, location):
             return None
+        hint = (
+            " (wrong credentials or CSRF token?)"
+            if login
+            else f" (configure target.auth, or expect: [{status}])"
+        )
         if 300 <= status < 400 and location:
             return (
                 f"{self.subject} answered HTTP {status}, a redirect to the login page "
-                f"{urlsplit(location).path} (configure target.auth, or expect: [{status}])"
+                f"{urlsplit(location).path}{hint}"
             )
-        hint = " (configure target.auth)" if status in (401, 403) and not self.expect else ""
+        if status not in (401, 403) or self.expect:
+            hint = ""
         return f"{self.subject} answered HTTP {status}, expected {self.expected}{hint}"
 
     @property

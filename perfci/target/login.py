@@ -141,7 +141,7 @@ def login(auth: AuthConfig, send: Send, headers: Mapping[str, str]) -> dict[str,
         auth.request, json=auth.json_body, data=fields, headers=own, expect=auth.expect
     ).under_headers(headers)
     reply = send(step.with_credentials(cookie_header(jar)).wire())
-    problem = step.problem(reply.status, reply.location)
+    problem = step.problem(reply.status, reply.location, login=True)
     if problem is not None:
         raise TargetError(f"target.auth: the login failed: {problem}")
     jar.update(cookies_of(reply.set_cookies))

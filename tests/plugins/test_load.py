@@ -122,21 +122,24 @@ def test_spec_carries_weights_and_the_cache_choice() -> None:
     spec = build_spec("http://127.0.0.1:8000/", endpoints, options)
     assert spec["host"] == "http://127.0.0.1:8000"
     assert spec["distributed"] is True
+    # Each request as Endpoint.wire builds it: the same bytes as in-process.
     assert spec["requests"] == [
         {
             "name": "GET /a?x=1",
             "method": "GET",
             "path": "/a?x=1",
-            "json": None,
+            "body": None,
             "headers": {"Cache-Control": "no-cache"},
+            "expect": [],
             "weight": 3,
         },
         {
             "name": "POST /b",
             "method": "POST",
             "path": "/b",
-            "json": {"k": 1},
-            "headers": {"Cache-Control": "no-cache"},
+            "body": '{"k": 1}',
+            "headers": {"Content-Type": "application/json", "Cache-Control": "no-cache"},
+            "expect": [],
             "weight": 1.0,
         },
     ]
