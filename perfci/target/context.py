@@ -88,7 +88,7 @@ class RunContext:
         return endpoint.under_headers(self.shared_headers).with_credentials(self.credentials)
 
     def send(self, wire: Wire, client: FlaskClient | None = None) -> Reply:
-        """Send ``wire`` in-process, unrecorded by nothing but the caller; its Reply."""
+        """Send ``wire`` in-process as it is (nothing added); status, Location, cookies, body."""
         response = contextvars.Context().run(self._open, wire, wire.target, client)
         return Reply(
             status=response.status_code,

@@ -44,7 +44,10 @@ def test_a_session_login_with_csrf_is_measured_logged_in(
 ) -> None:
     make_auth_project(
         project,
-        auth_config(database_url, checks="  n_plus_one: {}\n  payload: {}\n  indexes: {}\n"),
+        auth_config(
+            database_url,
+            checks="  n_plus_one: {}\n  payload: {}\n  indexes: {}\n  cache: {}\n",
+        ),
     )
     result = project.run_inprocess("run", "--json", "results.json")
     assert result.exit_code == ExitCode.OK, result.output
@@ -61,6 +64,11 @@ def test_a_session_login_with_csrf_is_measured_logged_in(
     )
     assert "status 200, text/html" in notes(payload)
     assert values["indexes/GET /index/failed_requests"]["value"] == 0
+    # The page is cached per user: the second request of the sequence hits.
+    assert (
+        values["cache/GET /index/misses"]["value"],
+        values["cache/GET /index/hits"]["value"],
+    ) == (1, 1)
 
 
 def test_without_a_login_the_redirect_fails_the_gate(project: PerfciProject) -> None:

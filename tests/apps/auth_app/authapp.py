@@ -15,11 +15,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, abort, jsonify, redirect, request, session
+from flask_caching import Cache
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 db = SQLAlchemy()
+cache = Cache()
 PASSWORD = "correct horse"
 
 
@@ -41,8 +43,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
     app.config["SECRET_KEY"] = "auth-app-test-key"
+    app.config["CACHE_TYPE"] = "SimpleCache"
     app.config.update(config or {})
     db.init_app(app)
+    cache.init_app(app)
 
     def extra_queries() -> None:
         for _ in range(int(app.config.get("AUTH_EXTRA_QUERIES", 0))):
@@ -93,8 +97,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def index() -> Any:
         if "user_id" not in session:
             return redirect("/auth/login?next=/index")
+        return index_of(session["user_id"])
+
+    @cache.memoize(timeout=60)
+    def index_of(user_id: int) -> str:
+        """The page of one user, cached per user."""
         extra_queries()
-        items = "".join(f"<li>{p['body']}</li>" for p in posts_of(session["user_id"]))
+        items = "".join(f"<li>{p['body']}</li>" for p in posts_of(user_id))
         return f"<ul>{items}</ul>"
 
     @app.post("/api/tokens")
