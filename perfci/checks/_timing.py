@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from perfci import Endpoint
 
 if TYPE_CHECKING:
-    from perfci.target.context import HttpClient
+    from perfci.target.httpclient import HttpClient
 
 Probe = Callable[[], None]
 Clock = Callable[[], int]

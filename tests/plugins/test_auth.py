@@ -114,7 +114,11 @@ def test_a_token_login_and_a_create_then_get_chain(
 
 
 def test_http_checks_log_in_each_client(project: PerfciProject) -> None:
-    """latency over HTTP and load log in over HTTP: an unexpected answer would fail them."""
+    """latency's HTTP client and each Locust user log in over HTTP themselves.
+
+    The load spec carries no credentials (only target.auth): a user that did
+    not log in would get the login redirect, a failed request.
+    """
     checks = (
         "  latency: {mode: http, samples: 20, http_samples: 20, warmup: 2}\n"
         "  load: {stages: [2], duration: 2, spawn_rate: 2}\n"

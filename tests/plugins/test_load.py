@@ -145,6 +145,15 @@ def test_spec_carries_weights_and_the_cache_choice() -> None:
     ]
 
 
+def test_spec_carries_the_login_not_credentials() -> None:
+    endpoints = [Endpoint.parse("GET /a").with_credentials({"Cookie": "session=secret"})]
+    auth = {"request": "POST /login", "data": {"user": "a"}}
+    spec = build_spec("http://h", endpoints, LoadOptions(), auth=auth, headers={"X-T": "1"})
+    assert spec["auth"] == auth
+    assert spec["headers"] == {"X-T": "1"}
+    assert "secret" not in json.dumps(spec["requests"])
+
+
 def test_weights_must_name_a_loaded_endpoint() -> None:
     with pytest.raises(ConfigError, match=r"'GET /nope' is not one of the loaded endpoints"):
         build_spec("http://h", [Endpoint.parse("/a")], LoadOptions(weights={"GET /nope": 2}))

@@ -123,10 +123,17 @@ class Load(Check[LoadOptions]):
         if not endpoints:
             raise ConfigError("checks.load: no endpoints to load (set target.endpoints)")
         host = options.host or ctx.base_url
-        # One login over HTTP (target.auth) before the load; every Locust user sends its
-        # credentials (the login itself is not part of the load).
-        with ctx.http_client(host) as http:
-            spec = build_spec(host, [http.prepared(e) for e in endpoints], options)
+        # A login over HTTP first: a failing one is exit 3 before any load. Then every
+        # Locust user logs in once (on_start, outside the statistics) and sends its own.
+        with ctx.http_client(host):
+            pass
+        spec = build_spec(
+            host,
+            [e.under_headers(ctx.shared_headers) for e in endpoints],
+            options,
+            auth=None if ctx.auth is None else ctx.auth.model_dump(mode="json", by_alias=True),
+            headers=ctx.shared_headers,
+        )
         stages = run_load(
             spec,
             ctx.workdir / "load",
@@ -141,8 +148,19 @@ class Load(Check[LoadOptions]):
         return stage_measurements(stages, spec, options)
 
 
-def build_spec(host: str, endpoints: Sequence[Endpoint], options: LoadOptions) -> dict[str, Any]:
-    """The runner's JSON input: what to request, how hard and for how long."""
+def build_spec(
+    host: str,
+    endpoints: Sequence[Endpoint],
+    options: LoadOptions,
+    *,
+    auth: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The runner's JSON input: what to request, how hard and for how long.
+
+    ``auth`` (``target.auth`` as data) is the login each Locust user runs
+    first, with ``headers`` (``target.headers``).
+    """
     subjects = {e.subject for e in endpoints}
     unknown = sorted(set(options.weights) - subjects)
     if unknown:
@@ -153,7 +171,8 @@ def build_spec(host: str, endpoints: Sequence[Endpoint], options: LoadOptions) -
     extra = NO_CACHE_HEADERS if options.bypass_cache else {}
     requests: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
-        wire = endpoint.wire(extra)  # the one request builder, as in-process
+        # The one request builder, as in-process; each user adds its own login's credentials.
+        wire = endpoint.with_credentials({}).wire(extra)
         requests.setdefault(
             endpoint.subject,
             {
@@ -175,6 +194,8 @@ def build_spec(host: str, endpoints: Sequence[Endpoint], options: LoadOptions) -
         "timeout": options.timeout,
         "interval": 1.0,
         "requests": list(requests.values()),
+        "auth": None if auth is None else dict(auth),
+        "headers": dict(headers or {}),
         "distributed": bool(options.workers or options.master_bind),
         "workers": options.workers,
         "external_workers": options.external_workers,
