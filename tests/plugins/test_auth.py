@@ -207,3 +207,18 @@ def test_against_logs_in_on_both_sides(project: PerfciProject) -> None:
     queries = by_name["n_plus_one/GET /index/queries"]
     assert queries["outcome"] == "regression"
     assert (queries["baseline"]["value"], queries["current"]["value"]) == (1, 3)
+
+
+def test_the_instructions_worker_sends_the_login(project: PerfciProject) -> None:
+    """The callgrind worker is another process: it gets each request as built, login included."""
+    checks = "  instructions: {warmup: 2, requests: 1}\n"
+    make_auth_project(project, auth_config(checks=checks))
+    result = project.run_inprocess("run", "--json", "results.json")
+    if "instructions" in json.loads((project.path / "results.json").read_text())["skipped_checks"]:
+        pytest.skip("valgrind or a C compiler is missing")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert measured(project)["instructions/GET /index/Ir"]["value"] > 0
+    make_auth_project(project, auth_config(auth="", checks=checks))
+    result = project.run_inprocess("run")
+    assert result.exit_code == ExitCode.TARGET, result.output
+    assert "GET /index answered HTTP 302, a redirect to the login page" in result.stderr

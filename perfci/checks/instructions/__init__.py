@@ -138,10 +138,11 @@ class Instructions(Check[InstructionsOptions]):
             )
         except _callgrind.WorkerFailed as error:
             raise CheckCrashed(f"instructions: {error}") from None
+        locations = _callgrind.read_locations(dumps_dir) or [None] * len(statuses)
         failed = [
-            f"{e.subject} answered HTTP {status}"
-            for e, status in zip(endpoints, statuses, strict=True)
-            if not e.expects(status)
+            problem
+            for e, status, location in zip(endpoints, statuses, locations, strict=True)
+            if (problem := e.problem(status, location)) is not None
         ]
         if failed:
             # An error page's count is not the endpoint's: it must not pass as an improvement.

@@ -211,6 +211,15 @@ def run_worker(
     return [int(s) for s in result["statuses"]], read_dumps(directory)
 
 
+def read_locations(directory: Path) -> list[str | None]:
+    """The Location header of each endpoint's last answer in the worker (empty if unknown)."""
+    try:
+        result = json.loads((directory / "result.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [None if x is None else str(x) for x in result.get("locations", [])]
+
+
 def _tail(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8", errors="replace")

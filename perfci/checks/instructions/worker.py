@@ -26,6 +26,8 @@ from perfci.target.endpoint import Wire
 
 from .callgrind import LABEL, wire_from_dict
 
+LOCATIONS: list[str | None] = []  # each request's Location, the last one's reported
+
 
 def call(client: FlaskClient, wire: Wire) -> int:
     """One request, body read; in an empty context so it pushes an app context of its own."""
@@ -33,6 +35,7 @@ def call(client: FlaskClient, wire: Wire) -> int:
         client.open, wire.target, method=wire.method, headers=list(wire.headers), data=wire.body
     )
     response.get_data()
+    LOCATIONS.append(response.headers.get("Location"))
     return response.status_code
 
 
@@ -54,6 +57,7 @@ def main(job_path: Path, result_path: Path) -> int:
     call(client, wire_from_dict(job["endpoints"][0]))
     shim.perfci_stop(b"perfci priming")
     statuses = []
+    locations: list[str | None] = []
     for index, data in enumerate(job["endpoints"]):
         wire = wire_from_dict(data)
         status = 0
@@ -74,7 +78,9 @@ def main(job_path: Path, result_path: Path) -> int:
             shim.perfci_stop(label)
             gc.enable()
         statuses.append(status)
-    result_path.write_text(json.dumps({"statuses": statuses}), encoding="utf-8")
+        locations.append(LOCATIONS[-1])
+    result = {"statuses": statuses, "locations": locations}
+    result_path.write_text(json.dumps(result), encoding="utf-8")
     return 0
 
 
