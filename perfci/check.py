@@ -85,11 +85,22 @@ def select_endpoints(ctx: RunContext, options: CheckOptions) -> tuple[Endpoint, 
     if chosen is None:
         return ctx.endpoints
     known = {e.subject: e for e in ctx.endpoints}
-    selected = []
-    for text in chosen:
-        endpoint = Endpoint.parse(text)
-        selected.append(known.get(endpoint.subject, endpoint))
-    return tuple(selected)
+    return tuple(known_or_parsed(known, text) for text in chosen)
+
+
+def known_or_parsed(known: Mapping[str, Endpoint], text: str) -> Endpoint:
+    """The configured endpoint ``text`` names (``GET /posts/{post_id}`` too), else it parsed.
+
+    ValueError when ``text`` is malformed or holds a ``{variable}`` no endpoint resolves.
+    """
+    words = text.split()
+    for endpoint in known.values():
+        if words == [endpoint.method, endpoint.path_and_query] or (
+            words == [endpoint.path_and_query] and endpoint.method == "GET"
+        ):
+            return endpoint
+    endpoint = Endpoint.parse(text)
+    return known.get(endpoint.subject, endpoint)
 
 
 #: The options model of a check; ``Check`` alone (no parameter) accepts any options.

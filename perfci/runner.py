@@ -19,8 +19,8 @@ from pydantic import ValidationError
 from sqlalchemy import create_engine
 
 from perfci.check import Check, CheckOptions
-from perfci.config.load import suggest
-from perfci.config.model import Config, EndpointConfig, ThresholdConfig
+from perfci.config.load import build_endpoints, suggest
+from perfci.config.model import Config, ThresholdConfig
 from perfci.errors import CheckCrashed, CheckSkipped, ConfigError, PerfciError, UsageError
 from perfci.measurement import Measurement
 from perfci.plugin.manager import PluginHost
@@ -96,24 +96,7 @@ def options_for(config: Config, checks: dict[str, type[Check]], name: str) -> Ch
 
 
 def endpoints_of(config: Config) -> tuple[Endpoint, ...]:
-    endpoints = []
-    target = config.model.target
-    for index, item in enumerate(target.endpoints if target else ()):
-        try:
-            if isinstance(item, EndpointConfig):
-                endpoints.append(
-                    Endpoint.parse(
-                        item.request, json=item.json_body, headers=item.headers, expect=item.expect
-                    )
-                )
-            else:
-                endpoints.append(Endpoint.parse(item))
-        except ValueError as error:
-            raise ConfigError(
-                f"target.endpoints[{index}]: {error}",
-                where=config.where("target", "endpoints", index),
-            ) from None
-    return tuple(endpoints)
+    return build_endpoints(config.model, lambda loc: config.where(*loc))
 
 
 class MeasureSession:
@@ -207,10 +190,14 @@ class MeasureSession:
             app_spec=target_config.app,
             recipe=target.recipe,
             probe=target.probe,
+            auth=target_config.auth,
+            shared_headers=dict(target_config.headers),
         )
         self._stack.callback(self._stop_server)
         self._ctx = ctx
         self._stack.enter_context(target.app.app_context())
+        # The login and every endpoint's needs, before any check measures anything.
+        ctx.prepare()
         self.host.target_ready(ctx)
 
     def _stop_server(self) -> None:

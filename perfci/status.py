@@ -40,14 +40,22 @@ class StatusLog:
     failures: list[str] = field(default_factory=list)
     seen: int = 0
 
-    def see(self, sent: Endpoint, status: int, body: bytes) -> bool:
-        """Record one response to ``sent`` (the endpoint, perhaps with a page size); ok?"""
+    def see(self, sent: Endpoint, status: int, body: bytes, location: str | None = None) -> bool:
+        """Record one response to ``sent`` (the endpoint, perhaps with a page size); ok?
+
+        ``location`` is a redirect's Location: a redirect to a login page is a
+        failure unless the endpoint expects it.
+        """
         self.seen += 1
-        if self.endpoint.expects(status):
+        if self.endpoint.expects(status, location):
             return True
-        self.failures.append(
-            f"{sent.subject} → {status} (expected {self.endpoint.expected}): {body_start(body)}"
-        )
+        problem = self.endpoint.problem(status, location) or ""
+        if location and 300 <= status < 400 and not self.endpoint.expect:
+            self.failures.append(f"{sent.subject} → {status}: {problem.partition(', ')[2]}")
+        else:
+            self.failures.append(
+                f"{sent.subject} → {status} (expected {self.endpoint.expected}): {body_start(body)}"
+            )
         return False
 
     def measurement(self, check: str, subject: str | None = None) -> Measurement:

@@ -55,11 +55,18 @@ class Captured:
     status: int
     recording: Recording
     body: bytes = b""
+    location: str | None = None  # the Location of a redirect
 
     @property
     def ok(self) -> bool:
-        """The status is one the endpoint should answer (``expect``, else 2xx/3xx)."""
-        return self.endpoint.expects(self.status)
+        """The status is one the endpoint should answer (``expect``, else 2xx/3xx, but not a
+        redirect to a login page)."""
+        return self.endpoint.expects(self.status, self.location)
+
+    @property
+    def problem(self) -> str | None:
+        """Why the answer is not the endpoint's, in a few words; None when it is."""
+        return self.endpoint.problem(self.status, self.location)
 
 
 def capture(
@@ -82,4 +89,5 @@ def capture(
         status=response.status_code,
         recording=recording,
         body=response.get_data()[: 4 * BODY_CHARS],
+        location=response.headers.get("Location"),
     )

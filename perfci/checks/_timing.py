@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 import requests
 from flask.testing import FlaskClient
 
 from perfci import Endpoint
+
+if TYPE_CHECKING:
+    from perfci.target.httpclient import HttpClient
 
 Probe = Callable[[], None]
 Clock = Callable[[], int]
@@ -58,47 +61,47 @@ def sample_interleaved(
     return samples
 
 
-def inprocess_probe(client: FlaskClient, endpoint: Endpoint, headers: Mapping[str, str]) -> Probe:
-    """One request through the WSGI test client, body read, error statuses refused."""
-    merged = {**dict(endpoint.headers), **headers}
+def inprocess_probe(
+    client: FlaskClient,
+    endpoint: Endpoint,
+    headers: Mapping[str, str],
+    *,
+    prepare: Callable[[Endpoint], Endpoint] | None = None,
+) -> Probe:
+    """One request through the WSGI test client, body read, unexpected statuses refused.
+
+    The request is built once, outside the timed call; ``prepare`` adds the
+    run's target headers and login (``RunContext.prepared``).
+    """
+    wire = (prepare(endpoint) if prepare else endpoint).wire(headers)
+    request_headers = list(wire.headers)
 
     def call() -> None:
         response = client.open(
-            endpoint.path,
-            method=endpoint.method,
-            query_string=endpoint.query,
-            json=endpoint.json,
-            headers=merged,
+            wire.target, method=wire.method, headers=request_headers, data=wire.body
         )
         response.get_data()
-        if response.status_code >= 400:
-            raise ProbeFailed(f"{endpoint.subject} answered HTTP {response.status_code}")
+        problem = endpoint.problem(response.status_code, response.headers.get("Location"))
+        if problem is not None:
+            raise ProbeFailed(problem)
 
     return call
 
 
 def http_probe(
-    session: requests.Session,
-    base_url: str,
-    endpoint: Endpoint,
-    headers: Mapping[str, str],
-    *,
-    timeout: float,
+    client: HttpClient, endpoint: Endpoint, headers: Mapping[str, str], *, timeout: float
 ) -> Probe:
-    """One request over a keep-alive session, body read, error statuses refused."""
-    url = base_url + endpoint.path_and_query
-    merged = {**dict(endpoint.headers), **headers}
-    kwargs: dict[str, Any] = {"headers": merged, "timeout": timeout}
-    if endpoint.json is not None:
-        kwargs["json"] = endpoint.json
+    """One request over the client's keep-alive session, body read, unexpected statuses refused."""
+    wire = client.prepared(endpoint).wire(headers)
 
     def call() -> None:
         try:
-            response = session.request(endpoint.method, url, **kwargs)
+            response = client.send_raw(wire, timeout)
         except requests.RequestException as error:
             raise ProbeFailed(f"{endpoint.subject}: {type(error).__name__}: {error}") from None
-        if response.status_code >= 400:
-            raise ProbeFailed(f"{endpoint.subject} answered HTTP {response.status_code}")
+        problem = endpoint.problem(response.status_code, response.headers.get("Location"))
+        if problem is not None:
+            raise ProbeFailed(problem)
 
     return call
 

@@ -12,7 +12,6 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
-import requests
 from pydantic import Field, field_validator
 
 import perfci
@@ -89,33 +88,31 @@ class Latency(Check[LatencyOptions]):
         measurements: list[Measurement] = []
         if options.mode in ("inprocess", "both"):
             client = ctx.client()
-            probes = {e.subject: inprocess_probe(client, e, headers) for e in endpoints}
+            probes = {
+                e.subject: inprocess_probe(client, e, headers, prepare=ctx.prepared)
+                for e in endpoints
+            }
             if options.calibration == CPU_PROBE:
                 probes[CALIBRATION] = cpu_probe()
             elif options.calibration is not None:
                 probes[CALIBRATION] = inprocess_probe(
-                    client, Endpoint.parse(options.calibration), {}
+                    client, Endpoint.parse(options.calibration), {}, prepare=ctx.prepared
                 )
             samples = _sample(ctx, "in-process", probes, options.samples, options.warmup)
             measurements += latency_measurements(
                 endpoints, samples, suffix="", how="in-process (WSGI test client)", options=options
             )
         if options.mode in ("http", "both"):
-            base_url = ctx.base_url
-            with requests.Session() as session:
+            with ctx.http_client() as http:
                 probes = {
-                    e.subject: http_probe(session, base_url, e, headers, timeout=options.timeout)
+                    e.subject: http_probe(http, e, headers, timeout=options.timeout)
                     for e in endpoints
                 }
                 if options.calibration == CPU_PROBE:
                     probes[CALIBRATION] = cpu_probe()
                 elif options.calibration is not None:
                     probes[CALIBRATION] = http_probe(
-                        session,
-                        base_url,
-                        Endpoint.parse(options.calibration),
-                        {},
-                        timeout=options.timeout,
+                        http, Endpoint.parse(options.calibration), {}, timeout=options.timeout
                     )
                 samples = _sample(ctx, "HTTP", probes, options.http_samples, options.warmup)
             measurements += latency_measurements(

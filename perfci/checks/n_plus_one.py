@@ -310,7 +310,7 @@ class NPlusOne(Check[NPlusOneOptions]):
         for endpoint in endpoints:
             small, large = runs[endpoint.subject]
             statuses = StatusLog(endpoint)
-            ok = [statuses.see(r.endpoint, r.status, r.body) for r in (small, large)]
+            ok = [statuses.see(r.endpoint, r.status, r.body, r.location) for r in (small, large)]
             prefix = f"{self.name}/data:{endpoint.subject}"
             if all(ok):
                 # Seeds 1 and 2 (small, large): per_item is the extra count itself.
@@ -337,7 +337,7 @@ class NPlusOne(Check[NPlusOneOptions]):
         prefix = f"{self.name}/{endpoint.subject}"
         statuses = StatusLog(endpoint)
         captured = capture(ctx, endpoint, options, rows=True)
-        statuses.see(endpoint, captured.status, captured.body)
+        statuses.see(endpoint, captured.status, captured.body, captured.location)
         recording = captured.recording
         found = shapes(recording)
         status = [] if captured.ok else [Evidence("note", f"the response was {captured.status}")]
@@ -409,7 +409,7 @@ class NPlusOne(Check[NPlusOneOptions]):
             # No growth to judge: the failed requests fail the check (and a baseline
             # that had a growth reports it missing).
             for run in runs.values():
-                statuses.see(run.endpoint, run.status, run.body)
+                statuses.see(run.endpoint, run.status, run.body, run.location)
             ctx.progress(f"n_plus_one: no growth test for {endpoint.subject}: {', '.join(failed)}")
             return
         label = "/".join(params)

@@ -99,8 +99,8 @@ def measure_endpoint(
         f"{prefix}/compressed_bytes", packed_bytes, "B", Direction.LOWER, evidence=(note,)
     )
     statuses = StatusLog(endpoint)
-    statuses.see(endpoint, plain.status_code, plain.get_data())
-    statuses.see(endpoint, packed.status_code, plain.get_data())
+    statuses.see(endpoint, plain.status_code, plain.get_data(), plain.headers.get("Location"))
+    statuses.see(endpoint, packed.status_code, plain.get_data(), packed.headers.get("Location"))
     yield statuses.measurement("payload")
 
 

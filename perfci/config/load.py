@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
 from perfci.check import Check, CheckOptions, EndpointOptions
-from perfci.config.model import Config, ConfigModel, EndpointConfig
+from perfci.config.model import AuthConfig, Config, ConfigModel, EndpointConfig, NeedConfig
 from perfci.config.yamlsource import Loc, YamlSource, dotted, load_yaml
 from perfci.errors import ConfigError
-from perfci.target.endpoint import Endpoint
+from perfci.target.endpoint import Endpoint, Need, check_headers
+from perfci.target.login import parse_path
 
 CONFIG_NAMES = ("perfci.yaml", "perfci.yml")
 
@@ -47,24 +49,107 @@ def read_config(
 
 
 def _check_endpoints(model: ConfigModel, source: YamlSource) -> None:
-    """Every endpoint parses (method, path, headers) and names a distinct metric subject."""
+    """Every endpoint parses (method, path, headers, needs) and names a distinct subject."""
+    build_endpoints(model, source.where)
+
+
+def build_endpoints(model: ConfigModel, where: Callable[[Loc], str]) -> tuple[Endpoint, ...]:
+    """``target.endpoints`` as Endpoints, ``target.headers`` under their own.
+
+    ConfigError (file:line) for a malformed endpoint, a duplicate subject, an
+    unknown ``{variable}``, or a ``needs`` that does not parse.
+    """
+    target = model.target
+    if target is None:  # a project without a target (only pytest_benchmark, say)
+        return ()
+    shared = dict(target.headers)
+    try:
+        check_headers(shared)
+    except ValueError as error:
+        raise ConfigError(f"target.headers: {error}", where=where(("target", "headers"))) from None
+    configured: dict[str, EndpointConfig] = {}
+    for item in target.endpoints:
+        if isinstance(item, EndpointConfig):
+            with contextlib.suppress(ValueError):
+                configured.setdefault(Endpoint.parse(item.request).subject, item)
     seen: dict[str, int] = {}
-    for index, item in enumerate(model.target.endpoints if model.target else ()):
-        loc = ("target", "endpoints", index)
+    endpoints = []
+    for index, item in enumerate(target.endpoints):
+        loc: Loc = ("target", "endpoints", index)
         try:
             if isinstance(item, EndpointConfig):
-                endpoint = Endpoint.parse(item.request, json=item.json_body, headers=item.headers)
+                needs = [_need(name, spec, configured, shared) for name, spec in item.needs.items()]
+                endpoint = Endpoint.parse(
+                    item.request,
+                    json=item.json_body,
+                    data=item.data,
+                    headers=item.headers,
+                    expect=item.expect,
+                    needs=needs,
+                )
             else:
                 endpoint = Endpoint.parse(item)
         except ValueError as error:
-            raise ConfigError(f"{dotted(loc)}: {error}", where=source.where(loc)) from None
+            raise ConfigError(f"{dotted(loc)}: {error}", where=where(loc)) from None
         if endpoint.subject in seen:
             raise ConfigError(
                 f"{dotted(loc)}: duplicate endpoint {endpoint.subject!r} "
                 f"(also target.endpoints[{seen[endpoint.subject]}]): their metrics would collide",
-                where=source.where(loc),
+                where=where(loc),
             )
         seen[endpoint.subject] = index
+        endpoints.append(endpoint.under_headers(shared))
+    if target.auth is not None:
+        _check_auth(target.auth, where)
+    return tuple(endpoints)
+
+
+def _need(
+    name: str,
+    spec: str | NeedConfig,
+    configured: Mapping[str, EndpointConfig],
+    shared: Mapping[str, str],
+) -> Need:
+    """``needs.<name>`` as a Need; a setup request named like a configured endpoint sends
+    that endpoint's body and headers."""
+    if isinstance(spec, str):
+        request, arrow, path = spec.partition("->")
+        if not arrow:
+            raise ValueError(f"needs.{name}: expected 'METHOD /path -> $.json.path', got {spec!r}")
+        request, path = request.strip(), path.strip()
+        subject = Endpoint.parse(request).subject
+        known = configured.get(subject)
+        if known is not None:
+            if known.needs:
+                raise ValueError(f"needs.{name}: {subject} has needs of its own (one level only)")
+            setup = Endpoint.parse(
+                request, json=known.json_body, data=known.data, headers=known.headers
+            )
+        else:
+            setup = Endpoint.parse(request)
+    else:
+        path = spec.extract
+        setup = Endpoint.parse(
+            spec.request, json=spec.json_body, data=spec.data, headers=spec.headers
+        )
+    try:
+        parse_path(path)
+    except ValueError as error:
+        raise ValueError(f"needs.{name}: {error}") from None
+    return Need(name=name, request=setup.under_headers(shared), path=path)
+
+
+def _check_auth(auth: AuthConfig, where: Callable[[Loc], str]) -> None:
+    loc: Loc = ("target", "auth")
+    try:
+        Endpoint.parse(auth.request, json=auth.json_body, data=auth.data, headers=auth.headers)
+        if auth.csrf is not None:
+            Endpoint.parse(auth.csrf.from_)
+        if auth.token is not None:
+            parse_path(auth.token)
+        check_headers({auth.token_header: auth.token_format})
+    except ValueError as error:
+        raise ConfigError(f"target.auth: {error}", where=where(loc)) from None
 
 
 def bind_checks(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -45,14 +46,87 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+# --- requests: bodies, needs, logins, shared headers (#16 part B) ---
+
+FormBody = dict[str, str | int | float | bool]
+
+
+class NeedConfig(_Section):
+    """A setup request whose JSON answer fills a ``{name}`` of an endpoint's path.
+
+    The short form is a string: ``"POST /api/posts -> $.id"``.
+    """
+
+    request: str
+    json_body: Any = Field(default=None, alias="json")
+    data: FormBody | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    extract: str = Field(min_length=1)  # a JSON path: $.id, $.items[0].id
+
+
 class EndpointConfig(_Section):
     """An endpoint with a body or headers; a plain string ``"GET /path"`` is the short form."""
 
     request: str
     json_body: Any = Field(default=None, alias="json")
+    data: FormBody | None = None  # a form body (application/x-www-form-urlencoded)
     headers: dict[str, str] = Field(default_factory=dict)
     # Statuses the endpoint should answer; default any 2xx or 3xx. Anything else fails.
     expect: list[int] | None = Field(default=None, min_length=1)
+    # {name} in the path -> "METHOD /path -> $.json.path", or the long form.
+    needs: dict[str, str | NeedConfig] = Field(default_factory=dict)
+
+
+class BasicAuthConfig(_Section):
+    username: str
+    password: str
+
+
+class CsrfConfig(_Section):
+    """A CSRF token read from a page (``from``) with ``regex`` (its first group)."""
+
+    from_: str = Field(alias="from")
+    regex: str
+    field: str | None = "csrf_token"  # the form field it is sent in (null: none)
+    header: str | None = None  # or a header, e.g. X-CSRFToken
+
+    @field_validator("regex")
+    @classmethod
+    def _one_group(cls, value: str) -> str:
+        try:
+            groups = re.compile(value).groups
+        except re.error as error:
+            raise ValueError(f"not a regular expression: {error}") from None
+        if groups < 1:
+            raise ValueError('the regex needs a group around the token: value="([^"]+)"')
+        return value
+
+
+class AuthConfig(_Section):
+    """``target.auth``: a login request run once per client; its cookies and token are sent
+    with every request of every check."""
+
+    request: str
+    json_body: Any = Field(default=None, alias="json")
+    data: FormBody | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    basic: BasicAuthConfig | None = None
+    csrf: CsrfConfig | None = None
+    expect: list[int] | None = Field(default=None, min_length=1)
+    # A JSON path into the login's answer (``$.token``), sent as ``header: format``.
+    token: str | None = None
+    token_header: str = "Authorization"
+    token_format: str = "Bearer {token}"
+
+    @field_validator("token_format")
+    @classmethod
+    def _has_token(cls, value: str) -> str:
+        if "{token}" not in value:
+            raise ValueError("token_format must hold {token}")
+        return value
+
+
+# --- end requests ---
 
 
 class ServerConfig(_Section):
@@ -96,6 +170,9 @@ class TargetConfig(_Section):
     endpoints: list[str | EndpointConfig] = Field(default_factory=list)
     server: ServerConfig = Field(default_factory=ServerConfig)
     timeouts: TimeoutsConfig = Field(default_factory=TimeoutsConfig)
+    # requests (#16 part B): a login step, headers sent to every endpoint.
+    auth: AuthConfig | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("app", "seed", "engine")
     @classmethod

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from werkzeug.test import TestResponse
 
-from perfci.config.model import ServerConfig
-from perfci.target.endpoint import Endpoint
+from perfci.config.model import AuthConfig, ServerConfig
+from perfci.target.endpoint import Endpoint, Wire
 from perfci.target.guard import target_code
+from perfci.target.httpclient import HttpClient
+from perfci.target.login import Reply, login, resolve_needs
 from perfci.target.recipe import AppRecipe
 from perfci.target.recorder import QueryRecorder
 
@@ -56,34 +60,88 @@ class RunContext:
     recipe: AppRecipe | None = None
     # The readiness and calibration probe: the app's GET /health, or perfci's own route.
     probe: str = "/health"
+    # target.auth and target.headers; credentials: the in-process login's headers.
+    auth: AuthConfig | None = None
+    shared_headers: Mapping[str, str] = field(default_factory=dict)
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
     _server: Server | None = field(default=None, repr=False)
 
     def client(self) -> FlaskClient:
-        return self.app.test_client()
+        """A test client sending exactly the request's headers.
 
-    def call(self, endpoint: Endpoint, client: FlaskClient | None = None) -> TestResponse:
+        Werkzeug's client replaces a ``Cookie:`` header by its own jar, even an
+        empty one; without a jar the login's cookies reach the app as they do
+        over HTTP.
+        """
+        return self.app.test_client(use_cookies=False)
+
+    def prepare(self) -> None:
+        """Log in (``target.auth``) and resolve every endpoint's ``needs``, in-process.
+
+        Called once by the runner before any check: these requests are never
+        recorded, timed or counted. The rows a ``needs`` request creates stay
+        (the same ones in base and head under ``--against``). TargetError
+        (exit 3), naming the step, when one fails.
+        """
+        if self.auth is not None:
+            self.credentials = login(self.auth, self.send, self.shared_headers)
+        self.endpoints = tuple(resolve_needs(self.prepared(e), self.send) for e in self.endpoints)
+
+    def prepared(self, endpoint: Endpoint) -> Endpoint:
+        """``endpoint`` with ``target.headers`` and the in-process login's credentials."""
+        return endpoint.under_headers(self.shared_headers).with_credentials(self.credentials)
+
+    def send(self, wire: Wire, client: FlaskClient | None = None) -> Reply:
+        """Send ``wire`` in-process as it is (nothing added); status, Location, cookies, body."""
+        response = contextvars.Context().run(self._open, wire, wire.target, client)
+        return Reply(
+            status=response.status_code,
+            location=response.headers.get("Location"),
+            set_cookies=tuple(response.headers.getlist("Set-Cookie")),
+            body=response.get_data(),
+        )
+
+    def call(
+        self,
+        endpoint: Endpoint,
+        client: FlaskClient | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> TestResponse:
         """Issue ``endpoint`` in-process through the WSGI test client, as under a server.
 
+        It is sent as ``Endpoint.wire`` builds it (the same bytes as over HTTP),
+        with ``target.headers``, the login's credentials and ``headers``.
         Checks run inside the runner's app context, and a request made there
         would reuse it: Flask-SQLAlchemy's session (scoped to the app context)
         would then outlive the request, with its identity map and transaction.
         Running the request in an empty ``contextvars.Context`` makes it push
         and pop an app context of its own, torn down after the request.
         """
-        return contextvars.Context().run(self._call, endpoint, client)
+        wire = self.prepared(endpoint).wire(headers)
+        return contextvars.Context().run(self._open, wire, endpoint.subject, client)
 
-    def _call(self, endpoint: Endpoint, client: FlaskClient | None) -> TestResponse:
+    def _open(self, wire: Wire, subject: str, client: FlaskClient | None) -> TestResponse:
         client = client or self.client()
         # The target's sys.exit(), its own KeyboardInterrupt or a hang are TargetErrors;
         # its exceptions stay what they were (the check decides; the runner wraps them).
-        with target_code(f"request {endpoint.subject}", self.request_timeout_s, wrap_errors=False):
+        with target_code(f"request {subject}", self.request_timeout_s, wrap_errors=False):
             return client.open(
-                endpoint.path,
-                method=endpoint.method,
-                query_string=endpoint.query,
-                json=endpoint.json,
-                headers=dict(endpoint.headers),
+                wire.target, method=wire.method, headers=list(wire.headers), data=wire.body
             )
+
+    @contextmanager
+    def http_client(self, base_url: str | None = None) -> Iterator[HttpClient]:
+        """A keep-alive HTTP client of the target, logged in once (``target.auth``).
+
+        ``base_url`` defaults to the gunicorn server (started on first use).
+        """
+        with requests.Session() as session:
+            client = HttpClient(
+                session, (base_url or self.base_url).rstrip("/"), self.shared_headers
+            )
+            if self.auth is not None:
+                client.credentials = login(self.auth, client.send, self.shared_headers)
+            yield client
 
     def server(self) -> Server:
         """The target under gunicorn; started on first call, stopped by the runner."""

@@ -122,24 +122,36 @@ def test_spec_carries_weights_and_the_cache_choice() -> None:
     spec = build_spec("http://127.0.0.1:8000/", endpoints, options)
     assert spec["host"] == "http://127.0.0.1:8000"
     assert spec["distributed"] is True
+    # Each request as Endpoint.wire builds it: the same bytes as in-process.
     assert spec["requests"] == [
         {
             "name": "GET /a?x=1",
             "method": "GET",
             "path": "/a?x=1",
-            "json": None,
+            "body": None,
             "headers": {"Cache-Control": "no-cache"},
+            "expect": [],
             "weight": 3,
         },
         {
             "name": "POST /b",
             "method": "POST",
             "path": "/b",
-            "json": {"k": 1},
-            "headers": {"Cache-Control": "no-cache"},
+            "body": '{"k": 1}',
+            "headers": {"Content-Type": "application/json", "Cache-Control": "no-cache"},
+            "expect": [],
             "weight": 1.0,
         },
     ]
+
+
+def test_spec_carries_the_login_not_credentials() -> None:
+    endpoints = [Endpoint.parse("GET /a").with_credentials({"Cookie": "session=secret"})]
+    auth = {"request": "POST /login", "data": {"user": "a"}}
+    spec = build_spec("http://h", endpoints, LoadOptions(), auth=auth, headers={"X-T": "1"})
+    assert spec["auth"] == auth
+    assert spec["headers"] == {"X-T": "1"}
+    assert "secret" not in json.dumps(spec["requests"])
 
 
 def test_weights_must_name_a_loaded_endpoint() -> None:

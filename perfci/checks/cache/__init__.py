@@ -40,6 +40,7 @@ from perfci import (
     clear_response_caches,
     failed_requests_budget,
 )
+from perfci.check import known_or_parsed
 
 from . import counting as _cache_counting
 from .counting import Tally
@@ -124,13 +125,14 @@ def sequence_of(ctx: RunContext, options: CacheOptions) -> list[Endpoint]:
         if isinstance(item, EndpointConfig):
             sequence.append(to_endpoint(item))
         else:
-            endpoint = Endpoint.parse(item)
-            sequence.append(known.get(endpoint.subject, endpoint))
+            sequence.append(known_or_parsed(known, item))
     return sequence
 
 
 def to_endpoint(config: EndpointConfig) -> Endpoint:
-    return Endpoint.parse(config.request, json=config.json_body, headers=config.headers)
+    return Endpoint.parse(
+        config.request, json=config.json_body, data=config.data, headers=config.headers
+    )
 
 
 def counting(ctx: RunContext, options: CacheOptions, tally: Tally) -> tuple[str, Any]:
@@ -175,7 +177,7 @@ def hit_ratios(ctx: RunContext, options: CacheOptions) -> Iterator[Measurement]:
             answers.append(answer)
             statuses.setdefault(endpoint.subject, []).append(answer.status)
             log = logs.setdefault(endpoint.subject, StatusLog(endpoint))
-            log.see(endpoint, answer.status, answer.body)
+            log.see(endpoint, answer.status, answer.body, response.headers.get("Location"))
     after = _cache_counting.redis_keyspace(ctx.app)
     for subject, codes in statuses.items():
         note = Evidence(

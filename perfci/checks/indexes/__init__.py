@@ -331,7 +331,7 @@ class Indexes(Check[IndexesOptions]):
         for endpoint in select_endpoints(ctx, options):
             captured = capture(ctx, endpoint, options)
             statuses = StatusLog(endpoint)
-            statuses.see(endpoint, captured.status, captured.body)
+            statuses.see(endpoint, captured.status, captured.body, captured.location)
             statements = [
                 (query, explainer.explain(query))
                 for query in distinct_selects(captured.recording.selects())

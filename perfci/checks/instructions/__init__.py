@@ -115,7 +115,9 @@ class Instructions(Check[InstructionsOptions]):
         except _callgrind.CallgrindUnavailable as error:
             raise CheckSkipped(f"instructions: {error}") from None
         bypass = cache_bypass_headers(options.bypass_cache)
-        requests = [e.with_headers(bypass).with_headers(options.headers) for e in endpoints]
+        requests = [
+            ctx.prepared(e).with_headers(bypass).with_headers(options.headers) for e in endpoints
+        ]
         job = _callgrind.Job(
             app=ctx.app_spec,
             config=ctx.target_settings,
@@ -141,10 +143,11 @@ class Instructions(Check[InstructionsOptions]):
             )
         except _callgrind.WorkerFailed as error:
             raise CheckCrashed(f"instructions: {error}") from None
+        locations = _callgrind.read_locations(dumps_dir) or [None] * len(statuses)
         failed = [
-            f"{e.subject} answered HTTP {status}"
-            for e, status in zip(endpoints, statuses, strict=True)
-            if status >= 400
+            problem
+            for e, status, location in zip(endpoints, statuses, locations, strict=True)
+            if (problem := e.problem(status, location)) is not None
         ]
         if failed:
             # An error page's count is not the endpoint's: it must not pass as an improvement.

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from perfci import Endpoint
+from perfci.target.endpoint import Wire
 
 INSTALL_HINT = "install valgrind (Debian/Ubuntu: apt-get install valgrind)"
 HEADER = Path("/usr/include/valgrind/callgrind.h")
@@ -130,16 +131,8 @@ class Job:
             "app": self.app,
             "recipe": dict(self.recipe) if self.recipe is not None else None,
             "config": dict(self.config),
-            "endpoints": [
-                {
-                    "method": e.method,
-                    "path": e.path,
-                    "query": [list(pair) for pair in e.query],
-                    "json": e.json,
-                    "headers": [list(pair) for pair in e.headers],
-                }
-                for e in self.endpoints
-            ],
+            # Each request as Endpoint.wire builds it (headers, login, form or JSON body).
+            "endpoints": [wire_to_dict(e.wire()) for e in self.endpoints],
             "warmup": self.warmup,
             "requests": self.requests,
             "clear_cache": self.clear_cache,
@@ -147,13 +140,22 @@ class Job:
         }
 
 
-def endpoint_from_dict(data: Mapping[str, Any]) -> Endpoint:
-    return Endpoint(
+def wire_to_dict(wire: Wire) -> dict[str, Any]:
+    return {
+        "method": wire.method,
+        "target": wire.target,
+        "headers": [list(pair) for pair in wire.headers],
+        "body": None if wire.body is None else wire.body.decode("latin-1"),
+    }
+
+
+def wire_from_dict(data: Mapping[str, Any]) -> Wire:
+    body = data["body"]
+    return Wire(
         method=str(data["method"]),
-        path=str(data["path"]),
-        query=tuple((str(k), str(v)) for k, v in data["query"]),
-        json=data["json"],
+        target=str(data["target"]),
         headers=tuple((str(k), str(v)) for k, v in data["headers"]),
+        body=None if body is None else str(body).encode("latin-1"),
     )
 
 
@@ -210,6 +212,15 @@ def run_worker(
         )
     result = json.loads(result_path.read_text(encoding="utf-8"))
     return [int(s) for s in result["statuses"]], read_dumps(directory)
+
+
+def read_locations(directory: Path) -> list[str | None]:
+    """The Location header of each endpoint's last answer in the worker (empty if unknown)."""
+    try:
+        result = json.loads((directory / "result.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [None if x is None else str(x) for x in result.get("locations", [])]
 
 
 def _tail(path: Path) -> str:

@@ -21,22 +21,21 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from perfci import AppRecipe, Endpoint, clear_response_caches, make_app
+from perfci import AppRecipe, clear_response_caches, make_app
+from perfci.target.endpoint import Wire
 
-from .callgrind import LABEL, endpoint_from_dict
+from .callgrind import LABEL, wire_from_dict
+
+LOCATIONS: list[str | None] = []  # each request's Location, the last one's reported
 
 
-def call(client: FlaskClient, endpoint: Endpoint) -> int:
+def call(client: FlaskClient, wire: Wire) -> int:
     """One request, body read; in an empty context so it pushes an app context of its own."""
     response = contextvars.Context().run(
-        client.open,
-        endpoint.path,
-        method=endpoint.method,
-        query_string=endpoint.query,
-        json=endpoint.json,
-        headers=dict(endpoint.headers),
+        client.open, wire.target, method=wire.method, headers=list(wire.headers), data=wire.body
     )
     response.get_data()
+    LOCATIONS.append(response.headers.get("Location"))
     return response.status_code
 
 
@@ -49,24 +48,26 @@ def main(job_path: Path, result_path: Path) -> int:
         return 2
     recipe = AppRecipe.from_dict(job["recipe"]) if job.get("recipe") else AppRecipe(job["app"])
     app = make_app(recipe, job["config"]).app
-    client = app.test_client()
+    # No cookie jar: the Cookie header of the run's login goes through as sent.
+    client = app.test_client(use_cookies=False)
     # The first instrumented stretch of a process costs more (ctypes and callgrind set
     # themselves up in it): one request measured and thrown away takes it.
     if job["clear_cache"]:
         clear_response_caches(app)
     shim.perfci_start()
-    call(client, endpoint_from_dict(job["endpoints"][0]))
+    call(client, wire_from_dict(job["endpoints"][0]))
     shim.perfci_stop(b"perfci priming")
     statuses = []
+    locations: list[str | None] = []
     for index, data in enumerate(job["endpoints"]):
-        endpoint = endpoint_from_dict(data)
+        wire = wire_from_dict(data)
         status = 0
         # Warm-ups miss the cache like the measured requests: the code a miss runs
         # (statement compilation, serialization) is warmed, not a cache hit's.
         for _ in range(job["warmup"]):
             if job["clear_cache"]:
                 clear_response_caches(app)
-            status = call(client, endpoint)
+            status = call(client, wire)
         for request in range(job["requests"]):
             if job["clear_cache"]:
                 clear_response_caches(app)
@@ -74,11 +75,13 @@ def main(job_path: Path, result_path: Path) -> int:
             gc.disable()
             label = LABEL.format(endpoint=index, request=request).encode()
             shim.perfci_start()
-            status = call(client, endpoint)
+            status = call(client, wire)
             shim.perfci_stop(label)
             gc.enable()
         statuses.append(status)
-    result_path.write_text(json.dumps({"statuses": statuses}), encoding="utf-8")
+        locations.append(LOCATIONS[-1])
+    result = {"statuses": statuses, "locations": locations}
+    result_path.write_text(json.dumps(result), encoding="utf-8")
     return 0
 
 

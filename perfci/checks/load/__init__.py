@@ -125,7 +125,17 @@ class Load(Check[LoadOptions]):
         if not endpoints:
             raise ConfigError("checks.load: no endpoints to load (set target.endpoints)")
         host = options.host or ctx.base_url
-        spec = build_spec(host, endpoints, options)
+        # A login over HTTP first: a failing one is exit 3 before any load. Then every
+        # Locust user logs in once (on_start, outside the statistics) and sends its own.
+        with ctx.http_client(host):
+            pass
+        spec = build_spec(
+            host,
+            [e.under_headers(ctx.shared_headers) for e in endpoints],
+            options,
+            auth=None if ctx.auth is None else ctx.auth.model_dump(mode="json", by_alias=True),
+            headers=ctx.shared_headers,
+        )
         stages = run_load(
             spec,
             ctx.workdir / "load",
@@ -140,8 +150,19 @@ class Load(Check[LoadOptions]):
         return stage_measurements(stages, spec, options)
 
 
-def build_spec(host: str, endpoints: Sequence[Endpoint], options: LoadOptions) -> dict[str, Any]:
-    """The runner's JSON input: what to request, how hard and for how long."""
+def build_spec(
+    host: str,
+    endpoints: Sequence[Endpoint],
+    options: LoadOptions,
+    *,
+    auth: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The runner's JSON input: what to request, how hard and for how long.
+
+    ``auth`` (``target.auth`` as data) is the login each Locust user runs
+    first, with ``headers`` (``target.headers``).
+    """
     subjects = {e.subject for e in endpoints}
     unknown = sorted(set(options.weights) - subjects)
     if unknown:
@@ -152,14 +173,17 @@ def build_spec(host: str, endpoints: Sequence[Endpoint], options: LoadOptions) -
     extra = cache_bypass_headers(options.bypass_cache)
     requests: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
+        # The one request builder, as in-process; each user adds its own login's credentials.
+        wire = endpoint.with_credentials({}).wire(extra)
         requests.setdefault(
             endpoint.subject,
             {
                 "name": endpoint.subject,
-                "method": endpoint.method,
-                "path": endpoint.path_and_query,
-                "json": endpoint.json,
-                "headers": {**dict(endpoint.headers), **extra},
+                "method": wire.method,
+                "path": wire.target,
+                "body": None if wire.body is None else wire.body.decode("latin-1"),
+                "headers": dict(wire.headers),
+                "expect": list(endpoint.expect),
                 "weight": options.weights.get(endpoint.subject, 1.0),
             },
         )
@@ -172,6 +196,8 @@ def build_spec(host: str, endpoints: Sequence[Endpoint], options: LoadOptions) -
         "timeout": options.timeout,
         "interval": 1.0,
         "requests": list(requests.values()),
+        "auth": None if auth is None else dict(auth),
+        "headers": dict(headers or {}),
         "distributed": bool(options.workers or options.master_bind),
         "workers": options.workers,
         "external_workers": options.external_workers,

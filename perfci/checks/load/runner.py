@@ -26,6 +26,7 @@ from locust.env import Environment
 from locust.runners import STATE_STOPPED
 
 import argparse
+import http.cookiejar
 import contextlib
 import json
 import os
@@ -38,13 +39,21 @@ import time
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 # gevent ships no type information (and pyproject.toml's ignore list does not name it).
 import gevent
 import gevent.event
 import locust.runners
 
+import requests
+
 from perfci import die_with_parent
+from perfci.config.model import AuthConfig
+from perfci.errors import TargetError
+from perfci.target.httpclient import HttpClient
+from perfci.target.login import login
+from perfci.target.endpoint import LOGIN_PATH
 
 from . import RUNNER_COMMAND
 from .stats import StageResult, WindowRecorder
@@ -72,9 +81,28 @@ class PerfciUser(FastHttpUser):
         self.plan_requests = plan["requests"]
         self.plan_weights = [r["weight"] for r in self.plan_requests]
         self.plan_wait = float(plan["wait_time"])
+        self.plan_auth = plan.get("auth")
+        self.plan_headers = plan.get("headers") or {}
         self.network_timeout = float(plan["timeout"])
         self.connection_timeout = float(plan["timeout"])
+        self.credentials: dict[str, str] = {}
+        self.login_error: str | None = None
         super().__init__(environment)
+        # Cookies are the login's only, sent as a header (as in-process): no jar of its own.
+        self.client.cookiejar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+    def on_start(self) -> None:
+        """Log in once for this user (``target.auth``), outside Locust's statistics."""
+        if self.plan_auth is None:
+            return
+        with requests.Session() as session:
+            client = HttpClient(session, str(self.host).rstrip("/"), self.plan_headers)
+            try:
+                self.credentials = login(
+                    AuthConfig.model_validate(self.plan_auth), client.send, self.plan_headers
+                )
+            except TargetError as error:
+                self.login_error = error.message
 
     def wait_time(self) -> float:
         return self.plan_wait
@@ -82,11 +110,44 @@ class PerfciUser(FastHttpUser):
     @task
     def request(self) -> None:
         (chosen,) = random.choices(self.plan_requests, weights=self.plan_weights)
-        kwargs: dict[str, Any] = {"name": chosen["name"], "headers": chosen["headers"]}
-        if chosen.get("json") is not None:
-            kwargs["json"] = chosen["json"]
-        # FastHttpUser counts connection errors and HTTP statuses >= 400 as failures.
-        self.client.request(chosen["method"], chosen["path"], **kwargs)
+        if self.login_error is not None:
+            # Every request of a user that could not log in is a failure: never a pass.
+            self.environment.events.request.fire(
+                request_type=chosen["method"],
+                name=chosen["name"],
+                response_time=0,
+                response_length=0,
+                exception=RuntimeError(self.login_error),
+                context={},
+            )
+            return
+        body = chosen.get("body")
+        names = {name.lower() for name in chosen["headers"]}
+        headers = {k: v for k, v in self.credentials.items() if k.lower() not in names}
+        headers.update(chosen["headers"])
+        # Redirects are not followed (as in-process): a redirect to a login page, or any
+        # status the endpoint does not expect, is a failed request, not a fast one.
+        with self.client.request(
+            chosen["method"],
+            chosen["path"],
+            name=chosen["name"],
+            headers=headers,
+            data=None if body is None else body.encode("latin-1"),
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            status = response.status_code or 0
+            if not expected(status, response.headers.get("Location"), chosen.get("expect")):
+                response.failure(f"HTTP {status}")
+
+
+def expected(status: int, location: str | None, expect: list[int] | None) -> bool:
+    """``Endpoint.expects`` for the plan's plain data (this process imports no Flask)."""
+    if expect:
+        return status in expect
+    if 300 <= status < 400 and location and LOGIN_PATH.search(urlsplit(location).path):
+        return False
+    return 200 <= status < 400
 
 
 def emit(event: str, **data: Any) -> None:
@@ -95,7 +156,7 @@ def emit(event: str, **data: Any) -> None:
 
 
 def _options(spec: Mapping[str, Any]) -> argparse.Namespace:
-    plan = {key: spec[key] for key in ("requests", "wait_time", "timeout")}
+    plan = {key: spec.get(key) for key in ("requests", "wait_time", "timeout", "auth", "headers")}
     return argparse.Namespace(
         headless=True, enable_rebalancing=False, **{PLAN_OPTION: json.dumps(plan)}
     )

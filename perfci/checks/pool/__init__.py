@@ -329,7 +329,9 @@ def write_probe(ctx: RunContext, options: PoolOptions) -> Endpoint | None:
     """The configured write probe, else the first target endpoint that is not a GET."""
     if options.write_probe is not None:
         probe = options.write_probe
-        return Endpoint.parse(probe.request, json=probe.json_body, headers=probe.headers)
+        return Endpoint.parse(
+            probe.request, json=probe.json_body, data=probe.data, headers=probe.headers
+        )
     return next((e for e in ctx.endpoints if e.method not in ("GET", "HEAD", "OPTIONS")), None)
 
 
