@@ -19,10 +19,11 @@ if TYPE_CHECKING:
         EndpointOptions,
         bypass_cache_field,
         cache_bypass_headers,
+        known_or_parsed,
         select_endpoints,
     )
-    from perfci.config.model import EndpointConfig, Fraction
-    from perfci.errors import CheckCrashed, CheckSkipped, ConfigError
+    from perfci.config.model import AuthConfig, EndpointConfig, Fraction
+    from perfci.errors import CheckCrashed, CheckSkipped, ConfigError, TargetError
     from perfci.measurement import (
         Direction,
         Evidence,
@@ -37,7 +38,9 @@ if TYPE_CHECKING:
     from perfci.status import BODY_CHARS, StatusLog, body_start, failed_requests_budget
     from perfci.target.build import import_object
     from perfci.target.context import RunContext, clear_response_caches
-    from perfci.target.endpoint import Endpoint
+    from perfci.target.endpoint import LOGIN_PATH, Endpoint, Wire
+    from perfci.target.httpclient import HttpClient
+    from perfci.target.login import login
     from perfci.target.recipe import AppRecipe, make_app
     from perfci.target.recorder import RecordedQuery, Recording
     from perfci.testing import QueryCount, QueryLimitExceeded, count_queries
@@ -47,6 +50,13 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it.
 _API = {
+    "HttpClient": "perfci.target.httpclient",
+    "Wire": "perfci.target.endpoint",
+    "LOGIN_PATH": "perfci.target.endpoint",
+    "TargetError": "perfci.errors",
+    "AuthConfig": "perfci.config.model",
+    "login": "perfci.target.login",
+    "known_or_parsed": "perfci.check",
     "AppRecipe": "perfci.target.recipe",
     "BudgetRule": "perfci.verdict.model",
     "CacheBypass": "perfci.check",
@@ -105,8 +115,10 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "BODY_CHARS",
+    "LOGIN_PATH",
     "NO_CACHE_HEADERS",
     "AppRecipe",
+    "AuthConfig",
     "BudgetRule",
     "CacheBypass",
     "Check",
@@ -120,6 +132,7 @@ __all__ = [
     "EndpointOptions",
     "Evidence",
     "Fraction",
+    "HttpClient",
     "Kind",
     "Measurement",
     "QueryCount",
@@ -128,6 +141,8 @@ __all__ = [
     "Recording",
     "RunContext",
     "StatusLog",
+    "TargetError",
+    "Wire",
     "__version__",
     "body_start",
     "bypass_cache_field",
@@ -139,6 +154,8 @@ __all__ = [
     "failed_requests_budget",
     "hookimpl",
     "import_object",
+    "known_or_parsed",
+    "login",
     "make_app",
     "percentile",
     "select_endpoints",

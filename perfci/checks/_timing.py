@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from perfci import Endpoint
 
 if TYPE_CHECKING:
-    from perfci.target.httpclient import HttpClient
+    from perfci import HttpClient
 
 Probe = Callable[[], None]
 Clock = Callable[[], int]

@@ -39,8 +39,8 @@ from perfci import (
     body_start,
     clear_response_caches,
     failed_requests_budget,
+    known_or_parsed,
 )
-from perfci.check import known_or_parsed
 
 from . import counting as _cache_counting
 from .counting import Tally

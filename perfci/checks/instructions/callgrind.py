@@ -23,8 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from perfci import Endpoint
-from perfci.target.endpoint import Wire
+from perfci import Endpoint, Wire
 
 INSTALL_HINT = "install valgrind (Debian/Ubuntu: apt-get install valgrind)"
 HEADER = Path("/usr/include/valgrind/callgrind.h")

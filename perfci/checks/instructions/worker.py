@@ -21,8 +21,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from perfci import AppRecipe, clear_response_caches, make_app
-from perfci.target.endpoint import Wire
+from perfci import AppRecipe, Wire, clear_response_caches, make_app
 
 from .callgrind import LABEL, wire_from_dict
 

@@ -49,11 +49,7 @@ import locust.runners
 import requests
 
 from perfci import die_with_parent
-from perfci.config.model import AuthConfig
-from perfci.errors import TargetError
-from perfci.target.httpclient import HttpClient
-from perfci.target.login import login
-from perfci.target.endpoint import LOGIN_PATH
+from perfci import LOGIN_PATH, AuthConfig, HttpClient, TargetError, login
 
 from . import RUNNER_COMMAND
 from .stats import StageResult, WindowRecorder
