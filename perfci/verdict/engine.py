@@ -61,6 +61,7 @@ def judge(
             verdict = _new(measurement, has_baseline=baseline is not None)
         else:
             verdict = compare(measurement, base, rules, same_run=same_run)
+        verdict = _not_judged(verdict, measurement, base)
         verdict = _apply_budgets(verdict, measurement, rules.budgets, rule_problems)
         if verdict.fails and base is not None:
             verdict = replace(verdict, notes=(*verdict.notes, *evidence_news(measurement, base)))
@@ -624,10 +625,34 @@ def relative_change(before: float, after: float) -> float:
     return (after - before) / abs(before)
 
 
+def _not_judged(verdict: Verdict, current: Measurement, base: Measurement | None) -> Verdict:
+    """A value that does not measure its subject (``Measurement.unjudged``), on either side,
+    is not compared: the comparison becomes ``too noisy to judge`` with the reason, and
+    what it would have said stays as a note. A new or not-a-number verdict is kept."""
+    why = current.unjudged
+    if why is None and base is not None and base.unjudged is not None:
+        why = f"the baseline's value was not judged either: {base.unjudged}"
+    if why is None or verdict.outcome not in _COMPARED:
+        return verdict if why is None else replace(verdict, notes=(*verdict.notes, why))
+    return replace(
+        verdict,
+        outcome=Outcome.NOISY,
+        reason=f"not judged: {why}",
+        notes=(*verdict.notes, f"against the baseline: {verdict.outcome.words}, {verdict.reason}"),
+    )
+
+
+_COMPARED = (Outcome.PASS, Outcome.REGRESSION, Outcome.IMPROVEMENT, Outcome.NOISY)
+
+
 def _apply_budgets(
     verdict: Verdict, measurement: Measurement, budgets: Sequence[BudgetRule], problems: list[str]
 ) -> Verdict:
-    """The first violated budget turns the verdict into a budget violation."""
+    """The first violated budget turns the verdict into a budget violation.
+
+    A budget on a value that does not measure its subject (``Measurement.unjudged``)
+    is violated whatever the number: it cannot be held, so it never passes.
+    """
     notes = list(verdict.notes)
     for rule in budgets:
         if not fnmatchcase(measurement.name, rule.pattern):
@@ -656,6 +681,14 @@ def _apply_budgets(
             )
             if verdict.mode is Mode.UNCOMPARED:  # a new measurement: the budget is its judge
                 verdict = replace(verdict, mode=Mode.BUDGET)
+            if measurement.unjudged is not None:
+                return replace(
+                    verdict,
+                    outcome=Outcome.BUDGET,
+                    reason=f"the {shown} cannot be held: {measurement.unjudged}",
+                    budget=rule,
+                    notes=tuple(notes),
+                )
             if not violated:
                 notes.append(f"within {shown}")
                 continue

@@ -83,7 +83,8 @@ def test_stage_round_trips_through_the_runner_protocol() -> None:
 
 def test_stage_measurements_name_kind_direction_and_evidence() -> None:
     spec = build_spec("http://h", [Endpoint.parse("GET /api/x")], LoadOptions())
-    made = {m.name: m for m in stage_measurements([stage(50, failures=11)], spec, LoadOptions())}
+    stages = [(stage(50, failures=11), None)]
+    made = {m.name: m for m in stage_measurements(stages, spec, LoadOptions())}
     assert list(made) == [
         "load/50users/rps",
         "load/50users/failure_ratio",
@@ -110,7 +111,7 @@ def test_a_stage_without_any_completed_request_is_a_crash() -> None:
     empty = StageResult(users=5, windows=())
     spec = build_spec("http://h", [Endpoint.parse("/x")], LoadOptions())
     with pytest.raises(CheckCrashed, match="no request completed in the 5-user stage"):
-        stage_measurements([empty], spec, LoadOptions())
+        stage_measurements([(empty, None)], spec, LoadOptions())
 
 
 # --- options and the spec ------------------------------------------------------
@@ -247,8 +248,11 @@ def test_runner_reports_every_stage_with_failures_and_errors(
     stages = run_load(
         build_spec(http_server, endpoints, options), tmp_path, progress=lines.append, timeout=60
     )
-    assert [s.users for s in stages] == [2, 3]
-    for result in stages:
+    assert [s.users for s, _ in stages] == [2, 3]
+    for result, cpu in stages:
+        # The CPU of the runner was measured over the stage (no server pid given).
+        assert cpu is not None and cpu.wall > 0 and cpu.requests == result.requests
+        assert cpu.processes and {p.role for p in cpu.processes} == {"generator"}
         assert result.requests > 0
         # Half the mix answers 404: Locust counts those as failures.
         assert 0.2 < result.failure_ratio < 0.8
@@ -260,12 +264,14 @@ def test_runner_reports_every_stage_with_failures_and_errors(
 def test_local_workers_generate_the_load_through_a_master(http_server: str, tmp_path: Path) -> None:
     options = LoadOptions(stages=[2], duration=1.5, wait_time=0.01, workers=1)
     lines: list[str] = []
-    (result,) = run_load(
+    ((result, cpu),) = run_load(
         build_spec(http_server, [Endpoint.parse("/ok")], options),
         tmp_path,
         progress=lines.append,
         timeout=60,
     )
+    # The runner (master) and its worker are both counted as the generator.
+    assert cpu is not None and len([p for p in cpu.processes if p.role == "generator"]) == 2
     assert result.workers == 1 and result.requests > 0 and result.failures == 0
     assert any("waiting for 1 Locust workers" in line for line in lines)
 

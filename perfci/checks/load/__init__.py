@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 import perfci
 from perfci import (
@@ -40,8 +41,11 @@ from perfci import (
     start_process_group,
     stop_process_group,
 )
+from perfci.measurement import UNJUDGED_LABEL
 
 from .._timing import NO_CACHE_HEADERS
+from .cpu import CpuWatch, pin, restore
+from .saturation import FIX, StageCpu, generator_bound
 from .stats import StageResult, stage_label, summarize_errors
 
 #: How the Locust runner is started: gevent patches the standard library before the runner's
@@ -49,6 +53,24 @@ from .stats import StageResult, stage_label, summarize_errors
 RUNNER_COMMAND = ("-m", "gevent.monkey", "--module", "perfci.checks.load.runner")
 #: Seconds the runner may take beyond its stages (start-up, ramps, shutdown).
 RUNNER_SLACK = 60.0
+
+
+class CpuAffinity(BaseModel):
+    """``checks.load.cpu_affinity``: the cores of the server and of the load generator."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    server: list[int] = Field(min_length=1)
+    generator: list[int] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _separate(self) -> CpuAffinity:
+        if any(core < 0 for core in (*self.server, *self.generator)):
+            raise ValueError("cores are numbered from 0")
+        shared = sorted(set(self.server) & set(self.generator))
+        if shared:
+            raise ValueError(f"the server and the generator share core(s) {shared}")
+        return self
 
 
 class LoadOptions(EndpointOptions):
@@ -72,6 +94,12 @@ class LoadOptions(EndpointOptions):
     # The check's own limit on every stage's failure ratio, whatever the baseline
     # says ("0%": a failed request fails the build); null: only perfci.yaml budgets.
     max_failure_ratio: Fraction | None = 0.0
+    # Pin the server perfci starts and the generator to separate cores (os.sched_setaffinity);
+    # null: no pinning. The server's own affinity is given back after the check.
+    cpu_affinity: CpuAffinity | None = None
+    # A generator process using this much of a core, or its cores this busy with it taking a
+    # quarter of them, makes a stage generator-bound: its rps/p95/p99 are not judged.
+    generator_busy: Fraction = Field(default=0.9, gt=0, le=1)
 
     @field_validator("stages")
     @classmethod
@@ -124,18 +152,41 @@ class Load(Check[LoadOptions]):
             raise ConfigError("checks.load: no endpoints to load (set target.endpoints)")
         host = options.host or ctx.base_url
         spec = build_spec(host, endpoints, options)
-        stages = run_load(
-            spec,
-            ctx.workdir / "load",
-            progress=ctx.progress,
-            timeout=runner_timeout(options),
-        )
-        if options.host is None:
+        server = ctx.server() if options.host is None else None
+        check_cores(options.cpu_affinity)
+        restore_server: dict[int, set[int]] = {}
+        if server is not None and server.pid is not None and options.cpu_affinity:
+            restore_server = pin(server.pid, options.cpu_affinity.server)
+        try:
+            stages = run_load(
+                spec,
+                ctx.workdir / "load",
+                progress=ctx.progress,
+                timeout=runner_timeout(options),
+                server_pid=server.pid if server is not None else None,
+                generator_cores=options.cpu_affinity.generator if options.cpu_affinity else None,
+            )
+        finally:
+            restore(restore_server)
+        if server is not None:
             # Requests gunicorn accepted before the load stopped are still being served;
             # the checks after this one must not time a server busy with them.
-            server = ctx.server()
             wait_until_quiet(server.base_url + server.settings.health)
         return stage_measurements(stages, spec, options)
+
+
+def check_cores(affinity: CpuAffinity | None) -> None:
+    """ConfigError when ``cpu_affinity`` names a core this process may not use."""
+    if affinity is None:
+        return
+    available = os.sched_getaffinity(0)
+    for role, cores in (("server", affinity.server), ("generator", affinity.generator)):
+        missing = sorted(set(cores) - available)
+        if missing:
+            raise ConfigError(
+                f"checks.load.cpu_affinity.{role}: core(s) {missing} are not available here "
+                f"(available: {sorted(available)})"
+            )
 
 
 def build_spec(host: str, endpoints: Sequence[Endpoint], options: LoadOptions) -> dict[str, Any]:
@@ -192,8 +243,15 @@ def run_load(
     *,
     progress: Callable[[str], None],
     timeout: float,
-) -> list[StageResult]:
-    """Run the Locust runner on ``spec``; its stages. Every process it started is stopped."""
+    server_pid: int | None = None,
+    generator_cores: Sequence[int] | None = None,
+) -> list[tuple[StageResult, StageCpu | None]]:
+    """Run the Locust runner on ``spec``; its stages, each with the CPU both sides used.
+
+    ``server_pid``: the server's process (its tree is measured too); ``generator_cores``:
+    pin the runner (and the workers it starts) to these cores. Every process it started
+    is stopped.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     spec_path = directory / "spec.json"
     spec_path.write_text(json.dumps(spec, indent=2))
@@ -208,7 +266,12 @@ def run_load(
     # The runner leads its process group (its workers included): kept for post-mortems.
     (directory / "runner.pid").write_text(f"{process.pid}\n")
     try:
-        return _follow(process, spec, log_path, progress, deadline=time.monotonic() + timeout)
+        if generator_cores:
+            pin(process.pid, generator_cores)  # before it starts any worker: they inherit it
+        watch = CpuWatch({"generator": process.pid, "server": server_pid})
+        return _follow(
+            process, spec, log_path, progress, watch, deadline=time.monotonic() + timeout
+        )
     finally:
         stop_runner(process)
 
@@ -218,14 +281,15 @@ def _follow(
     spec: Mapping[str, Any],
     log_path: Path,
     progress: Callable[[str], None],
+    watch: CpuWatch,
     *,
     deadline: float,
-) -> list[StageResult]:
+) -> list[tuple[StageResult, StageCpu | None]]:
     assert process.stdout is not None
     lines: queue.Queue[bytes | None] = queue.Queue()
     reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
     reader.start()
-    stages: list[StageResult] = []
+    stages: list[tuple[StageResult, StageCpu | None]] = []
     shown = ProgressThrottle(float(spec["duration"]))
     while True:
         try:
@@ -249,8 +313,11 @@ def _follow(
             return stages
         if kind == "error":
             raise CheckCrashed(f"load: {event.get('message')}; log: {_tail(log_path)}")
-        if kind == "stage":
-            stages.append(StageResult.from_dict(event))
+        if kind == "measuring":
+            watch.start()
+        elif kind == "stage":
+            stage = StageResult.from_dict(event)
+            stages.append((stage, watch.stop(stage.requests)))
         elif kind == "waiting":
             progress(f"load: waiting for {event['workers']} Locust workers on {event['master']}")
         elif kind == "progress" and shown.due(event):
@@ -301,12 +368,20 @@ def progress_line(event: Mapping[str, Any]) -> str:
 
 
 def stage_measurements(
-    stages: Sequence[StageResult], spec: Mapping[str, Any], options: LoadOptions
+    stages: Sequence[tuple[StageResult, StageCpu | None]],
+    spec: Mapping[str, Any],
+    options: LoadOptions,
 ) -> list[Measurement]:
-    """Four metrics per stage: rps, failure_ratio, p95 and p99."""
+    """Four metrics per stage: rps, failure_ratio, p95 and p99.
+
+    A stage whose CPU figures say the generator was the bottleneck
+    (``saturation.generator_bound``) carries ``UNJUDGED_LABEL`` evidence on its
+    rps and percentiles: the engine does not judge them as the server's, and a
+    budget on them fails. Its failure ratio is still a fact and still judged.
+    """
     measurements: list[Measurement] = []
     mix = ", ".join(f"{r['name']} x{r['weight']:g}" for r in spec["requests"])
-    for stage in stages:
+    for stage, cpu in stages:
         label = stage_label(stage.users)
         if stage.requests == 0:
             raise CheckCrashed(
@@ -321,8 +396,22 @@ def stage_measurements(
             f"mix: {mix}",
         )
         evidence = [how]
+        if options.cpu_affinity is not None:
+            pinned = options.cpu_affinity
+            server = "not pinned (host:)" if options.host else ",".join(map(str, pinned.server))
+            evidence.append(
+                Evidence(
+                    "note",
+                    f"pinned: server cores {server}, "
+                    f"generator cores {','.join(map(str, pinned.generator))}",
+                )
+            )
+        if cpu is not None:
+            evidence.append(Evidence("note", cpu.summary()))
         if stage.errors:
             evidence.append(Evidence("errors", summarize_errors(stage.errors)))
+        why = generator_bound(cpu, busy=options.generator_busy) if cpu is not None else None
+        timing = (*evidence, Evidence(UNJUDGED_LABEL, f"{why}; {FIX}")) if why else tuple(evidence)
         rps = stage.rps_samples()
         measurements.append(
             Measurement(
@@ -332,7 +421,7 @@ def stage_measurements(
                 Direction.HIGHER,
                 Kind.TIMING,
                 samples=tuple(rps),
-                evidence=(*evidence, Evidence("note", "samples: throughput of each ~1 s window")),
+                evidence=(*timing, Evidence("note", "samples: throughput of each ~1 s window")),
             )
         )
         # A failed request is a fact, not a timing: any failure where the baseline had none
@@ -357,7 +446,7 @@ def stage_measurements(
                     Kind.TIMING,
                     samples=tuple(stage.percentile_samples(q)),
                     evidence=(
-                        *evidence,
+                        *timing,
                         Evidence("note", f"value: p{q} of the stage; samples: p{q} of each window"),
                     ),
                 )

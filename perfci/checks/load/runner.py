@@ -158,6 +158,7 @@ def run_stage(
             raise RuntimeError(f"{users} users were not spawned within {ramp_timeout:g} s")
     finally:
         env.events.spawning_complete.remove_listener(on_spawned)  # type: ignore[no-untyped-call]
+    emit("measuring", stage=index + 1)  # the check snapshots CPU times here
     errors_before = _errors(env)
     requests, failures, histogram = _totals(env)
     start = time.monotonic()

@@ -1,0 +1,128 @@
+"""The generator-bound rule on made-up CPU figures, and what it does to a stage's metrics."""
+
+from __future__ import annotations
+
+import pytest
+
+from perfci.checks.load import LoadOptions, build_spec, stage_measurements
+from perfci.checks.load.saturation import (
+    FIX,
+    GENERATOR,
+    SERVER,
+    ProcessCpu,
+    StageCpu,
+    generator_bound,
+)
+from perfci.checks.load.stats import StageResult, Window
+from perfci.measurement import UNJUDGED_LABEL
+from perfci.target.endpoint import Endpoint
+
+
+def cpu(
+    generator: list[float],
+    server: list[float],
+    *,
+    wall: float = 10.0,
+    core_busy: dict[int, float] | None = None,
+    generator_cores: tuple[int, ...] = (),
+    server_cores: tuple[int, ...] = (),
+    requests: int = 30_000,
+) -> StageCpu:
+    """CPU seconds per process of each side over ``wall`` seconds."""
+    processes = [
+        ProcessCpu(GENERATOR, 100 + i, "python", s, generator_cores)
+        for i, s in enumerate(generator)
+    ] + [ProcessCpu(SERVER, 200 + i, "gunicorn", s, server_cores) for i, s in enumerate(server)]
+    return StageCpu(wall, tuple(processes), core_busy or {}, requests)
+
+
+def test_a_locust_process_near_a_full_core_is_generator_bound() -> None:
+    # The issue's case: one Locust process at 9.7 of 10 s, gunicorn at 8 s.
+    why = generator_bound(cpu([9.7], [4.0, 4.0]))
+    assert why == (
+        "generator-bound: Locust process 100 (python) used 97% of a core, "
+        "its ceiling (one core per process)"
+    )
+
+
+def test_one_busy_worker_among_several_is_enough() -> None:
+    assert generator_bound(cpu([2.0, 9.5, 3.0], [5.0])) is not None
+
+
+def test_a_generator_short_of_cpu_on_its_own_core_is_generator_bound() -> None:
+    # A CPU hog shares the generator's core 1: the core is full, the generator had half of it.
+    figures = cpu(
+        [5.0],
+        [7.0],
+        core_busy={0: 7.2, 1: 9.98},
+        generator_cores=(1,),
+        server_cores=(0,),
+    )
+    why = generator_bound(figures)
+    assert why is not None
+    assert why.startswith("generator-bound: the generator's cores (1) were 100% busy, 50% of it")
+
+
+def test_a_server_bound_stage_is_judged() -> None:
+    # The slow fault: the server fills both cores, the generator idles waiting for answers.
+    assert generator_bound(cpu([0.8], [9.0, 9.0], core_busy={0: 9.9, 1: 9.9})) is None
+
+
+def test_a_busy_machine_that_is_not_the_generator_is_not_blamed_on_it() -> None:
+    # Other work fills the cores; the generator used a small share of them.
+    assert generator_bound(cpu([1.5], [2.0], core_busy={0: 9.8, 1: 9.8})) is None
+
+
+def test_spare_cpu_means_not_generator_bound() -> None:
+    figures = cpu([6.0], [6.0], core_busy={0: 6.5, 1: 6.5}, generator_cores=(1,))
+    assert generator_bound(figures) is None
+
+
+def test_the_thresholds_are_configurable_and_checked() -> None:
+    assert generator_bound(cpu([7.0], [1.0]), busy=0.7) is not None
+    assert generator_bound(cpu([7.0], [1.0])) is None
+    with pytest.raises(ValueError, match="must be in"):
+        generator_bound(cpu([7.0], [1.0]), busy=0)
+
+
+def test_no_figures_no_verdict() -> None:
+    assert generator_bound(cpu([], [5.0])) is None
+    assert generator_bound(StageCpu(wall=0.0)) is None
+
+
+def test_the_summary_gives_cores_per_side_and_efficiency() -> None:
+    text = cpu([9.7], [4.0, 4.0], core_busy={0: 9.0, 1: 9.9}, generator_cores=(1,)).summary()
+    assert text == (
+        "CPU during the stage: generator 0.97 cores (1 processes, cores 1; busiest pid 100 97%); "
+        "server 0.80 cores (2 processes; busiest pid 200 40%); machine per core: 0 90%, 1 99%; "
+        "3,093 requests per generator CPU-second"
+    )
+
+
+def stage() -> StageResult:
+    windows = tuple(Window(1.0, 3000, 0, {2: 2900, 9: 100}) for _ in range(10))
+    return StageResult(users=500, windows=windows)
+
+
+def test_a_generator_bound_stage_marks_throughput_and_latency_not_failures() -> None:
+    spec = build_spec("http://h", [Endpoint.parse("GET /api/x")], LoadOptions())
+    made = {
+        m.name: m for m in stage_measurements([(stage(), cpu([9.7], [8.0]))], spec, LoadOptions())
+    }
+    for metric in ("rps", "p95", "p99"):
+        why = made[f"load/500users/{metric}"].unjudged
+        assert why is not None and why.startswith("generator-bound: Locust process 100")
+        assert why.endswith(FIX)
+    assert made["load/500users/failure_ratio"].unjudged is None  # failures are still facts
+    notes = [e.text for e in made["load/500users/rps"].evidence if e.label == "note"]
+    assert any(n.startswith("CPU during the stage: generator 0.97 cores") for n in notes)
+
+
+def test_a_stage_with_cpu_to_spare_is_judged_and_says_its_cpu() -> None:
+    spec = build_spec("http://h", [Endpoint.parse("GET /api/x")], LoadOptions())
+    made = stage_measurements([(stage(), cpu([3.0], [8.0]))], spec, LoadOptions())
+    assert all(m.unjudged is None for m in made)
+    assert all(
+        any(e.label == "note" and e.text.startswith("CPU during") for e in m.evidence) for m in made
+    )
+    assert not any(e.label == UNJUDGED_LABEL for m in made for e in m.evidence)
