@@ -63,6 +63,28 @@ def test_a_generator_short_of_cpu_on_its_own_core_is_generator_bound() -> None:
     assert why.startswith("generator-bound: the generator's cores (1) were 100% busy, 50% of it")
 
 
+def waiting(on_cpu: float, waited: float, *, wall: float = 10.0) -> StageCpu:
+    """One generator process on a CPU ``on_cpu`` s and runnable-but-waiting ``waited`` s."""
+    generator = ProcessCpu(GENERATOR, 100, "python", on_cpu, (1,), waited)
+    server = ProcessCpu(SERVER, 200, "gunicorn", 6.0, (0,), 0.5)
+    return StageCpu(wall, (generator, server), {0: 9.9, 1: 10.0}, 30_000)
+
+
+def test_a_generator_waiting_for_cpu_all_stage_is_generator_bound() -> None:
+    # Measured with other work on its core: on a CPU 26% of the stage, in the run queue 71%.
+    why = generator_bound(waiting(2.6, 7.1))
+    assert why == (
+        "generator-bound: Locust process 100 (python) was runnable 97% of the stage "
+        "(on a CPU 26%, waiting for one 71%): it never waited for the server, "
+        "it was short of CPU"
+    )
+
+
+def test_a_generator_that_waited_for_the_server_is_not_blamed_for_a_busy_core() -> None:
+    # Its core is full of other work, but the generator mostly slept on its sockets.
+    assert generator_bound(waiting(2.0, 0.5)) is None
+
+
 def test_a_server_bound_stage_is_judged() -> None:
     # The slow fault: the server fills both cores, the generator idles waiting for answers.
     assert generator_bound(cpu([0.8], [9.0, 9.0], core_busy={0: 9.9, 1: 9.9})) is None
@@ -88,6 +110,10 @@ def test_the_thresholds_are_configurable_and_checked() -> None:
 def test_no_figures_no_verdict() -> None:
     assert generator_bound(cpu([], [5.0])) is None
     assert generator_bound(StageCpu(wall=0.0)) is None
+
+
+def test_the_summary_gives_the_run_queue_wait_when_known() -> None:
+    assert "busiest pid 100 26%, waited for a CPU 71%)" in waiting(2.6, 7.1).summary()
 
 
 def test_the_summary_gives_cores_per_side_and_efficiency() -> None:

@@ -18,10 +18,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import requests
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 import perfci
 from perfci import (
@@ -73,10 +73,44 @@ class CpuAffinity(BaseModel):
         return self
 
 
+def _parse_rate(value: Any) -> Any:
+    """``2000/s``, ``2000 req/s``, ``2000``: requests per second (other values go to pydantic)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        for suffix in ("req/s", "/s", "rps"):
+            if text.endswith(suffix):
+                text = text.removesuffix(suffix).strip()
+                break
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"expected a rate such as 2000/s, got {value!r}") from None
+    return value
+
+
+class RateStage(BaseModel):
+    """An arrival-rate (open model) stage: ``{rate: 2000/s, duration: 10, connections: 100}``.
+
+    Requests are sent on a fixed schedule whatever the responses do, and each
+    one's latency is measured from the time it was meant to be sent.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    rate: Annotated[float, BeforeValidator(_parse_rate), Field(gt=0, le=1_000_000)]
+    duration: float | None = Field(default=None, gt=0)  # seconds; null: the check's duration
+    # Most requests in flight at once (the connection pool); more wait for a connection,
+    # and that wait counts in their latency.
+    connections: int = Field(default=100, ge=1, le=10_000)
+
+
 class LoadOptions(EndpointOptions):
     """``checks.load`` in perfci.yaml."""
 
-    stages: list[int] = Field(default_factory=lambda: [50, 100, 500], min_length=1)
+    # Closed model: a number of users each; open model: {rate: 2000/s, ...} (RateStage).
+    stages: list[int | RateStage] = Field(
+        default_factory=lambda: list[int | RateStage]([50, 100, 500]), min_length=1
+    )
     duration: float = Field(default=10.0, gt=0)  # measured seconds per stage, after its ramp
     spawn_rate: float | None = Field(default=None, gt=0)  # users/s; null: a stage ramps in 1 s
     wait_time: float = Field(default=0.0, ge=0)  # seconds each user waits between requests
@@ -103,11 +137,12 @@ class LoadOptions(EndpointOptions):
 
     @field_validator("stages")
     @classmethod
-    def _positive(cls, stages: list[int]) -> list[int]:
-        if any(users < 1 for users in stages):
+    def _positive(cls, stages: list[int | RateStage]) -> list[int | RateStage]:
+        if any(isinstance(users, int) and users < 1 for users in stages):
             raise ValueError("every stage needs at least 1 user")
-        if len(set(stages)) != len(stages):
-            raise ValueError("each stage must have a different number of users")
+        labels = [stage_subject(stage) for stage in stages]
+        if len(set(labels)) != len(labels):
+            raise ValueError("each stage must have a different number of users (or rate)")
         return stages
 
     @field_validator("master_bind")
@@ -131,7 +166,20 @@ class LoadOptions(EndpointOptions):
     def _external_needs_bind(self) -> LoadOptions:
         if self.external_workers and not self.master_bind:
             raise ValueError("external_workers needs master_bind (the address workers connect to)")
+        rated = any(isinstance(stage, RateStage) for stage in self.stages)
+        if rated and (self.workers or self.master_bind):
+            raise ValueError(
+                "arrival-rate stages run in one local process: they cannot use workers or "
+                "master_bind"
+            )
         return self
+
+
+def stage_subject(stage: int | RateStage) -> str:
+    """The subject of a configured stage's metrics: ``500users`` or ``2000rps``."""
+    if isinstance(stage, RateStage):
+        return stage_label(0, stage.rate)
+    return stage_label(stage)
 
 
 class Load(Check[LoadOptions]):
@@ -214,7 +262,16 @@ def build_spec(host: str, endpoints: Sequence[Endpoint], options: LoadOptions) -
         )
     return {
         "host": host.rstrip("/"),
-        "stages": list(options.stages),
+        "stages": [
+            {
+                "rate": stage.rate,
+                "duration": stage.duration or options.duration,
+                "connections": stage.connections,
+            }
+            if isinstance(stage, RateStage)
+            else stage
+            for stage in options.stages
+        ],
         "duration": options.duration,
         "spawn_rate": options.spawn_rate,
         "wait_time": options.wait_time,
@@ -231,10 +288,15 @@ def build_spec(host: str, endpoints: Sequence[Endpoint], options: LoadOptions) -
 
 def runner_timeout(options: LoadOptions) -> float:
     """How long the whole runner may take before it is killed."""
-    ramps = sum(users / (options.spawn_rate or users) for users in options.stages)
+    ramps = sum(
+        users / (options.spawn_rate or users) for users in options.stages if isinstance(users, int)
+    )
     waiting = options.worker_timeout if options.workers or options.master_bind else 0.0
-    per_stage = options.duration + options.timeout
-    return len(options.stages) * per_stage + ramps + waiting + RUNNER_SLACK
+    durations = sum(
+        (stage.duration or options.duration) if isinstance(stage, RateStage) else options.duration
+        for stage in options.stages
+    )
+    return durations + len(options.stages) * options.timeout + ramps + waiting + RUNNER_SLACK
 
 
 def run_load(
@@ -360,8 +422,9 @@ class ProgressThrottle:
 
 
 def progress_line(event: Mapping[str, Any]) -> str:
+    load = f"{event['rate']:g} req/s scheduled" if event.get("rate") else f"{event['users']} users"
     return (
-        f"load: stage {event['stage']}/{event['stages']}, {event['users']} users, "
+        f"load: stage {event['stage']}/{event['stages']}, {load}, "
         f"{float(event['rps']):.0f} req/s, {event['failures']} failures "
         f"({float(event['elapsed']):.0f}/{float(event['duration']):g} s)"
     )
@@ -382,18 +445,35 @@ def stage_measurements(
     measurements: list[Measurement] = []
     mix = ", ".join(f"{r['name']} x{r['weight']:g}" for r in spec["requests"])
     for stage, cpu in stages:
-        label = stage_label(stage.users)
+        label = stage.label
+        what = f"{stage.rate:g} req/s" if stage.rate is not None else f"{stage.users}-user"
         if stage.requests == 0:
             raise CheckCrashed(
-                f"load: no request completed in the {stage.users}-user stage "
-                f"({options.duration:g} s); is the target answering at {spec['host']}?"
+                f"load: no request completed in the {what} stage "
+                f"({stage.seconds or options.duration:g} s); is the target answering at "
+                f"{spec['host']}?"
             )
         workers = f", {stage.workers} Locust workers" if stage.workers else ""
+        if stage.rate is not None:
+            model = (
+                f"{stage.rate:g} req/s on a fixed schedule for {stage.seconds:.1f} s "
+                f"(open model; latency from each request's intended send time, "
+                f"{stage.late} sent more than 10 ms late)"
+            )
+        else:
+            model = (
+                f"{stage.users} users for {stage.seconds:.1f} s after their ramp{workers}, "
+                f"wait {options.wait_time:g} s"
+            )
+        precision = (
+            "HDR histogram, 3 significant digits"
+            if stage.hdr
+            else "Locust's buckets, rounded above 100 ms"
+        )
         how = Evidence(
             "note",
-            f"{stage.users} users for {stage.seconds:.1f} s after their ramp{workers}, "
-            f"wait {options.wait_time:g} s; {stage.requests} requests, {stage.failures} failed; "
-            f"mix: {mix}",
+            f"{model}; {stage.requests} requests, {stage.failures} failed; "
+            f"percentiles: {precision}; mix: {mix}",
         )
         evidence = [how]
         if options.cpu_affinity is not None:

@@ -42,7 +42,29 @@ def _process_cpu(role: str, process: psutil.Process) -> ProcessCpu | None:
             name = process.name()
     except psutil.Error:  # gone, or not ours to read
         return None
-    return ProcessCpu(role, process.pid, name, times.user + times.system, cores)
+    return ProcessCpu(role, process.pid, name, times.user + times.system, cores, _waited(process))
+
+
+def _waited(process: psutil.Process) -> float | None:
+    """Seconds the process was runnable but waiting for a CPU, summed over its threads.
+
+    Linux's ``/proc/PID/task/TID/schedstat`` (on-CPU ns, run-queue ns, slices);
+    None where it is missing or reads zero everywhere (scheduler statistics off).
+    """
+    total, seen = 0, False
+    try:
+        tasks = os.listdir(f"/proc/{process.pid}/task")
+    except OSError:
+        return None
+    for task in tasks:
+        try:
+            with open(f"/proc/{process.pid}/task/{task}/schedstat") as stream:
+                on_cpu, waiting, _slices = (int(v) for v in stream.read().split()[:3])
+        except (OSError, ValueError):
+            continue
+        total += waiting
+        seen = seen or bool(on_cpu or waiting)
+    return total / 1e9 if seen else None
 
 
 def _core_busy() -> dict[int, float]:
@@ -85,7 +107,11 @@ class CpuWatch:
         for pid, now in after.processes.items():
             then = before.processes.get(pid)
             used = now.seconds - (then.seconds if then is not None else 0.0)
-            processes.append(ProcessCpu(now.role, pid, now.name, max(used, 0.0), now.cores))
+            waited = None
+            if now.waited is not None:
+                before_waited = then.waited if then is not None and then.waited else 0.0
+                waited = max(now.waited - before_waited, 0.0)
+            processes.append(ProcessCpu(now.role, pid, now.name, max(used, 0.0), now.cores, waited))
         return StageCpu(
             wall=after.at - before.at,
             processes=tuple(processes),

@@ -11,10 +11,14 @@ does:
 * one of its processes used nearly a full core (``busy``, 90% by default):
   a Locust process is single-threaded (gevent), so that process is at its
   ceiling of requests per CPU-second;
-* or the cores it may run on were nearly all busy (``busy``) and a large
-  share of that (``share``, 25% by default) was the generator's own: it was
-  short of CPU (a CPU hog on its core, or the server on the same cores), so
-  requests waited in the generator, not in the server.
+* or one of its processes was *runnable* nearly all the time (``busy``): on
+  a CPU or waiting in the run queue for one (Linux's
+  ``/proc/PID/schedstat``). It never waited for the server; it was short of
+  CPU (a CPU hog on its core, the server on the same cores, other work), so
+  requests waited in the generator, not in the server;
+* where the run-queue wait is not available: the cores it may run on were
+  nearly all busy (``busy``) and a large share of that (``share``, 25% by
+  default) was the generator's own.
 
 The tests feed made-up figures; nothing here reads the machine.
 """
@@ -45,6 +49,7 @@ class ProcessCpu:
     name: str
     seconds: float  # CPU seconds, user + system
     cores: tuple[int, ...] = ()  # the cores it may run on (its affinity); () unknown
+    waited: float | None = None  # seconds runnable but waiting for a CPU; None: unknown
 
 
 @dataclass(frozen=True)
@@ -87,10 +92,15 @@ class StageCpu:
             busiest = max(members, key=lambda p: p.seconds)
             cores = self.cores(role)
             pinned = f", cores {_cores(cores)}" if cores else ""
+            waited = (
+                f", waited for a CPU {busiest.waited / self.wall:.0%}"
+                if busiest.waited is not None
+                else ""
+            )
             parts.append(
                 f"{role} {self.seconds(role) / self.wall:.2f} cores "
                 f"({len(members)} processes{pinned}; busiest pid {busiest.pid} "
-                f"{busiest.seconds / self.wall:.0%})"
+                f"{busiest.seconds / self.wall:.0%}{waited})"
             )
         line = "CPU during the stage: " + "; ".join(parts)
         if self.core_busy:
@@ -124,6 +134,18 @@ def generator_bound(cpu: StageCpu, *, busy: float = 0.9, share: float = 0.25) ->
             f"generator-bound: Locust process {top.pid} ({top.name}) used "
             f"{top.seconds / cpu.wall:.0%} of a core, its ceiling (one core per process)"
         )
+    timed = [p for p in generators if p.waited is not None]
+    if timed:
+        late = max(timed, key=lambda p: p.seconds + (p.waited or 0.0))
+        waited = late.waited or 0.0
+        if (late.seconds + waited) / cpu.wall >= busy:
+            return (
+                f"generator-bound: Locust process {late.pid} ({late.name}) was runnable "
+                f"{(late.seconds + waited) / cpu.wall:.0%} of the stage (on a CPU "
+                f"{late.seconds / cpu.wall:.0%}, waiting for one {waited / cpu.wall:.0%}): "
+                "it never waited for the server, it was short of CPU"
+            )
+        return None
     cores = cpu.cores(GENERATOR) or tuple(sorted(cpu.core_busy))
     known = [c for c in cores if c in cpu.core_busy]
     if not known:
