@@ -45,7 +45,6 @@ from perfci.checks.load import LoadOptions, build_spec, run_load
 from perfci.checks.load.cpu import pin
 from perfci.checks.load.saturation import StageCpu, generator_bound
 from perfci.checks.load.stats import StageResult
-from perfci.process import stop_process_group
 from perfci.target.endpoint import Endpoint
 
 ENDPOINT = "/api/coocook/chefs?per_page=12"
@@ -162,7 +161,12 @@ def fair(args: argparse.Namespace) -> None:
             f"{cpu_line(cpu)}\n  -> {why or 'NOT generator-bound (unexpected)'}"
         )
     finally:
-        stop_process_group(server)
+        server.terminate()  # gunicorn stops its workers on SIGTERM
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
         shutil.rmtree(directory, ignore_errors=True)
 
 

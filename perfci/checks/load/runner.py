@@ -200,8 +200,14 @@ def run_stage(
     recorder = WindowRecorder(start, requests, failures, histogram)
     duration, interval = float(spec["duration"]), float(spec["interval"])
     stages = len(spec["stages"])
+    # Windows end on a fixed grid (start + k * interval): a late wake-up on a busy machine
+    # shortens the next window instead of shifting every later one, so a stage of
+    # ``duration`` seconds yields ceil(duration / interval) windows.
+    boundary = start
     while (now := time.monotonic()) < start + duration:
-        gevent.sleep(min(interval, start + duration - now))
+        while boundary <= now:
+            boundary = min(boundary + interval, start + duration)
+        gevent.sleep(boundary - now)
         requests, failures, histogram = _totals(env)
         hdr = times.hdr if times is not None else None
         if recorder.snapshot(time.monotonic(), requests, failures, histogram, hdr) and times:
