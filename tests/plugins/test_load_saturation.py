@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import os
+import subprocess
+import sys
 
-from perfci.checks.load import LoadOptions, build_spec, stage_measurements
+import pytest
+from pydantic import ValidationError
+
+from perfci.checks.load import LoadOptions, build_spec, check_cores, stage_measurements
+from perfci.checks.load.cpu import pin, restore
 from perfci.checks.load.saturation import (
     FIX,
     GENERATOR,
@@ -14,8 +20,10 @@ from perfci.checks.load.saturation import (
     generator_bound,
 )
 from perfci.checks.load.stats import StageResult, Window
+from perfci.errors import ConfigError
 from perfci.measurement import UNJUDGED_LABEL
 from perfci.target.endpoint import Endpoint
+from tests.plugins.softfactory import SoftFactoryProject, explain
 
 
 def cpu(
@@ -152,3 +160,101 @@ def test_a_stage_with_cpu_to_spare_is_judged_and_says_its_cpu() -> None:
         any(e.label == "note" and e.text.startswith("CPU during") for e in m.evidence) for m in made
     )
     assert not any(e.label == UNJUDGED_LABEL for m in made for e in m.evidence)
+
+
+# --- pinning (os.sched_setaffinity) -------------------------------------------------------
+
+needs_two_cores = pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2, reason="pinning two sides apart needs 2 cores"
+)
+
+
+def test_pin_restricts_a_process_tree_and_restore_gives_its_cores_back() -> None:
+    cores = sorted(os.sched_getaffinity(0))
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        before = pin(child.pid, cores[:1])
+        assert before == {child.pid: set(cores)}
+        assert os.sched_getaffinity(child.pid) == {cores[0]}
+        restore(before)
+        assert os.sched_getaffinity(child.pid) == set(cores)
+    finally:
+        child.kill()
+        child.wait()
+    restore(before)  # a process that is gone is skipped
+
+
+def test_cpu_affinity_is_validated() -> None:
+    options = LoadOptions.model_validate({"cpu_affinity": {"server": [0], "generator": [1]}})
+    assert options.cpu_affinity is not None and options.cpu_affinity.generator == [1]
+    with pytest.raises(ValidationError, match=r"share core\(s\) \[1\]"):
+        LoadOptions.model_validate({"cpu_affinity": {"server": [0, 1], "generator": [1]}})
+    with pytest.raises(ValidationError, match="numbered from 0"):
+        LoadOptions.model_validate({"cpu_affinity": {"server": [-1], "generator": [1]}})
+    missing = LoadOptions.model_validate({"cpu_affinity": {"server": [0], "generator": [4096]}})
+    with pytest.raises(ConfigError, match=r"cpu_affinity.generator: core\(s\) \[4096\] are not"):
+        check_cores(missing.cpu_affinity)
+
+
+# --- end to end: perfci run ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+@needs_two_cores
+def test_a_generator_bound_stage_fails_its_budget_and_is_not_judged(
+    softfactory: SoftFactoryProject,
+) -> None:
+    # generator_busy 1%: any Locust process counts as at its ceiling, so the stage is
+    # generator-bound whatever the machine's load; pinned, each side on its own core.
+    softfactory.configure(
+        {
+            "load": {
+                "stages": [4],
+                "duration": 1.5,
+                "generator_busy": "1%",
+                "cpu_affinity": {"server": [0], "generator": [1]},
+            }
+        },
+        endpoints=["GET /api/products"],
+        extra={
+            "budgets": {"load/4users/rps": {"min": "1 req/s"}},
+            "baselines": {"required": False},
+        },
+    )
+    run = softfactory.gate()
+    assert run.exit_code == 1, explain(run)
+    assert softfactory.failing() == {"load/4users/rps": "budget_violation"}
+    assert "('load/4users/rps', perfci.yaml:" in run.stdout
+    assert "cannot be held: generator-bound: Locust process" in run.stdout
+    verdicts = {v["name"]: v for v in softfactory.results()["verdicts"]}
+    evidence = [e["text"] for e in verdicts["load/4users/p95"]["current"]["evidence"]]
+    assert "pinned: server cores 0, generator cores 1" in evidence
+    (cpu,) = [text for text in evidence if text.startswith("CPU during the stage")]
+    assert "generator " in cpu and "cores 1;" in cpu and "cores 0;" in cpu
+    # No baseline: p95 is new, and says why it could not be judged anyway.
+    assert any(n.startswith("generator-bound: ") for n in verdicts["load/4users/p95"]["notes"])
+    failures = verdicts["load/4users/failure_ratio"]  # still a fact, held by the check's 0%
+    assert (failures["outcome"], failures["mode"]) == ("new", "budget")
+    assert not any("generator-bound" in n for n in failures["notes"])
+
+
+@pytest.mark.slow
+def test_a_stage_with_cpu_to_spare_is_judged_as_the_servers(
+    softfactory: SoftFactoryProject,
+) -> None:
+    # 2 users with 50 ms of think time: the generator idles, nothing is marked.
+    softfactory.configure(
+        {"load": {"stages": [2], "duration": 1.5, "wait_time": 0.05}},
+        endpoints=["GET /api/products"],
+        extra={
+            "budgets": {"load/2users/rps": {"min": "1 req/s"}},
+            "baselines": {"required": False},
+        },
+    )
+    run = softfactory.gate()
+    assert run.exit_code == 0, explain(run)
+    verdicts = {v["name"]: v for v in softfactory.results()["verdicts"]}
+    # No baseline: the budget judged it, and held (a generator-bound stage would fail it).
+    assert verdicts["load/2users/rps"]["outcome"] == "new"
+    assert verdicts["load/2users/rps"]["mode"] == "budget"
+    assert "generator-bound" not in run.stdout

@@ -70,3 +70,12 @@ def test_a_new_unjudged_measurement_stays_new_with_the_reason() -> None:
     [verdict] = judge([rps(1000, 1, unjudged=True)], None, rules()).verdicts
     assert verdict.outcome is Outcome.NEW
     assert WHY in verdict.notes
+
+
+def test_same_run_verdicts_are_not_judged_either() -> None:
+    # perfci run --against: base and head measured in this run; a generator-bound head
+    # still does not measure the head's server.
+    judgement = judge([rps(500, 1, unjudged=True)], [rps(1000, 2)], rules(), same_run=True)
+    [verdict] = judgement.verdicts
+    assert verdict.outcome is Outcome.NOISY
+    assert verdict.reason == f"not judged: {WHY}"
