@@ -76,8 +76,9 @@ def parse_counts(evidence: Evidence) -> tuple[dict[str, int], int] | None:
 
 
 #: The label of evidence saying why a value does not measure its subject (e.g. the load
-#: generator, not the server, was the bottleneck): the verdict engine does not judge such a
-#: value against a baseline, and a budget on it fails with that reason (never passes).
+#: generator, not the server, was the bottleneck), so that it is only a bound in the
+#: subject's disfavour (the server did at least that well): the verdict engine does not
+#: judge such a value as the subject's, and a budget on it fails with that reason.
 UNJUDGED_LABEL = "not judged"
 
 

@@ -625,24 +625,41 @@ def relative_change(before: float, after: float) -> float:
     return (after - before) / abs(before)
 
 
+#: Outcomes of a comparison with the baseline (what ``_not_judged`` may withdraw).
+_COMPARED = (Outcome.PASS, Outcome.REGRESSION, Outcome.IMPROVEMENT, Outcome.NOISY)
+
+
 def _not_judged(verdict: Verdict, current: Measurement, base: Measurement | None) -> Verdict:
-    """A value that does not measure its subject (``Measurement.unjudged``), on either side,
-    is not compared: the comparison becomes ``too noisy to judge`` with the reason, and
-    what it would have said stays as a note. A new or not-a-number verdict is kept."""
+    """A comparison with a value that does not measure its subject (``Measurement.unjudged``).
+
+    Such a value is a bound in its subject's disfavour (a generator-bound stage: the
+    server did at least that well). The comparison becomes ``too noisy to judge``
+    with the reason, what it would have said kept as a note, except a regression of
+    a judged current value against an unjudged baseline: the baseline's subject did
+    at least as well as its figure, so the regression stands. A new or
+    not-a-number verdict is kept, with the reason as a note.
+    """
     why = current.unjudged
-    if why is None and base is not None and base.unjudged is not None:
-        why = f"the baseline's value was not judged either: {base.unjudged}"
-    if why is None or verdict.outcome not in _COMPARED:
-        return verdict if why is None else replace(verdict, notes=(*verdict.notes, why))
+    base_why = base.unjudged if base is not None else None
+    if why is None and base_why is None:
+        return verdict
+    if verdict.outcome not in _COMPARED:
+        return replace(verdict, notes=(*verdict.notes, why or f"baseline: {base_why}"))
+    if why is None and verdict.outcome is Outcome.REGRESSION:
+        return replace(
+            verdict,
+            notes=(
+                *verdict.notes,
+                f"the baseline's value was not judged ({base_why}); it is a bound in the "
+                "baseline's favour, so the regression stands",
+            ),
+        )
     return replace(
         verdict,
         outcome=Outcome.NOISY,
-        reason=f"not judged: {why}",
+        reason=f"not judged: {why or f'the baseline value was not judged: {base_why}'}",
         notes=(*verdict.notes, f"against the baseline: {verdict.outcome.words}, {verdict.reason}"),
     )
-
-
-_COMPARED = (Outcome.PASS, Outcome.REGRESSION, Outcome.IMPROVEMENT, Outcome.NOISY)
 
 
 def _apply_budgets(

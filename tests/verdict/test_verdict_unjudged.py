@@ -41,10 +41,23 @@ def test_a_generator_bound_pass_is_not_a_pass_either() -> None:
     assert verdict.reason.startswith("not judged: generator-bound")
 
 
-def test_a_generator_bound_baseline_cannot_judge_the_current_value() -> None:
-    [verdict] = judge([rps(500, 1)], [rps(1000, 2, unjudged=True)], rules()).verdicts
+def test_a_generator_bound_baseline_cannot_pass_the_current_value() -> None:
+    [verdict] = judge([rps(1000, 1)], [rps(1000, 2, unjudged=True)], rules()).verdicts
     assert verdict.outcome is Outcome.NOISY
-    assert verdict.reason == f"not judged: the baseline's value was not judged either: {WHY}"
+    assert verdict.reason == f"not judged: the baseline value was not judged: {WHY}"
+
+
+def test_a_regression_below_a_generator_bound_baseline_stands() -> None:
+    # The baseline's server served at least its 1000 req/s; today's, judged, serves 500.
+    [verdict] = judge([rps(500, 1)], [rps(1000, 2, unjudged=True)], rules()).verdicts
+    assert verdict.outcome is Outcome.REGRESSION and verdict.fails
+    assert any("so the regression stands" in note for note in verdict.notes)
+
+
+def test_both_sides_generator_bound_is_not_judged() -> None:
+    current, base = rps(500, 1, unjudged=True), rps(1000, 2, unjudged=True)
+    [verdict] = judge([current], [base], rules()).verdicts
+    assert verdict.outcome is Outcome.NOISY and verdict.reason == f"not judged: {WHY}"
 
 
 def test_a_budget_on_a_generator_bound_value_fails_even_when_the_number_is_within() -> None:
