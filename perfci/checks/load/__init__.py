@@ -131,8 +131,8 @@ class LoadOptions(EndpointOptions):
     # Pin the server perfci starts and the generator to separate cores (os.sched_setaffinity);
     # null: no pinning. The server's own affinity is given back after the check.
     cpu_affinity: CpuAffinity | None = None
-    # A generator process using this much of a core, or its cores this busy with it taking a
-    # quarter of them, makes a stage generator-bound: its rps/p95/p99 are not judged.
+    # A generator process on a CPU (or runnable: on one or waiting for one) this share of
+    # the stage makes it generator-bound: its rps/p95/p99 are not judged (saturation.py).
     generator_busy: Fraction = Field(default=0.9, gt=0, le=1)
 
     @field_validator("stages")
