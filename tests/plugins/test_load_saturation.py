@@ -18,6 +18,7 @@ from perfci.checks.load.saturation import (
     ProcessCpu,
     StageCpu,
     generator_bound,
+    schedule_slipped,
 )
 from perfci.checks.load.stats import StageResult, Window
 from perfci.errors import ConfigError
@@ -258,3 +259,25 @@ def test_a_stage_with_cpu_to_spare_is_judged_as_the_servers(
     assert verdicts["load/2users/rps"]["outcome"] == "new"
     assert verdicts["load/2users/rps"]["mode"] == "budget"
     assert "generator-bound" not in run.stdout
+
+
+def test_an_arrival_rate_the_generator_could_not_keep_is_generator_bound() -> None:
+    assert schedule_slipped(0, 20_000) is None
+    assert schedule_slipped(1_999, 20_000) is None  # under 10%
+    assert schedule_slipped(5_000, 20_000) == (
+        "generator-bound: 5,000 of 20,000 requests (25%) left the generator more than "
+        "10 ms after they were due: it could not keep the arrival rate"
+    )
+    assert schedule_slipped(0, 0) is None
+
+
+def test_a_slipped_schedule_marks_the_rate_stage() -> None:
+    windows = tuple(Window(1.0, 2000, 0, {}) for _ in range(10))
+    late = StageResult(users=0, windows=windows, rate=2000.0, late=9_000)
+    spec = build_spec("http://h", [Endpoint.parse("GET /api/x")], LoadOptions())
+    made = {
+        m.metric: m for m in stage_measurements([(late, cpu([3.0], [8.0]))], spec, LoadOptions())
+    }
+    assert made["rps"].name == "load/2000rps/rps"
+    why = made["p99"].unjudged
+    assert why is not None and why.startswith("generator-bound: 9,000 of 20,000 requests")

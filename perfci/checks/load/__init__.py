@@ -45,7 +45,7 @@ from perfci.measurement import UNJUDGED_LABEL
 
 from .._timing import NO_CACHE_HEADERS
 from .cpu import CpuWatch, pin, restore
-from .saturation import FIX, StageCpu, generator_bound
+from .saturation import FIX, StageCpu, generator_bound, schedule_slipped
 from .stats import StageResult, stage_label, summarize_errors
 
 #: How the Locust runner is started: gevent patches the standard library before the runner's
@@ -491,6 +491,8 @@ def stage_measurements(
         if stage.errors:
             evidence.append(Evidence("errors", summarize_errors(stage.errors)))
         why = generator_bound(cpu, busy=options.generator_busy) if cpu is not None else None
+        if why is None and stage.rate is not None:
+            why = schedule_slipped(stage.late, stage.requests)
         timing = (*evidence, Evidence(UNJUDGED_LABEL, f"{why}; {FIX}")) if why else tuple(evidence)
         rps = stage.rps_samples()
         measurements.append(

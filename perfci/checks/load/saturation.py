@@ -162,5 +162,20 @@ def generator_bound(cpu: StageCpu, *, busy: float = 0.9, share: float = 0.25) ->
     return None
 
 
+def schedule_slipped(late: int, sent: int, *, share: float = 0.1) -> str | None:
+    """Why an arrival-rate stage's generator could not keep its schedule; None when it did.
+
+    ``late``: requests it sent more than 10 ms after they were due (the runner counts
+    at send time, before any wait for a connection, so a busy server does not make a
+    request late: only a generator too slow to start it does); ``sent``: all of them.
+    """
+    if sent <= 0 or late / sent < share:
+        return None
+    return (
+        f"generator-bound: {late:,} of {sent:,} requests ({late / sent:.0%}) left the "
+        "generator more than 10 ms after they were due: it could not keep the arrival rate"
+    )
+
+
 def _cores(cores: tuple[int, ...]) -> str:
     return ",".join(str(c) for c in cores)
