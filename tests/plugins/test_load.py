@@ -406,3 +406,27 @@ def test_failures_and_the_slow_fault_break_their_budgets(softfactory: SoftFactor
     assert "exceeds the budget max 140 ms" in run.stdout
     assert "exceeds the budget max 0% ('load/*users/failure_ratio', check load)" in run.stdout
     assert "GET /api/coocook/chefs/999999" in run.stdout  # the errors are the evidence
+
+
+@pytest.mark.slow
+def test_an_arrival_rate_stage_through_perfci_run(softfactory: SoftFactoryProject) -> None:
+    # The open model from perfci.yaml to verdicts: `rate: 40/s` names the stage's metrics.
+    softfactory.configure(
+        {"load": {"stages": [{"rate": "40/s", "duration": 2, "connections": 10}]}},
+        endpoints=ENDPOINTS,
+        extra={"budgets": {"load/40rps/p99": {"max": "5s"}}, "baselines": {"required": False}},
+    )
+    run = softfactory.gate()
+    assert run.exit_code == 0, explain(run)
+    assert "load: stage 1/1, 40 req/s scheduled" in run.output
+    verdicts = {v["name"]: v for v in softfactory.results()["verdicts"]}
+    assert set(verdicts) == {
+        "load/40rps/rps",
+        "load/40rps/failure_ratio",
+        "load/40rps/p95",
+        "load/40rps/p99",
+    }
+    p99 = verdicts["load/40rps/p99"]
+    assert p99["mode"] == "budget" and p99["current"]["unit"] == "ms"
+    notes = " ".join(e["text"] for e in p99["current"]["evidence"])
+    assert "40 req/s on a fixed schedule" in notes and "HDR histogram" in notes
