@@ -41,6 +41,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 # gevent ships no type information (and pyproject.toml's ignore list does not name it).
 import gevent
@@ -258,6 +259,8 @@ def run_rate_stage(spec: Mapping[str, Any], stage: Mapping[str, Any], index: int
     rate, duration = float(stage["rate"]), float(stage["duration"])
     interval, timeout = float(spec["interval"]), float(spec["timeout"])
     plan, weights = spec["requests"], [r["weight"] for r in spec["requests"]]
+    # A host with a path (http://gateway/api) prefixes every request, as Locust's users do.
+    prefix = urlsplit(spec["host"]).path.rstrip("/")
     client = HTTPClient.from_url(
         spec["host"] + "/",
         concurrency=int(stage["connections"]),
@@ -278,7 +281,8 @@ def run_rate_stage(spec: Mapping[str, Any], stage: Mapping[str, Any], index: int
             headers = dict(chosen["headers"])
             if body is not None:
                 headers.setdefault("Content-Type", "application/json")
-            response = client.request(chosen["method"], chosen["path"], body=body, headers=headers)
+            path = prefix + chosen["path"]
+            response = client.request(chosen["method"], path, body=body, headers=headers)
             try:
                 response.read()
             finally:
