@@ -9,7 +9,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from perfci.checks.load import LoadOptions, build_spec, check_cores, stage_measurements
+from perfci.checks.load import LoadOptions, build_spec, stage_measurements
 from perfci.checks.load.cpu import pin, restore
 from perfci.checks.load.saturation import (
     FIX,
@@ -21,7 +21,6 @@ from perfci.checks.load.saturation import (
     schedule_slipped,
 )
 from perfci.checks.load.stats import StageResult, Window
-from perfci.errors import ConfigError
 from perfci.measurement import UNJUDGED_LABEL
 from perfci.target.endpoint import Endpoint
 from tests.plugins.softfactory import SoftFactoryProject, explain
@@ -192,9 +191,8 @@ def test_cpu_affinity_is_validated() -> None:
         LoadOptions.model_validate({"cpu_affinity": {"server": [0, 1], "generator": [1]}})
     with pytest.raises(ValidationError, match="numbered from 0"):
         LoadOptions.model_validate({"cpu_affinity": {"server": [-1], "generator": [1]}})
-    missing = LoadOptions.model_validate({"cpu_affinity": {"server": [0], "generator": [4096]}})
-    with pytest.raises(ConfigError, match=r"cpu_affinity.generator: core\(s\) \[4096\] are not"):
-        check_cores(missing.cpu_affinity)
+    with pytest.raises(ValidationError, match=r"generator: core\(s\) \[4096\] are not available"):
+        LoadOptions.model_validate({"cpu_affinity": {"server": [0], "generator": [4096]}})
 
 
 # --- end to end: perfci run ----------------------------------------------------------------

@@ -21,7 +21,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import requests
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 import perfci
 from perfci import (
@@ -70,6 +79,14 @@ class CpuAffinity(BaseModel):
         shared = sorted(set(self.server) & set(self.generator))
         if shared:
             raise ValueError(f"the server and the generator share core(s) {shared}")
+        available = os.sched_getaffinity(0)
+        for role, cores in (("server", self.server), ("generator", self.generator)):
+            missing = sorted(set(cores) - available)
+            if missing:
+                raise ValueError(
+                    f"{role}: core(s) {missing} are not available here "
+                    f"(available: {sorted(available)})"
+                )
         return self
 
 
@@ -104,11 +121,23 @@ class RateStage(BaseModel):
     connections: int = Field(default=100, ge=1, le=10_000)
 
 
+def _stage_kind(value: Any) -> str:
+    return "rate" if isinstance(value, dict | RateStage) else "users"
+
+
+#: A stage: users (an int) or an arrival rate (a mapping), each validated as its own kind
+#: so that a bad rate is reported as a bad rate, not as "expected an integer".
+Stage = Annotated[
+    Annotated[int, Tag("users")] | Annotated[RateStage, Tag("rate")],
+    Discriminator(_stage_kind),
+]
+
+
 class LoadOptions(EndpointOptions):
     """``checks.load`` in perfci.yaml."""
 
     # Closed model: a number of users each; open model: {rate: 2000/s, ...} (RateStage).
-    stages: list[int | RateStage] = Field(
+    stages: list[Stage] = Field(
         default_factory=lambda: list[int | RateStage]([50, 100, 500]), min_length=1
     )
     duration: float = Field(default=10.0, gt=0)  # measured seconds per stage, after its ramp
@@ -201,7 +230,6 @@ class Load(Check[LoadOptions]):
         host = options.host or ctx.base_url
         spec = build_spec(host, endpoints, options)
         server = ctx.server() if options.host is None else None
-        check_cores(options.cpu_affinity)
         restore_server: dict[int, set[int]] = {}
         if server is not None and server.pid is not None and options.cpu_affinity:
             restore_server = pin(server.pid, options.cpu_affinity.server)
@@ -221,20 +249,6 @@ class Load(Check[LoadOptions]):
             # the checks after this one must not time a server busy with them.
             wait_until_quiet(server.base_url + server.settings.health)
         return stage_measurements(stages, spec, options)
-
-
-def check_cores(affinity: CpuAffinity | None) -> None:
-    """ConfigError when ``cpu_affinity`` names a core this process may not use."""
-    if affinity is None:
-        return
-    available = os.sched_getaffinity(0)
-    for role, cores in (("server", affinity.server), ("generator", affinity.generator)):
-        missing = sorted(set(cores) - available)
-        if missing:
-            raise ConfigError(
-                f"checks.load.cpu_affinity.{role}: core(s) {missing} are not available here "
-                f"(available: {sorted(available)})"
-            )
 
 
 def build_spec(host: str, endpoints: Sequence[Endpoint], options: LoadOptions) -> dict[str, Any]:
