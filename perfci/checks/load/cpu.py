@@ -123,22 +123,32 @@ class CpuWatch:
         )
 
 
-def pin(pid: int, cores: Sequence[int]) -> dict[int, set[int]]:
-    """Restrict the process tree of ``pid`` to ``cores``; the affinities it had (to restore).
+def _tasks(pid: int) -> list[int]:
+    """The thread ids of a process (affinity is per thread: each one is pinned)."""
+    try:
+        return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return [pid]
 
-    Processes it forks later inherit the affinity. Raises OSError when a core is
-    not available to us (``os.sched_setaffinity``).
+
+def pin(pid: int, cores: Sequence[int]) -> dict[int, set[int]]:
+    """Restrict the process tree of ``pid``, every thread of it, to ``cores``.
+
+    Returns the affinities it had, per thread id (for ``restore``). Processes and
+    threads it starts later inherit the affinity. Raises OSError when a core is not
+    available to us (``os.sched_setaffinity``).
     """
     before: dict[int, set[int]] = {}
     for process in _tree(pid):
-        with contextlib.suppress(ProcessLookupError):
-            before[process.pid] = os.sched_getaffinity(process.pid)
-            os.sched_setaffinity(process.pid, cores)
+        for tid in _tasks(process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                before[tid] = os.sched_getaffinity(tid)
+                os.sched_setaffinity(tid, cores)
     return before
 
 
 def restore(affinities: Mapping[int, set[int]]) -> None:
-    """Give processes back the affinities ``pin`` returned (gone ones are skipped)."""
-    for pid, cores in affinities.items():
+    """Give threads back the affinities ``pin`` returned (gone ones are skipped)."""
+    for tid, cores in affinities.items():
         with contextlib.suppress(ProcessLookupError):
-            os.sched_setaffinity(pid, cores)
+            os.sched_setaffinity(tid, cores)
