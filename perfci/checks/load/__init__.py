@@ -1,9 +1,13 @@
-"""The built-in 'load' check: throughput, failures and tail latency at stages of users.
+"""The built-in 'load' check: throughput, failures and tail latency at stages of users
+(closed model) or of an arrival rate (open model).
 
-Locust generates the load in a subprocess (``_load_runner``): it patches the
+Locust generates the load in a subprocess (``runner``): it patches the
 standard library with gevent when imported, so it never enters the perfci
 process. The runner reports each stage as JSON lines; this module turns them
-into measurements and always stops the whole process tree.
+into measurements and always stops the whole process tree. Around each
+stage's measured part it reads the CPU of the generator and of the server
+(``cpu``); a stage the generator limited (``saturation``) is marked so that
+the verdict engine does not judge it as the server's.
 """
 
 from __future__ import annotations

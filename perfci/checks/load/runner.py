@@ -7,8 +7,11 @@ load check runs it as
 
     python -m gevent.monkey --module perfci.checks.load.runner run SPEC.json
 
-and reads JSON lines from its stdout (``progress``, ``stage``, ``error``,
-``done``; see ``stats`` for the stage format). With ``workers`` or
+and reads JSON lines from its stdout (``progress``, ``measuring``, ``stage``,
+``error``, ``done``; see ``stats`` for the stage format). A users stage runs
+Locust users; an arrival-rate stage (``run_rate_stage``) sends requests on a
+fixed schedule with geventhttpclient, Locust's own HTTP client, outside
+Locust's user model. With ``workers`` or
 ``master_bind`` in the spec it runs a Locust master and the load comes from
 worker processes, local ones it starts itself and external ones started with
 
