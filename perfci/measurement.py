@@ -75,6 +75,13 @@ def parse_counts(evidence: Evidence) -> tuple[dict[str, int], int] | None:
     return counts, floor
 
 
+#: The label of evidence saying why a value does not measure its subject (e.g. the load
+#: generator, not the server, was the bottleneck), so that it is only a bound in the
+#: subject's disfavour (the server did at least that well): the verdict engine does not
+#: judge such a value as the subject's, and a budget on it fails with that reason.
+UNJUDGED_LABEL = "not judged"
+
+
 Value = float | str
 
 
@@ -117,6 +124,14 @@ class Measurement:
     @property
     def metric(self) -> str:
         return self.name.rsplit("/", 1)[1]
+
+    @property
+    def unjudged(self) -> str | None:
+        """Why the value does not measure its subject (``UNJUDGED_LABEL`` evidence), or None."""
+        for item in self.evidence:
+            if item.label == UNJUDGED_LABEL:
+                return item.text
+        return None
 
     def summary(self) -> dict[str, float]:
         """Summary statistics of the samples (empty for deterministic values)."""

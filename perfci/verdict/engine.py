@@ -61,6 +61,7 @@ def judge(
             verdict = _new(measurement, has_baseline=baseline is not None)
         else:
             verdict = compare(measurement, base, rules, same_run=same_run)
+        verdict = _not_judged(verdict, measurement, base)
         verdict = _apply_budgets(verdict, measurement, rules.budgets, rule_problems)
         if verdict.fails and base is not None:
             verdict = replace(verdict, notes=(*verdict.notes, *evidence_news(measurement, base)))
@@ -624,10 +625,51 @@ def relative_change(before: float, after: float) -> float:
     return (after - before) / abs(before)
 
 
+#: Outcomes of a comparison with the baseline (what ``_not_judged`` may withdraw).
+_COMPARED = (Outcome.PASS, Outcome.REGRESSION, Outcome.IMPROVEMENT, Outcome.NOISY)
+
+
+def _not_judged(verdict: Verdict, current: Measurement, base: Measurement | None) -> Verdict:
+    """A comparison with a value that does not measure its subject (``Measurement.unjudged``).
+
+    Such a value is a bound in its subject's disfavour (a generator-bound stage: the
+    server did at least that well). The comparison becomes ``too noisy to judge``
+    with the reason, what it would have said kept as a note, except a regression of
+    a judged current value against an unjudged baseline: the baseline's subject did
+    at least as well as its figure, so the regression stands. A new or
+    not-a-number verdict is kept, with the reason as a note.
+    """
+    why = current.unjudged
+    base_why = base.unjudged if base is not None else None
+    if why is None and base_why is None:
+        return verdict
+    if verdict.outcome not in _COMPARED:
+        return replace(verdict, notes=(*verdict.notes, why or f"baseline: {base_why}"))
+    if why is None and verdict.outcome is Outcome.REGRESSION:
+        return replace(
+            verdict,
+            notes=(
+                *verdict.notes,
+                f"the baseline's value was not judged ({base_why}); it is a bound in the "
+                "baseline's favour, so the regression stands",
+            ),
+        )
+    return replace(
+        verdict,
+        outcome=Outcome.NOISY,
+        reason=f"not judged: {why or f'the baseline value was not judged: {base_why}'}",
+        notes=(*verdict.notes, f"against the baseline: {verdict.outcome.words}, {verdict.reason}"),
+    )
+
+
 def _apply_budgets(
     verdict: Verdict, measurement: Measurement, budgets: Sequence[BudgetRule], problems: list[str]
 ) -> Verdict:
-    """The first violated budget turns the verdict into a budget violation."""
+    """The first violated budget turns the verdict into a budget violation.
+
+    A budget on a value that does not measure its subject (``Measurement.unjudged``)
+    is violated whatever the number: it cannot be held, so it never passes.
+    """
     notes = list(verdict.notes)
     for rule in budgets:
         if not fnmatchcase(measurement.name, rule.pattern):
@@ -656,6 +698,14 @@ def _apply_budgets(
             )
             if verdict.mode is Mode.UNCOMPARED:  # a new measurement: the budget is its judge
                 verdict = replace(verdict, mode=Mode.BUDGET)
+            if measurement.unjudged is not None:
+                return replace(
+                    verdict,
+                    outcome=Outcome.BUDGET,
+                    reason=f"the {shown} cannot be held: {measurement.unjudged}",
+                    budget=rule,
+                    notes=tuple(notes),
+                )
             if not violated:
                 notes.append(f"within {shown}")
                 continue

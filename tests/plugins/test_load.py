@@ -24,6 +24,7 @@ from perfci.checks.load import (
     progress_line,
     run_load,
     stage_measurements,
+    stage_subject,
     wait_until_quiet,
 )
 from perfci.checks.load.stats import (
@@ -83,7 +84,8 @@ def test_stage_round_trips_through_the_runner_protocol() -> None:
 
 def test_stage_measurements_name_kind_direction_and_evidence() -> None:
     spec = build_spec("http://h", [Endpoint.parse("GET /api/x")], LoadOptions())
-    made = {m.name: m for m in stage_measurements([stage(50, failures=11)], spec, LoadOptions())}
+    stages = [(stage(50, failures=11), None)]
+    made = {m.name: m for m in stage_measurements(stages, spec, LoadOptions())}
     assert list(made) == [
         "load/50users/rps",
         "load/50users/failure_ratio",
@@ -110,7 +112,7 @@ def test_a_stage_without_any_completed_request_is_a_crash() -> None:
     empty = StageResult(users=5, windows=())
     spec = build_spec("http://h", [Endpoint.parse("/x")], LoadOptions())
     with pytest.raises(CheckCrashed, match="no request completed in the 5-user stage"):
-        stage_measurements([empty], spec, LoadOptions())
+        stage_measurements([(empty, None)], spec, LoadOptions())
 
 
 # --- options and the spec ------------------------------------------------------
@@ -203,10 +205,18 @@ def test_unexpected_runner_output_is_named() -> None:
 # --- the runner subprocess against a tiny HTTP server ------------------------
 
 
+#: When the test server started: /stall answers nothing for the first second of every two.
+STARTED = time.monotonic()
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
+        if self.path.startswith("/stall"):
+            phase = (time.monotonic() - STARTED) % 2.0
+            if phase < 1.0:
+                time.sleep(1.0 - phase)
         status = 404 if self.path.startswith("/missing") else 200
         body = b"ok"
         self.send_response(status)
@@ -259,12 +269,19 @@ def test_runner_reports_every_stage_with_failures_and_errors(
     stages = run_load(
         build_spec(http_server, endpoints, options), tmp_path, progress=lines.append, timeout=60
     )
-    assert [s.users for s in stages] == [2, 3]
-    for result in stages:
+    assert [s.users for s, _ in stages] == [2, 3]
+    for result, cpu in stages:
+        # The CPU of the runner was measured over the stage (no server pid given).
+        assert cpu is not None and cpu.wall > 0 and cpu.requests == result.requests
+        assert cpu.processes and {p.role for p in cpu.processes} == {"generator"}
+        # Linux's run-queue wait is read where the kernel keeps it.
+        assert all(p.waited is None or p.waited >= 0 for p in cpu.processes)
         assert result.requests > 0
         # Half the mix answers 404: Locust counts those as failures.
         assert 0.2 < result.failure_ratio < 0.8
         assert result.errors[0][0] == "GET /missing"
+        # One local process sees every response: percentiles at full precision.
+        assert result.hdr and all(w.hdr for w in result.windows)
     assert any(line.startswith("load: stage 2/2, 3 users") for line in lines)
 
 
@@ -272,14 +289,53 @@ def test_runner_reports_every_stage_with_failures_and_errors(
 def test_local_workers_generate_the_load_through_a_master(http_server: str, tmp_path: Path) -> None:
     options = LoadOptions(stages=[2], duration=1.5, wait_time=0.01, workers=1)
     lines: list[str] = []
-    (result,) = run_load(
+    ((result, cpu),) = run_load(
         build_spec(http_server, [Endpoint.parse("/ok")], options),
         tmp_path,
         progress=lines.append,
         timeout=60,
     )
+    # The runner (master) and its worker are both counted as the generator.
+    assert cpu is not None and len([p for p in cpu.processes if p.role == "generator"]) == 2
+    assert not result.hdr  # the master sees Locust's buckets only
     assert result.workers == 1 and result.requests > 0 and result.failures == 0
     assert any("waiting for 1 Locust workers" in line for line in lines)
+
+
+@pytest.mark.slow
+def test_an_arrival_rate_stage_shows_a_stall_that_a_closed_model_hides(
+    http_server: str, tmp_path: Path
+) -> None:
+    # /stall stops answering for 1 s every 2 s. On a fixed schedule of 100 req/s, half
+    # the requests are due during a stall and wait up to its end, counted from when they
+    # were due: p99 is most of the stall.
+    rate = {"rate": "100/s", "duration": 4, "connections": 20}
+    options = LoadOptions.model_validate({"stages": [rate], "timeout": 5})
+    spec = build_spec(http_server, [Endpoint.parse("/stall")], options)
+    ((result, cpu),) = run_load(spec, tmp_path, progress=lambda line: None, timeout=60)
+    assert (result.rate, result.label, result.failures) == (100.0, "100rps", 0)
+    assert result.requests == 400  # every scheduled request, whatever the stalls did
+    assert result.hdr and len(result.windows) == 4
+    assert result.percentile(99) >= 500.0
+    assert result.percentile(50) < result.percentile(99)
+    assert cpu is not None and cpu.requests == 400
+    (made,) = [m for m in stage_measurements([(result, None)], spec, options) if m.metric == "p99"]
+    assert made.name == "load/100rps/p99" and made.value == result.percentile(99)
+    assert any("open model" in e.text and "HDR histogram" in e.text for e in made.evidence)
+
+
+def test_rate_stages_parse_and_refuse_workers() -> None:
+    options = LoadOptions.model_validate({"stages": [50, {"rate": "2000/s", "duration": 10}]})
+    assert [stage_subject(s) for s in options.stages] == ["50users", "2000rps"]
+    spec = build_spec("http://h", [Endpoint.parse("/x")], options)
+    assert spec["stages"] == [50, {"rate": 2000.0, "duration": 10.0, "connections": 100}]
+    assert LoadOptions.model_validate({"stages": [{"rate": "500 req/s"}]}).stages != []
+    with pytest.raises(ValidationError, match="cannot use workers"):
+        LoadOptions.model_validate({"stages": [{"rate": 10}], "workers": 2})
+    with pytest.raises(ValidationError, match="expected a rate such as 2000/s"):
+        LoadOptions.model_validate({"stages": [{"rate": "fast"}]})
+    with pytest.raises(ValidationError, match="different number of users"):
+        LoadOptions.model_validate({"stages": [{"rate": 10}, {"rate": "10/s"}]})
 
 
 @pytest.mark.slow
@@ -362,3 +418,27 @@ def test_failures_and_the_slow_fault_break_their_budgets(softfactory: SoftFactor
     assert "exceeds the budget max 140 ms" in run.stdout
     assert "exceeds the budget max 0% ('load/*users/failure_ratio', check load)" in run.stdout
     assert "GET /api/coocook/chefs/999999" in run.stdout  # the errors are the evidence
+
+
+@pytest.mark.slow
+def test_an_arrival_rate_stage_through_perfci_run(softfactory: SoftFactoryProject) -> None:
+    # The open model from perfci.yaml to verdicts: `rate: 40/s` names the stage's metrics.
+    softfactory.configure(
+        {"load": {"stages": [{"rate": "40/s", "duration": 2, "connections": 10}]}},
+        endpoints=ENDPOINTS,
+        extra={"budgets": {"load/40rps/p99": {"max": "5s"}}, "baselines": {"required": False}},
+    )
+    run = softfactory.gate()
+    assert run.exit_code == 0, explain(run)
+    assert "load: stage 1/1, 40 req/s scheduled" in run.output
+    verdicts = {v["name"]: v for v in softfactory.results()["verdicts"]}
+    assert set(verdicts) == {
+        "load/40rps/rps",
+        "load/40rps/failure_ratio",
+        "load/40rps/p95",
+        "load/40rps/p99",
+    }
+    p99 = verdicts["load/40rps/p99"]
+    assert p99["mode"] == "budget" and p99["current"]["unit"] == "ms"
+    notes = " ".join(e["text"] for e in p99["current"]["evidence"])
+    assert "40 req/s on a fixed schedule" in notes and "HDR histogram" in notes

@@ -1,15 +1,20 @@
-"""The built-in 'load' check: throughput, failures and tail latency at stages of users.
+"""The built-in 'load' check: throughput, failures and tail latency at stages of users
+(closed model) or of an arrival rate (open model).
 
-Locust generates the load in a subprocess (``_load_runner``): it patches the
+Locust generates the load in a subprocess (``runner``): it patches the
 standard library with gevent when imported, so it never enters the perfci
 process. The runner reports each stage as JSON lines; this module turns them
-into measurements and always stops the whole process tree.
+into measurements and always stops the whole process tree. Around each
+stage's measured part it reads the CPU of the generator and of the server
+(``cpu``); a stage the generator limited (``saturation``) is marked so that
+the verdict engine does not judge it as the server's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
 import subprocess
 import sys
@@ -17,10 +22,19 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import requests
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 import perfci
 from perfci import (
@@ -43,7 +57,10 @@ from perfci import (
     start_process_group,
     stop_process_group,
 )
+from perfci.measurement import UNJUDGED_LABEL
 
+from .cpu import CpuWatch, pin, restore
+from .saturation import FIX, StageCpu, generator_bound, schedule_slipped
 from .stats import StageResult, stage_label, summarize_errors
 
 #: How the Locust runner is started: gevent patches the standard library before the runner's
@@ -53,10 +70,82 @@ RUNNER_COMMAND = ("-m", "gevent.monkey", "--module", "perfci.checks.load.runner"
 RUNNER_SLACK = 60.0
 
 
+class CpuAffinity(BaseModel):
+    """``checks.load.cpu_affinity``: the cores of the server and of the load generator."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    server: list[int] = Field(min_length=1)
+    generator: list[int] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _separate(self) -> CpuAffinity:
+        if any(core < 0 for core in (*self.server, *self.generator)):
+            raise ValueError("cores are numbered from 0")
+        shared = sorted(set(self.server) & set(self.generator))
+        if shared:
+            raise ValueError(f"the server and the generator share core(s) {shared}")
+        available = os.sched_getaffinity(0)
+        for role, cores in (("server", self.server), ("generator", self.generator)):
+            missing = sorted(set(cores) - available)
+            if missing:
+                raise ValueError(
+                    f"{role}: core(s) {missing} are not available here "
+                    f"(available: {sorted(available)})"
+                )
+        return self
+
+
+def _parse_rate(value: Any) -> Any:
+    """``2000/s``, ``2000 req/s``, ``2000``: requests per second (other values go to pydantic)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        for suffix in ("req/s", "/s", "rps"):
+            if text.endswith(suffix):
+                text = text.removesuffix(suffix).strip()
+                break
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"expected a rate such as 2000/s, got {value!r}") from None
+    return value
+
+
+class RateStage(BaseModel):
+    """An arrival-rate (open model) stage: ``{rate: 2000/s, duration: 10, connections: 100}``.
+
+    Requests are sent on a fixed schedule whatever the responses do, and each
+    one's latency is measured from the time it was meant to be sent.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    rate: Annotated[float, BeforeValidator(_parse_rate), Field(gt=0, le=1_000_000)]
+    duration: float | None = Field(default=None, gt=0)  # seconds; null: the check's duration
+    # Most requests in flight at once (the connection pool); more wait for a connection,
+    # and that wait counts in their latency.
+    connections: int = Field(default=100, ge=1, le=10_000)
+
+
+def _stage_kind(value: Any) -> str:
+    return "rate" if isinstance(value, dict | RateStage) else "users"
+
+
+#: A stage: users (an int) or an arrival rate (a mapping), each validated as its own kind
+#: so that a bad rate is reported as a bad rate, not as "expected an integer".
+Stage = Annotated[
+    Annotated[int, Tag("users")] | Annotated[RateStage, Tag("rate")],
+    Discriminator(_stage_kind),
+]
+
+
 class LoadOptions(EndpointOptions):
     """``checks.load`` in perfci.yaml."""
 
-    stages: list[int] = Field(default_factory=lambda: [50, 100, 500], min_length=1)
+    # Closed model: a number of users each; open model: {rate: 2000/s, ...} (RateStage).
+    stages: list[Stage] = Field(
+        default_factory=lambda: list[int | RateStage]([50, 100, 500]), min_length=1
+    )
     duration: float = Field(default=10.0, gt=0)  # measured seconds per stage, after its ramp
     spawn_rate: float | None = Field(default=None, gt=0)  # users/s; null: a stage ramps in 1 s
     wait_time: float = Field(default=0.0, ge=0)  # seconds each user waits between requests
@@ -74,14 +163,21 @@ class LoadOptions(EndpointOptions):
     # The check's own limit on every stage's failure ratio, whatever the baseline
     # says ("0%": a failed request fails the build); null: only perfci.yaml budgets.
     max_failure_ratio: Fraction | None = 0.0
+    # Pin the server perfci starts and the generator to separate cores (os.sched_setaffinity);
+    # null: no pinning. The server's own affinity is given back after the check.
+    cpu_affinity: CpuAffinity | None = None
+    # A generator process on a CPU (or runnable: on one or waiting for one) this share of
+    # the stage makes it generator-bound: its rps/p95/p99 are not judged (saturation.py).
+    generator_busy: Fraction = Field(default=0.9, gt=0, le=1)
 
     @field_validator("stages")
     @classmethod
-    def _positive(cls, stages: list[int]) -> list[int]:
-        if any(users < 1 for users in stages):
+    def _positive(cls, stages: list[int | RateStage]) -> list[int | RateStage]:
+        if any(isinstance(users, int) and users < 1 for users in stages):
             raise ValueError("every stage needs at least 1 user")
-        if len(set(stages)) != len(stages):
-            raise ValueError("each stage must have a different number of users")
+        labels = [stage_subject(stage) for stage in stages]
+        if len(set(labels)) != len(labels):
+            raise ValueError("each stage must have a different number of users (or rate)")
         return stages
 
     @field_validator("master_bind")
@@ -105,7 +201,20 @@ class LoadOptions(EndpointOptions):
     def _external_needs_bind(self) -> LoadOptions:
         if self.external_workers and not self.master_bind:
             raise ValueError("external_workers needs master_bind (the address workers connect to)")
+        rated = any(isinstance(stage, RateStage) for stage in self.stages)
+        if rated and (self.workers or self.master_bind):
+            raise ValueError(
+                "arrival-rate stages run in one local process: they cannot use workers or "
+                "master_bind"
+            )
         return self
+
+
+def stage_subject(stage: int | RateStage) -> str:
+    """The subject of a configured stage's metrics: ``500users`` or ``2000rps``."""
+    if isinstance(stage, RateStage):
+        return stage_label(0, stage.rate)
+    return stage_label(stage)
 
 
 class Load(Check[LoadOptions]):
@@ -136,16 +245,24 @@ class Load(Check[LoadOptions]):
             auth=None if ctx.auth is None else ctx.auth.model_dump(mode="json", by_alias=True),
             headers=ctx.shared_headers,
         )
-        stages = run_load(
-            spec,
-            ctx.workdir / "load",
-            progress=ctx.progress,
-            timeout=runner_timeout(options),
-        )
-        if options.host is None:
+        server = ctx.server() if options.host is None else None
+        restore_server: dict[int, set[int]] = {}
+        if server is not None and server.pid is not None and options.cpu_affinity:
+            restore_server = pin(server.pid, options.cpu_affinity.server)
+        try:
+            stages = run_load(
+                spec,
+                ctx.workdir / "load",
+                progress=ctx.progress,
+                timeout=runner_timeout(options),
+                server_pid=server.pid if server is not None else None,
+                generator_cores=options.cpu_affinity.generator if options.cpu_affinity else None,
+            )
+        finally:
+            restore(restore_server)
+        if server is not None:
             # Requests gunicorn accepted before the load stopped are still being served;
             # the checks after this one must not time a server busy with them.
-            server = ctx.server()
             wait_until_quiet(server.base_url + server.health)
         return stage_measurements(stages, spec, options)
 
@@ -189,7 +306,16 @@ def build_spec(
         )
     return {
         "host": host.rstrip("/"),
-        "stages": list(options.stages),
+        "stages": [
+            {
+                "rate": stage.rate,
+                "duration": stage.duration or options.duration,
+                "connections": stage.connections,
+            }
+            if isinstance(stage, RateStage)
+            else stage
+            for stage in options.stages
+        ],
         "duration": options.duration,
         "spawn_rate": options.spawn_rate,
         "wait_time": options.wait_time,
@@ -208,10 +334,15 @@ def build_spec(
 
 def runner_timeout(options: LoadOptions) -> float:
     """How long the whole runner may take before it is killed."""
-    ramps = sum(users / (options.spawn_rate or users) for users in options.stages)
+    ramps = sum(
+        users / (options.spawn_rate or users) for users in options.stages if isinstance(users, int)
+    )
     waiting = options.worker_timeout if options.workers or options.master_bind else 0.0
-    per_stage = options.duration + options.timeout
-    return len(options.stages) * per_stage + ramps + waiting + RUNNER_SLACK
+    durations = sum(
+        (stage.duration or options.duration) if isinstance(stage, RateStage) else options.duration
+        for stage in options.stages
+    )
+    return durations + len(options.stages) * options.timeout + ramps + waiting + RUNNER_SLACK
 
 
 def run_load(
@@ -220,8 +351,15 @@ def run_load(
     *,
     progress: Callable[[str], None],
     timeout: float,
-) -> list[StageResult]:
-    """Run the Locust runner on ``spec``; its stages. Every process it started is stopped."""
+    server_pid: int | None = None,
+    generator_cores: Sequence[int] | None = None,
+) -> list[tuple[StageResult, StageCpu | None]]:
+    """Run the Locust runner on ``spec``; its stages, each with the CPU both sides used.
+
+    ``server_pid``: the server's process (its tree is measured too); ``generator_cores``:
+    pin the runner (and the workers it starts) to these cores. Every process it started
+    is stopped.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     spec_path = directory / "spec.json"
     spec_path.write_text(json.dumps(spec, indent=2))
@@ -236,7 +374,12 @@ def run_load(
     # The runner leads its process group (its workers included): kept for post-mortems.
     (directory / "runner.pid").write_text(f"{process.pid}\n")
     try:
-        return _follow(process, spec, log_path, progress, deadline=time.monotonic() + timeout)
+        if generator_cores:
+            pin(process.pid, generator_cores)  # before it starts any worker: they inherit it
+        watch = CpuWatch({"generator": process.pid, "server": server_pid})
+        return _follow(
+            process, spec, log_path, progress, watch, deadline=time.monotonic() + timeout
+        )
     finally:
         stop_runner(process)
 
@@ -246,14 +389,15 @@ def _follow(
     spec: Mapping[str, Any],
     log_path: Path,
     progress: Callable[[str], None],
+    watch: CpuWatch,
     *,
     deadline: float,
-) -> list[StageResult]:
+) -> list[tuple[StageResult, StageCpu | None]]:
     assert process.stdout is not None
     lines: queue.Queue[bytes | None] = queue.Queue()
     reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
     reader.start()
-    stages: list[StageResult] = []
+    stages: list[tuple[StageResult, StageCpu | None]] = []
     shown = ProgressThrottle(float(spec["duration"]))
     while True:
         try:
@@ -277,8 +421,11 @@ def _follow(
             return stages
         if kind == "error":
             raise CheckCrashed(f"load: {event.get('message')}; log: {_tail(log_path)}")
-        if kind == "stage":
-            stages.append(StageResult.from_dict(event))
+        if kind == "measuring":
+            watch.start()
+        elif kind == "stage":
+            stage = StageResult.from_dict(event)
+            stages.append((stage, watch.stop(stage.requests)))
         elif kind == "waiting":
             progress(f"load: waiting for {event['workers']} Locust workers on {event['master']}")
         elif kind == "progress" and shown.due(event):
@@ -321,36 +468,78 @@ class ProgressThrottle:
 
 
 def progress_line(event: Mapping[str, Any]) -> str:
+    load = f"{event['rate']:g} req/s scheduled" if event.get("rate") else f"{event['users']} users"
     return (
-        f"load: stage {event['stage']}/{event['stages']}, {event['users']} users, "
+        f"load: stage {event['stage']}/{event['stages']}, {load}, "
         f"{float(event['rps']):.0f} req/s, {event['failures']} failures "
         f"({float(event['elapsed']):.0f}/{float(event['duration']):g} s)"
     )
 
 
 def stage_measurements(
-    stages: Sequence[StageResult], spec: Mapping[str, Any], options: LoadOptions
+    stages: Sequence[tuple[StageResult, StageCpu | None]],
+    spec: Mapping[str, Any],
+    options: LoadOptions,
 ) -> list[Measurement]:
-    """Four metrics per stage: rps, failure_ratio, p95 and p99."""
+    """Four metrics per stage: rps, failure_ratio, p95 and p99.
+
+    A stage whose CPU figures say the generator was the bottleneck
+    (``saturation.generator_bound``) carries ``UNJUDGED_LABEL`` evidence on its
+    rps and percentiles: the engine does not judge them as the server's, and a
+    budget on them fails. Its failure ratio is still a fact and still judged.
+    """
     measurements: list[Measurement] = []
     mix = ", ".join(f"{r['name']} x{r['weight']:g}" for r in spec["requests"])
-    for stage in stages:
-        label = stage_label(stage.users)
+    for stage, cpu in stages:
+        label = stage.label
+        what = f"{stage.rate:g} req/s" if stage.rate is not None else f"{stage.users}-user"
         if stage.requests == 0:
             raise CheckCrashed(
-                f"load: no request completed in the {stage.users}-user stage "
-                f"({options.duration:g} s); is the target answering at {spec['host']}?"
+                f"load: no request completed in the {what} stage "
+                f"({stage.seconds or options.duration:g} s); is the target answering at "
+                f"{spec['host']}?"
             )
         workers = f", {stage.workers} Locust workers" if stage.workers else ""
+        if stage.rate is not None:
+            model = (
+                f"{stage.rate:g} req/s on a fixed schedule for {stage.seconds:.1f} s "
+                f"(open model; latency from each request's intended send time, "
+                f"{stage.late} sent more than 10 ms late)"
+            )
+        else:
+            model = (
+                f"{stage.users} users for {stage.seconds:.1f} s after their ramp{workers}, "
+                f"wait {options.wait_time:g} s"
+            )
+        precision = (
+            "HDR histogram, 3 significant digits"
+            if stage.hdr
+            else "Locust's buckets, rounded above 100 ms"
+        )
         how = Evidence(
             "note",
-            f"{stage.users} users for {stage.seconds:.1f} s after their ramp{workers}, "
-            f"wait {options.wait_time:g} s; {stage.requests} requests, {stage.failures} failed; "
-            f"mix: {mix}",
+            f"{model}; {stage.requests} requests, {stage.failures} failed; "
+            f"percentiles: {precision}; mix: {mix}",
         )
         evidence = [how]
+        if options.cpu_affinity is not None:
+            pinned = options.cpu_affinity
+            server = "not pinned (host:)" if options.host else ",".join(map(str, pinned.server))
+            evidence.append(
+                Evidence(
+                    "note",
+                    f"pinned: server cores {server}, "
+                    f"generator cores {','.join(map(str, pinned.generator))}",
+                )
+            )
+        if cpu is not None:
+            evidence.append(Evidence("note", cpu.summary()))
         if stage.errors:
             evidence.append(Evidence("errors", summarize_errors(stage.errors)))
+        why = generator_bound(cpu, busy=options.generator_busy) if cpu is not None else None
+        if why is None and stage.rate is not None:
+            why = schedule_slipped(stage.late, stage.requests)
+        timing = (*evidence, Evidence(UNJUDGED_LABEL, f"{why}; {FIX}")) if why else tuple(evidence)
         rps = stage.rps_samples()
         measurements.append(
             Measurement(
@@ -360,7 +549,7 @@ def stage_measurements(
                 Direction.HIGHER,
                 Kind.TIMING,
                 samples=tuple(rps),
-                evidence=(*evidence, Evidence("note", "samples: throughput of each ~1 s window")),
+                evidence=(*timing, Evidence("note", "samples: throughput of each ~1 s window")),
             )
         )
         # A failed request is a fact, not a timing: any failure where the baseline had none
@@ -385,7 +574,7 @@ def stage_measurements(
                     Kind.TIMING,
                     samples=tuple(stage.percentile_samples(q)),
                     evidence=(
-                        *evidence,
+                        *timing,
                         Evidence("note", f"value: p{q} of the stage; samples: p{q} of each window"),
                     ),
                 )

@@ -7,8 +7,11 @@ load check runs it as
 
     python -m gevent.monkey --module perfci.checks.load.runner run SPEC.json
 
-and reads JSON lines from its stdout (``progress``, ``stage``, ``error``,
-``done``; see ``stats`` for the stage format). With ``workers`` or
+and reads JSON lines from its stdout (``progress``, ``measuring``, ``stage``,
+``error``, ``done``; see ``stats`` for the stage format). A users stage runs
+Locust users; an arrival-rate stage (``run_rate_stage``) sends requests on a
+fixed schedule with geventhttpclient, Locust's own HTTP client, outside
+Locust's user model. With ``workers`` or
 ``master_bind`` in the spec it runs a Locust master and the load comes from
 worker processes, local ones it starts itself and external ones started with
 
@@ -29,6 +32,7 @@ import argparse
 import http.cookiejar
 import contextlib
 import json
+import math
 import os
 import random
 import signal
@@ -36,7 +40,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,7 +50,10 @@ from urllib.parse import urlsplit
 # gevent ships no type information (and pyproject.toml's ignore list does not name it).
 import gevent
 import gevent.event
+import gevent.pool
 import locust.runners
+from geventhttpclient import HTTPClient
+from hdrh.histogram import HdrHistogram
 
 import requests
 
@@ -52,7 +61,10 @@ from perfci import die_with_parent
 from perfci import LOGIN_PATH, AuthConfig, HttpClient, TargetError, login
 
 from . import RUNNER_COMMAND
-from .stats import StageResult, WindowRecorder
+from .stats import StageResult, Window, WindowRecorder, encode_hdr, new_hdr, record_us
+
+#: An arrival-rate request sent later than this after its intended time counts as late.
+LATE_SECONDS = 0.010
 
 #: How often workers report to the master (Locust's default is 3 s): windows stay about 1 s.
 WORKER_REPORT_INTERVAL = 1.0
@@ -197,8 +209,32 @@ def _wait_for_workers(runner: Any, expected: int, timeout: float) -> None:
         gevent.sleep(0.1)
 
 
+class ResponseTimes:
+    """Every response time Locust reports in this process, in an HDR histogram (µs).
+
+    Only a local runner sees every request (under a master they happen in the
+    workers, which report Locust's rounded buckets): there this gives the
+    stage full-precision percentiles.
+    """
+
+    def __init__(self, env: Environment) -> None:
+        self.hdr = new_hdr()
+        env.events.request.add_listener(self.on_request)  # type: ignore[no-untyped-call]
+
+    def on_request(self, response_time: float, **_: Any) -> None:
+        record_us(self.hdr, response_time * 1000.0)  # Locust reports milliseconds
+
+    def reset(self) -> None:
+        self.hdr = new_hdr()
+
+
 def run_stage(
-    env: Environment, runner: Any, users: int, spec: Mapping[str, Any], index: int
+    env: Environment,
+    runner: Any,
+    users: int,
+    spec: Mapping[str, Any],
+    index: int,
+    times: ResponseTimes | None = None,
 ) -> StageResult:
     """Ramp to ``users``, then measure for ``duration`` seconds in windows of ``interval``."""
     spawned = gevent.event.Event()
@@ -215,16 +251,27 @@ def run_stage(
             raise RuntimeError(f"{users} users were not spawned within {ramp_timeout:g} s")
     finally:
         env.events.spawning_complete.remove_listener(on_spawned)  # type: ignore[no-untyped-call]
+    emit("measuring", stage=index + 1)  # the check snapshots CPU times here
     errors_before = _errors(env)
     requests, failures, histogram = _totals(env)
+    if times is not None:
+        times.reset()  # no yield since the totals above: the two agree
     start = time.monotonic()
     recorder = WindowRecorder(start, requests, failures, histogram)
     duration, interval = float(spec["duration"]), float(spec["interval"])
     stages = len(spec["stages"])
+    # Windows end on a fixed grid (start + k * interval): a late wake-up on a busy machine
+    # shortens the next window instead of shifting every later one, so a stage of
+    # ``duration`` seconds yields ceil(duration / interval) windows.
+    boundary = start
     while (now := time.monotonic()) < start + duration:
-        gevent.sleep(min(interval, start + duration - now))
+        while boundary <= now:
+            boundary = min(boundary + interval, start + duration)
+        gevent.sleep(boundary - now)
         requests, failures, histogram = _totals(env)
-        recorder.snapshot(time.monotonic(), requests, failures, histogram)
+        hdr = times.hdr if times is not None else None
+        if recorder.snapshot(time.monotonic(), requests, failures, histogram, hdr) and times:
+            times.reset()
         elapsed = time.monotonic() - start
         measured = sum(w.requests for w in recorder.windows)
         emit(
@@ -252,6 +299,139 @@ def run_stage(
     )
 
 
+@dataclass
+class _RateWindow:
+    requests: int = 0
+    failures: int = 0
+    hdr: HdrHistogram = field(default_factory=new_hdr)
+
+
+def rate_login(spec: Mapping[str, Any]) -> tuple[dict[str, str], str | None]:
+    """``target.auth`` once for an arrival-rate stage: (credentials, None) or ({}, why not)."""
+    auth, shared = spec.get("auth"), dict(spec.get("headers") or {})
+    if auth is None:
+        return {}, None
+    with requests.Session() as session:
+        client = HttpClient(session, str(spec["host"]).rstrip("/"), shared)
+        try:
+            return login(AuthConfig.model_validate(auth), client.send, shared), None
+        except TargetError as error:
+            return {}, error.message
+
+
+def run_rate_stage(spec: Mapping[str, Any], stage: Mapping[str, Any], index: int) -> StageResult:
+    """Send ``rate`` requests/s on a fixed schedule for ``duration`` s (the open model).
+
+    Request i is due at ``start + i / rate``, whatever the earlier ones are doing:
+    it waits for one of ``connections`` connections if they are all busy, and its
+    latency is measured from when it was due, not from when it went out (the
+    coordinated-omission correction wrk2 makes). Windows are cut by due time, so a
+    server stall shows in the windows whose requests it delayed.
+    """
+    rate, duration = float(stage["rate"]), float(stage["duration"])
+    interval, timeout = float(spec["interval"]), float(spec["timeout"])
+    plan, weights = spec["requests"], [r["weight"] for r in spec["requests"]]
+    # A host with a path (http://gateway/api) prefixes every request, as Locust's users do.
+    prefix = urlsplit(spec["host"]).path.rstrip("/")
+    client = HTTPClient.from_url(
+        spec["host"] + "/",
+        concurrency=int(stage["connections"]),
+        connection_timeout=timeout,
+        network_timeout=timeout,
+    )
+    windows = [_RateWindow() for _ in range(max(math.ceil(duration / interval - 1e-9), 1))]
+    errors: Counter[tuple[str, str]] = Counter()
+    completed = [0, 0]  # requests, failures: for the progress lines
+    total = max(int(rate * duration), 1)
+    late = 0
+
+    # One login for the schedule's connections (target.auth), outside the measurement;
+    # a failed one makes every request of the stage a failure, never a pass.
+    credentials, login_error = rate_login(spec)
+
+    def send(due: float, start: float) -> None:
+        (chosen,) = random.choices(plan, weights=weights)
+        error = ""
+        try:
+            if login_error is not None:
+                raise RuntimeError(login_error)
+            body = chosen.get("body")
+            names = {name.lower() for name in chosen["headers"]}
+            headers = {k: v for k, v in credentials.items() if k.lower() not in names}
+            headers.update(chosen["headers"])
+            path = prefix + chosen["path"]
+            response = client.request(
+                chosen["method"],
+                path,
+                body=None if body is None else body.encode("latin-1"),
+                headers=headers,
+            )
+            try:
+                response.read()
+            finally:
+                response.release()
+            status = response.status_code
+            # The same rule as the closed model's users (expect, login redirects).
+            location = response.get("Location")
+            location = location if isinstance(location, str) else None
+            if not expected(status, location, chosen.get("expect")):
+                error = f"HTTP {status}"
+        except Exception as failure:  # a connection error or a timeout is a failed request
+            error = f"{type(failure).__name__}: {failure}"
+        window = windows[min(int((due - start) / interval), len(windows) - 1)]
+        window.requests += 1
+        completed[0] += 1
+        if error:
+            window.failures += 1
+            completed[1] += 1
+            errors[(chosen["name"], error)] += 1
+        record_us(window.hdr, (time.monotonic() - due) * 1e6)
+
+    group = gevent.pool.Group()
+    emit("measuring", stage=index + 1)
+    start = time.monotonic()
+    sent, shown = 0, 0
+    while sent < total:
+        now = time.monotonic()
+        due_now = min(total, int((now - start) * rate) + 1)
+        while sent < due_now:
+            due = start + sent / rate
+            late += now - due > LATE_SECONDS
+            group.spawn(send, due, start)
+            sent += 1
+        if int(now - start) > shown:
+            shown = int(now - start)
+            emit(
+                "progress",
+                stage=index + 1,
+                stages=len(spec["stages"]),
+                users=0,
+                rate=rate,
+                elapsed=round(now - start, 1),
+                duration=duration,
+                requests=completed[0],
+                rps=round(completed[0] / max(now - start, 1e-9), 1),
+                failures=completed[1],
+            )
+        if sent < total:
+            gevent.sleep(max(start + sent / rate - time.monotonic(), 0.0))
+    group.join(timeout=timeout + 1.0)  # the requests still in flight (each has ``timeout``)
+    group.kill()
+    client.close()
+    seconds = [min(interval, duration - i * interval) for i in range(len(windows))]
+    return StageResult(
+        users=0,
+        rate=rate,
+        late=late,
+        windows=tuple(
+            Window(s, w.requests, w.failures, {}, encode_hdr(w.hdr))
+            for s, w in zip(seconds, windows, strict=True)
+            if w.requests
+        ),
+        errors=tuple((n, e, c) for (n, e), c in errors.most_common()),
+    )
+
+
 def run(spec: Mapping[str, Any]) -> int:
     env = Environment(user_classes=[PerfciUser], host=spec["host"], parsed_options=_options(spec))
     workers: list[subprocess.Popen[bytes]] = []
@@ -270,8 +450,15 @@ def run(spec: Mapping[str, Any]) -> int:
             _wait_for_workers(runner, expected, float(spec["worker_timeout"]))
         else:
             runner = env.create_local_runner()
-        for index, users in enumerate(spec["stages"]):
-            result = run_stage(env, runner, int(users), spec, index).to_dict()
+        times = None if spec["distributed"] else ResponseTimes(env)
+        for index, stage in enumerate(spec["stages"]):
+            if isinstance(stage, Mapping):  # an arrival rate: no Locust users
+                if runner.user_count:
+                    runner.stop()
+                done = run_rate_stage(spec, stage, index)
+            else:
+                done = run_stage(env, runner, int(stage), spec, index, times)
+            result = done.to_dict()
             emit(result.pop("event"), **result)
         emit("done")
         return 0

@@ -1,0 +1,217 @@
+"""Does the load check measure the server, or itself? (issue 18)
+
+    python benchmarks/bench_load.py [--rounds 3] [--duration 10] [--connections 100]
+
+Prerequisite: ``wrk`` (``apt-get install wrk``). Needs 2 cores or more.
+
+1. **Fair generator, against wrk.** Seeds a throw-away SQLite file, starts
+   target_api under gunicorn *outside perfci* (``target_api/gunicorn_conf.py``)
+   and pins it to core 0. Then, per round, on core 1: the load check's Locust
+   runner (``run_load``: one process, ``--connections`` users, the cached chefs
+   list) and wrk (one thread, the same connections, the same endpoint, the same
+   duration). Prints each side's requests/s, the median of the rounds and the
+   ratio (goal: the load check at 0.8x wrk or more), and the CPU both sides used.
+2. **A CPU hog on the generator's core.** The same load-check stage with a
+   busy loop pinned to core 1: the stage must come out generator-bound (the
+   reason the check would put on its rps/p95/p99).
+3. **Open versus closed model on a stalling endpoint.** A tiny threaded
+   server whose ``/stall`` answers nothing for the first second of every two;
+   an arrival-rate stage (100 req/s, latency from the intended send time) and
+   a closed stage (20 users) against it: p50/p95/p99 of each.
+
+The machine is shared: figures swing with other work; quote medians of rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from bench_target_api import free_port, seed, start_server
+
+from perfci.checks.load import LoadOptions, build_spec, run_load
+from perfci.checks.load.cpu import pin
+from perfci.checks.load.saturation import StageCpu, generator_bound
+from perfci.checks.load.stats import StageResult
+from perfci.target.endpoint import Endpoint
+
+ENDPOINT = "/api/coocook/chefs?per_page=12"
+SERVER_CORE, GENERATOR_CORE = 0, 1
+
+
+def load_stage(
+    host: str, options: LoadOptions, server_pid: int | None, generator: int | None
+) -> tuple[StageResult, StageCpu | None]:
+    with tempfile.TemporaryDirectory() as directory:
+        ((stage, cpu),) = run_load(
+            build_spec(host, [Endpoint.parse("GET " + ENDPOINT)], options),
+            Path(directory),
+            progress=lambda _line: None,
+            timeout=120,
+            server_pid=server_pid,
+            generator_cores=None if generator is None else [generator],
+        )
+    return stage, cpu
+
+
+def wrk(url: str, connections: int, duration: float, core: int) -> float:
+    """wrk's requests/s, one thread pinned to ``core``."""
+    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{duration:g}s", url]
+    output = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, {core}),
+    ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("Requests/sec:"))
+    return float(line.split()[1])
+
+
+@contextmanager
+def hog(core: int) -> Iterator[None]:
+    """A busy loop pinned to ``core`` for the duration of the block."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", "while True: pass"],
+        preexec_fn=lambda: os.sched_setaffinity(0, {core}),
+    )
+    try:
+        yield
+    finally:
+        process.kill()
+        process.wait()
+
+
+class Stall(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    started = time.monotonic()
+
+    def do_GET(self) -> None:
+        phase = (time.monotonic() - self.started) % 2.0
+        if phase < 1.0:
+            time.sleep(1.0 - phase)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients closing connections at the end of a stage
+
+
+def cpu_line(cpu: StageCpu | None) -> str:
+    return cpu.summary() if cpu is not None else "CPU: not measured"
+
+
+def fair(args: argparse.Namespace) -> None:
+    directory = Path(tempfile.mkdtemp(prefix="perfci-bench-load-"))
+    database_url = f"sqlite:///{directory / 'bench.db'}"
+    seed(database_url, 1.0)
+    port = free_port()
+    server = start_server(database_url, port, [])
+    try:
+        pin(server.pid, [SERVER_CORE])
+        host = f"http://127.0.0.1:{port}"
+        subprocess.run(["wrk", "-t1", "-c10", "-d2s", host + ENDPOINT], capture_output=True)
+        options = LoadOptions(stages=[args.connections], duration=args.duration)
+        ours: list[float] = []
+        theirs: list[float] = []
+        for round_ in range(args.rounds):
+            stage, cpu = load_stage(host, options, server.pid, GENERATOR_CORE)
+            ours.append(stage.rps)
+            theirs.append(wrk(host + ENDPOINT, args.connections, args.duration, GENERATOR_CORE))
+            print(
+                f"round {round_ + 1}: load check {stage.rps:,.0f} req/s, wrk {theirs[-1]:,.0f} "
+                f"req/s ({stage.rps / theirs[-1]:.2f}x); p99 {stage.percentile(99):.1f} ms; "
+                f"{cpu_line(cpu)}; "
+                f"{(cpu and generator_bound(cpu)) or 'not generator-bound'}",
+                flush=True,
+            )
+        ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+        print(
+            f"\nmedian of {args.rounds}: load check {statistics.median(ours):,.0f} req/s, "
+            f"wrk {statistics.median(theirs):,.0f} req/s, ratio {statistics.median(ratios):.2f}x "
+            f"(server on core {SERVER_CORE}, generator on core {GENERATOR_CORE}, "
+            f"{args.connections} connections, {args.duration:g} s)"
+        )
+        with hog(GENERATOR_CORE):
+            stage, cpu = load_stage(host, options, server.pid, GENERATOR_CORE)
+        why = cpu and generator_bound(cpu)
+        print(
+            f"\nwith a CPU hog on core {GENERATOR_CORE}: {stage.rps:,.0f} req/s; "
+            f"{cpu_line(cpu)}\n  -> {why or 'NOT generator-bound (unexpected)'}"
+        )
+    finally:
+        server.terminate()  # gunicorn stops its workers on SIGTERM
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def stall(args: argparse.Namespace) -> None:
+    server = QuietServer(("127.0.0.1", 0), Stall)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host = f"http://127.0.0.1:{server.server_address[1]}"
+    print(f"\n/stall (1 s without answers every 2 s), {args.duration:g} s per stage:")
+    stages: list[Any] = [{"rate": "100/s", "connections": 20}, 20]
+    for configured in stages:
+        options = LoadOptions.model_validate(
+            {"stages": [configured], "duration": args.duration, "timeout": 5}
+        )
+        with tempfile.TemporaryDirectory() as directory:
+            ((stage, _),) = run_load(
+                build_spec(host, [Endpoint.parse("/stall")], options),
+                Path(directory),
+                progress=lambda _line: None,
+                timeout=120,
+            )
+        model = "open, 100 req/s" if stage.rate else "closed, 20 users"
+        print(
+            f"  {model}: {stage.requests} requests, p50 {stage.percentile(50):.1f} ms, "
+            f"p95 {stage.percentile(95):.1f} ms, p99 {stage.percentile(99):.1f} ms"
+        )
+    server.shutdown()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=100)
+    parser.add_argument("--only", choices=["fair", "stall"])
+    args = parser.parse_args()
+    if args.only != "stall":
+        if shutil.which("wrk") is None:
+            raise SystemExit("wrk is not installed (apt-get install wrk)")
+        if len(os.sched_getaffinity(0)) < 2:
+            raise SystemExit("needs 2 cores: the server on one, the generator on the other")
+        fair(args)
+    if args.only != "fair":
+        stall(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
