@@ -14,6 +14,8 @@ from perfci.cli.options import CONTEXT_SETTINGS
 from perfci.cli.plugins import plugins
 from perfci.cli.report import report
 from perfci.cli.run import run
+from perfci.cli.server import server
+from perfci.cli.upload import upload_command
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -40,5 +42,16 @@ def cli() -> None:
     """
 
 
-for command in (run, compare, noise, baseline, plugins, github, history, report):
+for command in (
+    run,
+    compare,
+    noise,
+    baseline,
+    plugins,
+    github,
+    history,
+    report,
+    upload_command,
+    server,
+):
     cli.add_command(command)

@@ -13,6 +13,7 @@ import click
 
 from perfci.config.model import Config
 from perfci.gate import Outputs
+from perfci.result import RunResult
 from perfci.safetext import for_terminal
 
 CONTEXT_SETTINGS: dict[str, Any] = {
@@ -89,6 +90,7 @@ def outputs(
     html_path: Path | None = None,
     github: bool = False,
     history_url: str | None = None,
+    upload: Callable[[RunResult], str] | None = None,
     verbose: bool = False,
 ) -> Outputs:
     """Where the result goes, with colour and width for this terminal (or a CI log)."""
@@ -100,6 +102,7 @@ def outputs(
         html=html_path,
         github=github,
         history_url=history_url,
+        upload=upload,
         verbose=verbose,
         color=color,
         width=terminal_width(color),
