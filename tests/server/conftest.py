@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from perfci.server import create_app
-from tests.server.helpers import Projects, make_projects
+from tests.server.helpers import Client, Projects, make_projects
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -35,5 +34,5 @@ def app(server_db: str, projects: Projects) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def client(app: Flask) -> Client:
+    return Client(app.test_client())

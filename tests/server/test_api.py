@@ -6,12 +6,10 @@ import dataclasses
 import json
 from typing import Any
 
-from flask.testing import FlaskClient
-
 from perfci.result import RunResult
 from perfci.server.upload import MAX_BYTES, MAX_MEASUREMENTS
 from tests.history.factory import make_run
-from tests.server.helpers import Projects
+from tests.server.helpers import Client, Projects
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -21,7 +19,7 @@ def body(result: RunResult, **facts: Any) -> dict[str, Any]:
 
 
 def upload(
-    client: FlaskClient, projects: Projects, project: str, result: RunResult, **facts: Any
+    client: Client, projects: Projects, project: str, result: RunResult, **facts: Any
 ) -> Any:
     reply = client.post(
         f"/api/v1/projects/{project}/runs",
@@ -39,7 +37,7 @@ def failing(index: int, **changes: Any) -> RunResult:
     return dataclasses.replace(make_run(index, regressed=True), exit_code=1, **changes)
 
 
-def test_upload_list_get_and_filter(client: FlaskClient, projects: Projects) -> None:
+def test_upload_list_get_and_filter(client: Client, projects: Projects) -> None:
     first = upload(
         client,
         projects,
@@ -84,7 +82,7 @@ def test_upload_list_get_and_filter(client: FlaskClient, projects: Projects) -> 
     assert verdicts and {"name", "outcome", "reason"} <= set(verdicts[0])
 
 
-def test_keyset_pagination_and_time_filter(client: FlaskClient, projects: Projects) -> None:
+def test_keyset_pagination_and_time_filter(client: Client, projects: Projects) -> None:
     for index in range(5):
         assert upload(client, projects, "open", passing(index), branch="main").status_code == 201
     seen: list[int] = []
@@ -106,9 +104,7 @@ def test_keyset_pagination_and_time_filter(client: FlaskClient, projects: Projec
     assert client.get("/api/v1/projects/open/runs?since=yesterday").status_code == 400
 
 
-def test_baseline_of_a_branch_is_its_newest_passing_run(
-    client: FlaskClient, projects: Projects
-) -> None:
+def test_baseline_of_a_branch_is_its_newest_passing_run(client: Client, projects: Projects) -> None:
     auth = projects.auth("alpha")
     assert client.get("/api/v1/projects/alpha/baseline", headers=auth).status_code == 404
     old = upload(client, projects, "alpha", passing(0), branch="main").json["id"]
@@ -124,7 +120,7 @@ def test_baseline_of_a_branch_is_its_newest_passing_run(
 
 
 def test_baseline_of_a_commit_is_the_newest_default_branch_run_at_or_before_it(
-    client: FlaskClient, projects: Projects
+    client: Client, projects: Projects
 ) -> None:
     auth = projects.auth("alpha")
     commits = [f"{i:040x}" for i in range(1, 5)]
@@ -162,7 +158,7 @@ def test_baseline_of_a_commit_is_the_newest_default_branch_run_at_or_before_it(
     assert both.status_code == 400
 
 
-def test_trend_and_compare(client: FlaskClient, projects: Projects) -> None:
+def test_trend_and_compare(client: Client, projects: Projects) -> None:
     auth = projects.auth("alpha")
     ids = [
         upload(client, projects, "alpha", passing(i), branch="main").json["id"] for i in range(3)
@@ -189,7 +185,7 @@ def test_trend_and_compare(client: FlaskClient, projects: Projects) -> None:
     )
 
 
-def test_tokens_guard_writes_and_private_reads(client: FlaskClient, projects: Projects) -> None:
+def test_tokens_guard_writes_and_private_reads(client: Client, projects: Projects) -> None:
     run = body(passing(0), branch="main")
     url = "/api/v1/projects/alpha/runs"
     assert client.post(url, json=run).status_code == 401
@@ -223,9 +219,7 @@ def test_tokens_guard_writes_and_private_reads(client: FlaskClient, projects: Pr
     assert client.get("/api/v1/projects/nothing/runs").status_code == 404
 
 
-def test_a_revoked_token_is_refused(
-    client: FlaskClient, projects: Projects, server_db: str
-) -> None:
+def test_a_revoked_token_is_refused(client: Client, projects: Projects, server_db: str) -> None:
     from perfci.history import HistoryStore
 
     with HistoryStore(server_db) as store:
@@ -236,7 +230,7 @@ def test_a_revoked_token_is_refused(
     assert reply.status_code == 403
 
 
-def test_invalid_uploads_are_4xx_with_a_json_error(client: FlaskClient, projects: Projects) -> None:
+def test_invalid_uploads_are_4xx_with_a_json_error(client: Client, projects: Projects) -> None:
     url = "/api/v1/projects/alpha/runs"
     auth = projects.auth("alpha")
     good = passing(0).to_dict()
@@ -284,7 +278,7 @@ def test_invalid_uploads_are_4xx_with_a_json_error(client: FlaskClient, projects
     assert client.get(url, headers=auth).json["runs"] == []
 
 
-def test_unknown_routes_and_methods_answer_json(client: FlaskClient) -> None:
+def test_unknown_routes_and_methods_answer_json(client: Client) -> None:
     assert client.get("/api/v1/nothing").json == {"error": "Not Found"}
     reply = client.delete("/api/v1/projects/open/runs")
     assert reply.status_code == 405 and reply.is_json
