@@ -21,12 +21,13 @@ from perfci.result import RunResult
 def configured_server(
     config: Config | None, url: str | None = None, project: str | None = None
 ) -> Server | None:
-    """The server of ``--server-url``/``--project`` or perfci.yaml's ``server`` section;
-    the token comes from ``server.token`` or ``$PERFCI_TOKEN``, never the command line."""
+    """The server of ``--server-url``/``--project``, else perfci.yaml's ``server`` section,
+    else ``$PERFCI_SERVER_URL``/``$PERFCI_PROJECT``; the token comes from ``server.token``
+    or ``$PERFCI_TOKEN``, never from the command line."""
     section = config.model.server if config is not None else None
     return server_from(
         url or (section.url if section else None) or os.environ.get("PERFCI_SERVER_URL"),
-        project or (section.project if section else None),
+        project or (section.project if section else None) or os.environ.get("PERFCI_PROJECT"),
         section.token if section else None,
     )
 

@@ -468,7 +468,8 @@ class HistoryStore:
         self, project: Project, *, branch: str | None = None, commit: str | None = None
     ) -> StoredRun | None:
         """The run to compare with: the newest passing run on ``branch``, or for ``commit``
-        the newest passing run of the default branch at or before it.
+        the newest passing run of the default branch at or before it. Runs uploaded
+        with a pull request number are never baselines.
 
         "At or before" orders by the commit's time (given at upload): the runs
         of ``commit`` itself when there are any, else runs of commits no newer
@@ -476,7 +477,8 @@ class HistoryStore:
         """
         self.open()
         runs = schema.runs
-        query = _project_query(project.id, status="passed")
+        # A pull request's run is never a branch's baseline, whatever branch it claims.
+        query = _project_query(project.id, status="passed").where(runs.c.pr.is_(None))
         with self._errors("find the baseline"), self._engine.connect() as conn:
             if commit is None:
                 query = query.where(runs.c.branch == (branch or project.default_branch))

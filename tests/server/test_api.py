@@ -110,6 +110,7 @@ def test_baseline_of_a_branch_is_its_newest_passing_run(client: Client, projects
     old = upload(client, projects, "alpha", passing(0), branch="main").json["id"]
     new = upload(client, projects, "alpha", passing(1), branch="main").json["id"]
     upload(client, projects, "alpha", failing(2), branch="main")  # failed: never a baseline
+    upload(client, projects, "alpha", passing(4), branch="main", pr=9)  # a PR's: never either
     upload(client, projects, "alpha", passing(3), branch="other")
     found = client.get("/api/v1/projects/alpha/baseline?branch=main", headers=auth).json
     assert found["run"]["id"] == new != old
