@@ -90,8 +90,16 @@ def upload_command(
     server = configured_server(config, server_url, project)
     if server is None:
         raise ConfigError("no server: give --server-url and --project, or a server section")
+    data = read_json(results)  # unreadable, not JSON: exit 2, nothing sent
+    if data.get("error"):
+        # A run that could not be judged has nothing to keep; in CI that is no reason to fail.
+        click.echo(f"perfci: warning: upload: {results}: the run could not be judged", err=True)
+        return 0
     load_comparable(results)  # a broken file is an error here (exit 2), not on the server
-    result = RunResult.from_dict(read_json(results))
+    try:
+        result = RunResult.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ConfigError(f"not a valid results file: {error}", where=str(results)) from None
     root = config.root if config is not None else Path.cwd()
     facts = upload_facts(
         result, root, os.environ, commit=commit, branch=branch, pr=pr, ci_url=ci_url

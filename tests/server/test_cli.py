@@ -114,3 +114,26 @@ def test_an_unreachable_server_names_neither_token_nor_traceback() -> None:
     with pytest.raises(ServerError, match="unreachable") as raised:
         server.request("GET", "runs")
     assert "pci_secret" not in str(raised.value)
+
+
+def test_baselines_from_server_without_a_server_is_exit_2(perfci_project: PerfciProject) -> None:
+    from tests.toy.project import CONFIG, make_toy
+
+    make_toy(perfci_project, CONFIG + "baselines:\n  from: server\n")
+    ran = perfci_project.run_inprocess("run", env={"PERFCI_SERVER_URL": "", "PERFCI_PROJECT": ""})
+    assert ran.exit_code == ExitCode.USAGE, ran.output
+    assert "need server.url and server.project" in ran.stderr
+    both = perfci_project.run_inprocess("run", "--baseline-from", "server", "--against", "HEAD")
+    assert both.exit_code == ExitCode.USAGE and "exclude each other" in both.stderr
+
+
+def test_upload_of_an_unjudged_run_is_a_warning_and_a_corrupt_file_exit_2(
+    perfci_project: PerfciProject,
+) -> None:
+    server = ["--server-url", "http://127.0.0.1:9", "--project", "p"]
+    perfci_project.write("unjudged.json", '{"perfci_results": 1, "error": "boom"}')
+    skipped = perfci_project.run_inprocess("upload", "unjudged.json", *server)
+    assert skipped.exit_code == 0 and skipped.stderr.count("warning") == 1, skipped.output
+    perfci_project.write("broken.json", '{"perfci_results": 1, "measurements": 3}')
+    broken = perfci_project.run_inprocess("upload", "broken.json", *server)
+    assert broken.exit_code == ExitCode.USAGE and "broken.json" in broken.stderr, broken.output
