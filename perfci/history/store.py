@@ -454,6 +454,24 @@ class HistoryStore:
         with self._errors("list runs"), self._engine.connect() as conn:
             return _summaries(conn, list(conn.execute(query)))
 
+    def project_history(
+        self, project_id: int, *, branch: str | None, before: int, limit: int
+    ) -> list[StoredRun]:
+        """Up to ``limit`` runs of ``branch`` uploaded before run ``before``, in full, oldest
+        first (a run page's trends), in one query per table."""
+        self.open()
+        runs = schema.runs
+        query = (
+            _project_query(project_id, branch=branch)
+            .where(runs.c.id < before)
+            .order_by(runs.c.id.desc())
+            .limit(limit)
+        )
+        with self._errors("read runs"), self._engine.connect() as conn:
+            rows = list(conn.execute(query))
+            rows.reverse()
+            return _load(conn, rows)
+
     def project_run(self, project_id: int, run_id: int) -> StoredRun | None:
         """Run ``run_id`` if it belongs to the project, else None."""
         self.open()

@@ -36,6 +36,7 @@ def create_app(db_url: str | None = None, **config: Any) -> Flask:
     The schema is created or migrated on the first request that needs it.
     """
     from perfci.server.api import api, register_errors
+    from perfci.server.pages import pages
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BYTES
@@ -43,5 +44,6 @@ def create_app(db_url: str | None = None, **config: Any) -> Flask:
     app.config.update(config)
     app.extensions["perfci_store"] = HistoryStore(database_url(db_url))
     app.register_blueprint(api)
+    app.register_blueprint(pages)
     register_errors(app)
     return app

@@ -47,7 +47,7 @@ class ApiError(Exception):
         self.message = message
 
 
-def _fail(status: int, message: str) -> NoReturn:
+def fail(status: int, message: str) -> NoReturn:
     raise ApiError(status, message)
 
 
@@ -91,19 +91,19 @@ def _bearer() -> str | None:
     return token.strip()
 
 
-def _project(name: str, *, write: bool = False) -> Project:
+def project_for(name: str, *, write: bool = False) -> Project:
     """The project, if this request may read it (or write to it)."""
     try:
         project = store().project(name)
     except NoSuchProject:
-        _fail(404, f"no project {name!r}")
+        fail(404, f"no project {name!r}")
     if project.public and not write:
         return project
     token = _bearer()
     if token is None:
-        _fail(401, "a token of the project is required (Authorization: Bearer …)")
+        fail(401, "a token of the project is required (Authorization: Bearer …)")
     if store().token_project(digest(token)) != project.id:
-        _fail(403, "this token does not give access to this project")
+        fail(403, "this token does not give access to this project")
     return project
 
 
@@ -172,30 +172,30 @@ def _iso(moment: dt.datetime) -> str:
 # --- query parameters -----------------------------------------------------------------------
 
 
-def _int_arg(args: Mapping[str, str], key: str, low: int, high: int, default: int | None) -> Any:
+def int_arg(args: Mapping[str, str], key: str, low: int, high: int, default: int | None) -> Any:
     text = args.get(key)
     if text is None or text == "":
         return default
     if not text.isdigit() or not low <= int(text) <= high:
-        _fail(400, f"{key!r} is not a whole number from {low} to {high}")
+        fail(400, f"{key!r} is not a whole number from {low} to {high}")
     return int(text)
 
 
-def _time_arg(args: Mapping[str, str], key: str) -> dt.datetime | None:
+def time_arg(args: Mapping[str, str], key: str) -> dt.datetime | None:
     text = args.get(key)
     if not text:
         return None
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        _fail(400, f"{key!r} is not an ISO 8601 date and time")
+        fail(400, f"{key!r} is not an ISO 8601 date and time")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-def _text_arg(args: Mapping[str, str], key: str, limit: int = 1_000) -> str | None:
+def text_arg(args: Mapping[str, str], key: str, limit: int = 1_000) -> str | None:
     text = args.get(key)
     if text is not None and len(text) > limit:
-        _fail(400, f"{key!r} is longer than {limit} characters")
+        fail(400, f"{key!r} is longer than {limit} characters")
     return text or None
 
 
@@ -209,11 +209,11 @@ def health() -> Response:
 
 @api.post("/projects/<name>/runs")
 def upload_run(name: str) -> Response:
-    project = _project(name, write=True)
+    project = project_for(name, write=True)
     try:
         uploaded = parse_upload(request.get_data(cache=False))
     except UploadRejected as error:
-        _fail(422 if "limit" not in error.message else 413, error.message)
+        fail(422 if "limit" not in error.message else 413, error.message)
     run_id = store().record(
         uploaded.result,
         uid=uuid.uuid4().hex,
@@ -227,19 +227,19 @@ def upload_run(name: str) -> Response:
 
 @api.get("/projects/<name>/runs")
 def list_runs(name: str) -> Response:
-    project = _project(name)
+    project = project_for(name)
     args = request.args
     status = args.get("status") or None
     if status is not None and status not in STATUSES:
-        _fail(400, f"'status' is one of {', '.join(STATUSES)}")
-    limit = _int_arg(args, "limit", 1, MAX_PAGE, PAGE)
+        fail(400, f"'status' is one of {', '.join(STATUSES)}")
+    limit = int_arg(args, "limit", 1, MAX_PAGE, PAGE)
     runs = store().project_runs(
         project.id,
-        branch=_text_arg(args, "branch", 255),
+        branch=text_arg(args, "branch", 255),
         status=status,
-        since=_time_arg(args, "since"),
-        until=_time_arg(args, "until"),
-        before=_int_arg(args, "before", 1, 2**62, None),
+        since=time_arg(args, "since"),
+        until=time_arg(args, "until"),
+        before=int_arg(args, "before", 1, 2**62, None),
         limit=limit,
     )
     cursor = str(runs[-1].id) if len(runs) == limit else None
@@ -248,50 +248,50 @@ def list_runs(name: str) -> Response:
 
 @api.get("/projects/<name>/runs/<int:run_id>")
 def get_run(name: str, run_id: int) -> Response:
-    project = _project(name)
+    project = project_for(name)
     stored = store().project_run(project.id, run_id)
     if stored is None:
-        _fail(404, f"project {name!r} has no run {run_id}")
+        fail(404, f"project {name!r} has no run {run_id}")
     return _json(run_detail(stored, name))
 
 
 @api.get("/projects/<name>/baseline")
 def baseline(name: str) -> Response:
-    project = _project(name)
-    branch = _text_arg(request.args, "branch", 255)
-    commit = _text_arg(request.args, "commit", 64)
+    project = project_for(name)
+    branch = text_arg(request.args, "branch", 255)
+    commit = text_arg(request.args, "commit", 64)
     if branch and commit:
-        _fail(400, "give 'branch' or 'commit', not both")
+        fail(400, "give 'branch' or 'commit', not both")
     stored = store().baseline_run(project, branch=branch, commit=commit)
     if stored is None:
         what = f"commit {commit}" if commit else f"branch {branch or project.default_branch!r}"
-        _fail(404, f"project {name!r} has no passing run for {what}")
+        fail(404, f"project {name!r} has no passing run for {what}")
     return _json(run_detail(stored, name))
 
 
 @api.get("/projects/<name>/trend")
 def trend(name: str) -> Response:
-    project = _project(name)
-    metric = _text_arg(request.args, "metric")
+    project = project_for(name)
+    metric = text_arg(request.args, "metric")
     if not metric:
-        _fail(400, "'metric' is required")
-    branch = _text_arg(request.args, "branch", 255) or project.default_branch
-    limit = _int_arg(request.args, "limit", 1, MAX_TREND, 100)
+        fail(400, "'metric' is required")
+    branch = text_arg(request.args, "branch", 255) or project.default_branch
+    limit = int_arg(request.args, "limit", 1, MAX_TREND, 100)
     points = store().trend(project.id, metric, branch=branch, limit=limit)
     return _json({"metric": metric, "branch": branch, "points": [_point(p, name) for p in points]})
 
 
 @api.get("/projects/<name>/compare")
 def compare(name: str) -> Response:
-    project = _project(name)
-    base_id = _int_arg(request.args, "base", 1, 2**62, None)
-    head_id = _int_arg(request.args, "head", 1, 2**62, None)
+    project = project_for(name)
+    base_id = int_arg(request.args, "base", 1, 2**62, None)
+    head_id = int_arg(request.args, "head", 1, 2**62, None)
     if base_id is None or head_id is None:
-        _fail(400, "'base' and 'head' (run ids) are required")
+        fail(400, "'base' and 'head' (run ids) are required")
     base = store().project_run(project.id, base_id)
     head = store().project_run(project.id, head_id)
     if base is None or head is None:
-        _fail(404, f"project {name!r} has no run {base_id if base is None else head_id}")
+        fail(404, f"project {name!r} has no run {base_id if base is None else head_id}")
     judgement = judge_measurements(
         head.result.measurements, base.result.measurements, Rules(today=dt.date.today())
     )

@@ -41,8 +41,8 @@ def documented() -> set[tuple[str, str]]:
 def routed(app: Flask) -> set[tuple[str, str]]:
     found = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
+        if rule.endpoint == "static" or not rule.rule.startswith("/api/"):
+            continue  # the dashboard's HTML pages are not part of the API
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         for method in rule.methods or ():
             if method not in ("HEAD", "OPTIONS"):
