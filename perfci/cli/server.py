@@ -47,8 +47,8 @@ def server(ctx: click.Context, db_url: str | None, bind: str, workers: int) -> i
     if ctx.invoked_subcommand is not None:
         return 0
     url = database_url(db_url)
-    with HistoryStore(url):  # create or migrate once, before the workers start
-        pass
+    with HistoryStore(url) as store:  # create or migrate once, before the workers start
+        display = store.display
     command = [
         sys.executable,
         "-m",
@@ -61,7 +61,7 @@ def server(ctx: click.Context, db_url: str | None, bind: str, workers: int) -> i
         "--access-logfile",
         "-",
     ]
-    click.echo(f"perfci: serving {HistoryStore(url).display} on http://{bind}", err=True)
+    click.echo(f"perfci: serving {display} on http://{bind}", err=True)
     process = start_process_group(command, env={**os.environ, DB_ENV: url})
     try:
         return process.wait()
