@@ -137,3 +137,47 @@ def test_upload_of_an_unjudged_run_is_a_warning_and_a_corrupt_file_exit_2(
     perfci_project.write("broken.json", '{"perfci_results": 1, "measurements": 3}')
     broken = perfci_project.run_inprocess("upload", "broken.json", *server)
     assert broken.exit_code == ExitCode.USAGE and "broken.json" in broken.stderr, broken.output
+
+
+def test_upload_facts_come_from_github_actions_then_the_results(tmp_path: Path) -> None:
+    import json
+
+    from perfci.remote import upload_facts
+    from tests.history.factory import make_run
+
+    result = make_run(0)
+    sha = "a" * 40
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_SHA": sha,
+        "GITHUB_REF_NAME": "main",
+        "GITHUB_REPOSITORY": "o/r",
+        "GITHUB_RUN_ID": "5",
+    }
+    pushed = upload_facts(result, tmp_path, env)
+    assert (pushed.commit, pushed.branch, pushed.pr) == (sha, "main", None)
+    assert pushed.ci_url == "https://github.com/o/r/actions/runs/5"
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps({"pull_request": {"number": 12, "head": {"sha": "b" * 40}}}), encoding="utf-8"
+    )
+    pull = upload_facts(
+        result,
+        tmp_path,
+        {
+            **env,
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_HEAD_REF": "feature",
+            "GITHUB_REF_NAME": "12/merge",
+        },
+    )
+    assert (pull.commit, pull.branch, pull.pr) == ("b" * 40, "feature", 12)
+    explicit = upload_facts(result, tmp_path, env, branch="x", pr=3, commit="c" * 40)
+    assert (explicit.commit, explicit.branch, explicit.pr) == ("c" * 40, "x", 3)
+    local = upload_facts(result, tmp_path, {})
+    assert (local.commit, local.branch, local.pr, local.ci_url) == (
+        result.commit,
+        result.branch,
+        None,
+        None,
+    )

@@ -45,7 +45,12 @@ class Live:
     projects: Projects
 
     def env(self, project: str = "alpha", url: str | None = None) -> dict[str, str]:
-        return {"PERFCI_SERVER_URL": url or self.url, "PERFCI_TOKEN": self.projects.tokens[project]}
+        return {
+            "PERFCI_SERVER_URL": url or self.url,
+            "PERFCI_TOKEN": self.projects.tokens[project],
+            # In CI the suite itself runs under GitHub Actions: not this run's branch and PR.
+            "GITHUB_ACTIONS": "",
+        }
 
     def get(self, path: str, project: str = "alpha") -> requests.Response:
         return requests.get(
