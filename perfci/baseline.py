@@ -176,7 +176,13 @@ def load_comparable(path: str | os.PathLike[str]) -> Baseline:
     the checks its run skipped: what ``perfci compare`` needs to judge it like a run.
     """
     path = Path(path)
-    data = _read_json(path)
+    return comparable_from(_read_json(path), str(path))
+
+
+def comparable_from(data: JSONObject, where: str) -> Baseline:
+    """``load_comparable`` on a parsed document (an upload, a server's reply);
+    ConfigError naming ``where`` when it is neither a valid baseline nor results."""
+    path = Path(where)
     if "perfci_results" not in data:
         if SCHEMA_KEY not in data and "metrics" not in data:
             raise ConfigError(

@@ -37,6 +37,7 @@ from perfci.github.publish import publish
 from perfci.history.record import REPORT_RUNS, record
 from perfci.measurement import Kind, Measurement
 from perfci.plugin.manager import PluginHost
+from perfci.remote import RemoteBaseline
 from perfci.reporters import (
     render_json,
     render_junit,
@@ -269,17 +270,25 @@ def run_gate(
 
 @contextmanager
 def stored_baseline(
-    gate: Gate, path: Path, *, progress: Progress = _quiet
+    gate: Gate, source: Path | RemoteBaseline, *, progress: Progress = _quiet
 ) -> Iterator[SessionMeasurer]:
-    """A ``SessionMeasurer`` against the baseline file at ``path``.
+    """A ``SessionMeasurer`` against the baseline file at ``source``, or the run a perfci
+    server stores for a branch (``RemoteBaseline``).
 
-    A missing file is an error unless ``baselines.required`` is false. The
-    baseline is read before the target is built, so a corrupt one costs no
+    A missing file is an error unless ``baselines.required`` is false; a server
+    baseline that cannot be fetched is always one (exit 2, with the reason).
+    The baseline is read before the target is built, so a corrupt one costs no
     measuring.
     """
-    baseline = _read_baseline(gate.config, path)
+    if isinstance(source, RemoteBaseline):
+        progress(f"fetching the baseline from {source.describe}")
+        baseline: Baseline | None = source.load()
+        compared = f"perfci server {source.describe}"
+    else:
+        baseline = _read_baseline(gate.config, source)
+        compared = str(source)
     with MeasureSession(gate.config, gate.host, progress=progress) as session:
-        measurer = SessionMeasurer(session, baseline, compared=str(path))
+        measurer = SessionMeasurer(session, baseline, compared=compared)
         if measurer.foreign:
             progress(
                 f"the baseline was recorded on another machine ({'; '.join(measurer.foreign)}): "
@@ -453,6 +462,8 @@ class Outputs:
     html: Path | None = None
     github: bool = False
     history_url: str | None = None
+    # Upload the judged run to a perfci server; returns the run's URL, raises PerfciError.
+    upload: Callable[[RunResult], str] | None = None
     verbose: bool = False
     color: bool = False
     width: int = 200
@@ -465,7 +476,8 @@ def finish(result: RunResult, outputs: Outputs, host: PluginHost, echo: Echo) ->
     it. Every reporter runs whatever the verdict. A report file that cannot be
     written is one error line; the terminal report still prints, and a gate
     that passed exits with the usage code (the file the user asked for is
-    missing). The history and the publisher never turn a failing gate green.
+    missing). The history, the upload and the publisher never turn a failing gate
+    green; a failed upload is one warning line and changes nothing else.
     """
     exit_code = result.exit_code
     # A run that could not be judged is not history.
@@ -498,6 +510,11 @@ def finish(result: RunResult, outputs: Outputs, host: PluginHost, echo: Echo) ->
             to_stderr,
         )
         host.run_finished(result)
+    if outputs.upload is not None and result.error is None:
+        try:
+            echo(f"perfci: uploaded to {outputs.upload(result)}", True)
+        except PerfciError as error:
+            warnings.append(f"upload: {error}")  # one line; the verdict and exit code stand
     for warning in warnings:
         echo(f"perfci: warning: {warning}", True)  # the verdict stands
     if outputs.github:

@@ -15,6 +15,8 @@ from perfci.cli.options import CONTEXT_SETTINGS
 from perfci.cli.plugins import plugins
 from perfci.cli.report import report
 from perfci.cli.run import run
+from perfci.cli.server import server
+from perfci.cli.upload import upload_command
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -42,5 +44,17 @@ def cli() -> None:
     """
 
 
-for command in (init, run, compare, noise, baseline, plugins, github, history, report):
+for command in (
+    init,
+    run,
+    compare,
+    noise,
+    baseline,
+    plugins,
+    github,
+    history,
+    report,
+    upload_command,
+    server,
+):
     cli.add_command(command)

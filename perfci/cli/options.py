@@ -15,6 +15,7 @@ from perfci.config.model import Config
 from perfci.gate import Outputs
 from perfci.plugin.manager import PluginHost
 from perfci.project import load_project
+from perfci.result import RunResult
 from perfci.safetext import for_terminal
 
 CONTEXT_SETTINGS: dict[str, Any] = {
@@ -95,6 +96,7 @@ def outputs(
     html_path: Path | None = None,
     github: bool = False,
     history_url: str | None = None,
+    upload: Callable[[RunResult], str] | None = None,
     verbose: bool = False,
 ) -> Outputs:
     """Where the result goes, with colour and width for this terminal (or a CI log)."""
@@ -106,6 +108,7 @@ def outputs(
         html=html_path,
         github=github,
         history_url=history_url,
+        upload=upload,
         verbose=verbose,
         color=color,
         width=terminal_width(color),

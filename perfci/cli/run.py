@@ -22,6 +22,8 @@ from perfci.cli.options import (
 )
 from perfci.cli.options import baselines_dir as baselines_dir_of
 from perfci.cli.options import progress as progress_lines
+from perfci.cli.upload import remote_baseline, run_uploader
+from perfci.errors import UsageError
 from perfci.gate import Gate, Measurer, finish, run_gate, stored_baseline
 from perfci.history.record import configured_url
 from perfci.safetext import for_terminal
@@ -60,6 +62,19 @@ from perfci.safetext import for_terminal
     type=click.IntRange(1, 50),
     help="With --against: interleaved rounds of the timing checks (default: timing.rounds, 3).",
 )
+@click.option(
+    "--upload",
+    "to_server",
+    is_flag=True,
+    help="Upload the judged run to the perfci server (section `server`); a failed upload "
+    "is one warning and changes nothing.",
+)
+@click.option(
+    "--baseline-from",
+    type=click.Choice(["file", "server"]),
+    help="Compare with the baseline file (default) or with the newest passing run of "
+    "baselines.branch on the perfci server (default: baselines.from).",
+)
 def run(
     verbose: bool,
     config_path: Path | None,
@@ -73,6 +88,8 @@ def run(
     to_github: bool,
     against: str | None,
     rounds: int | None,
+    to_server: bool,
+    baseline_from: str | None,
 ) -> int:
     """Measure the target and gate it against the stored baseline (or a git ref).
 
@@ -86,7 +103,10 @@ def run(
       perfci run --only n_plus_one --only indexes --junit perfci.xml
       perfci run --against merge-base      # base and head interleaved, no baseline file
       perfci run --against origin/main --rounds 5 --markdown report.md
+      perfci run --baseline-from server --upload   # the team's perfci server
     """
+    if against is not None and baseline_from is not None:
+        raise UsageError("--baseline-from and --against exclude each other")
     config, host = open_project(config_path)
     gate = Gate.plan(config, host, only=only, quick=quick)
     selection = gate.selection
@@ -103,6 +123,8 @@ def run(
             progress=progress,
             relay=lambda line: click.echo(f"perfci {for_terminal(line)}", err=True),
         )
+    elif (baseline_from or config.model.baselines.from_) == "server":
+        measurer = stored_baseline(gate, remote_baseline(config), progress=progress)
     else:
         path = baseline_path(baselines_dir_of(config, baselines_dir), config.model.suite)
         measurer = stored_baseline(gate, path, progress=progress)
@@ -117,6 +139,7 @@ def run(
             html_path=html_path,
             github=to_github,
             history_url=configured_url(config.model, config.path.resolve().parent),
+            upload=run_uploader(config) if to_server else None,
             verbose=verbose,
         ),
         host,

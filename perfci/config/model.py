@@ -209,6 +209,25 @@ class BaselinesConfig(_Section):
     directory: str = "baselines"
     # Without a baseline file a run cannot compare anything: fail unless allowed.
     required: bool = True
+    # "server": the newest passing run of `branch` on the perfci server (section `server`).
+    from_: Literal["file", "server"] = Field(default="file", alias="from")
+    branch: str = Field(default="main", min_length=1, max_length=255)
+
+
+class PerfciServerConfig(_Section):
+    """``server:`` the perfci server runs are uploaded to and baselines fetched from."""
+
+    url: str | None = None  # e.g. https://perfci.example.com
+    project: str | None = None
+    # Write it as ${PERFCI_TOKEN}: a token in the file would be in git. Empty: $PERFCI_TOKEN.
+    token: str | None = Field(default=None, repr=False)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not (value.startswith("http://") or value.startswith("https://")):
+            raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value or None
 
 
 class TimingConfig(_Section):
@@ -265,6 +284,7 @@ class ConfigModel(_Section):
     against: AgainstConfig = Field(default_factory=AgainstConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
+    server: PerfciServerConfig = Field(default_factory=PerfciServerConfig)
 
 
 class Config:

@@ -29,7 +29,9 @@ def _create_v1(conn: Connection) -> None:
     # A fresh store gets today's schema.py at once; the later steps below are
     # written to find their change already made (they add what is missing).
     schema.metadata.create_all(
-        conn, tables=[schema.runs, schema.measurements, schema.verdicts], checkfirst=False
+        conn,
+        tables=[schema.projects, schema.tokens, schema.runs, schema.measurements, schema.verdicts],
+        checkfirst=False,
     )
 
 
@@ -40,9 +42,31 @@ def _measurement_environment_v2(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE {schema.measurements.name} ADD COLUMN environment TEXT"))
 
 
+def _server_v3(conn: Connection) -> None:
+    # perfci server: projects, their tokens, and the upload's facts on each run.
+    for table in (schema.projects, schema.tokens):
+        table.create(conn, checkfirst=True)
+    columns = {c["name"] for c in inspect(conn).get_columns(schema.runs.name)}
+    for name in ("project_id", "pr", "ci_url", "committed_at"):
+        if name not in columns:
+            column = schema.runs.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE {schema.runs.name} ADD COLUMN {name} {kind}"))
+    wanted = [*schema.runs.indexes, *schema.measurements.indexes]
+    existing = {
+        index["name"]
+        for table in (schema.runs.name, schema.measurements.name)
+        for index in inspect(conn).get_indexes(table)
+    }
+    for index in wanted:
+        if index.name not in existing:
+            index.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, measurements and verdicts", _create_v1),
     Migration(2, "measurements carry their environment", _measurement_environment_v2),
+    Migration(3, "perfci server: projects, tokens, uploaded runs", _server_v3),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -1,5 +1,9 @@
 """The history tables, in SQLAlchemy Core: one row per run, measurement and verdict.
 
+``perfci server`` keeps its projects and their write tokens (SHA-256 digests
+only) here too; a run uploaded to the server belongs to one project and
+carries its pull request and CI run URL. A local history's runs have no project.
+
 These definitions are the schema at the newest version (``migrations.LATEST``).
 Lists and mappings (samples, evidence, budgets) are JSON text, not a JSON
 column type: JSON text stores infinities the same way on SQLite and PostgreSQL.
@@ -30,6 +34,26 @@ schema_versions = Table(
     Column("applied_at", DateTime(timezone=True), nullable=False),
 )
 
+projects = Table(
+    "perfci_projects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("public", Integer, nullable=False),  # 1: anyone may read its runs
+    Column("default_branch", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+tokens = Table(
+    "perfci_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey(projects.c.id, ondelete="CASCADE"), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True),  # SHA-256 hex of the token
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),  # NULL: valid
+)
+
 runs = Table(
     "perfci_runs",
     metadata,
@@ -49,7 +73,14 @@ runs = Table(
     Column("checks", Text, nullable=False),  # JSON list
     Column("skipped_checks", Text, nullable=False),  # JSON list
     Column("unmatched_rules", Text, nullable=False),  # JSON list
+    # Uploaded to perfci server (schema 3); NULL in a local history.
+    Column("project_id", Integer, ForeignKey(projects.c.id, ondelete="CASCADE")),
+    Column("pr", Integer),
+    Column("ci_url", Text),
+    Column("committed_at", DateTime(timezone=True)),  # the commit's time: baselines by commit
     Index("ix_perfci_runs_suite_started", "suite", "started"),
+    Index("ix_perfci_runs_project", "project_id", "id"),
+    Index("ix_perfci_runs_project_branch", "project_id", "branch", "id"),
 )
 
 measurements = Table(
@@ -70,6 +101,7 @@ measurements = Table(
     Column("environment", Text),  # JSON object; NULL: none (and rows from schema 1)
     Index("ix_perfci_measurements_run", "run_id"),
     Index("ix_perfci_measurements_name", "name"),
+    Index("ix_perfci_measurements_name_run", "name", "run_id"),  # a metric's trend
 )
 
 verdicts = Table(

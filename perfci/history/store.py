@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import hmac
 import re
 import sqlite3
 import time
@@ -54,6 +55,10 @@ _CHUNK = 500  # ids per IN (...) list
 
 class HistoryError(PerfciError):
     """The history store cannot be opened, read or written."""
+
+
+class NoSuchProject(HistoryError):
+    """No ``perfci server`` project has that name."""
 
 
 def default_url(root: Path) -> str:
@@ -108,6 +113,23 @@ class RunSummary:
     exit_code: int
     duration_s: float
     counts: Mapping[Outcome, int] = field(default_factory=dict)
+    upload: Upload | None = None  # what perfci server was told about it (None: local run)
+    recorded_at: dt.datetime | None = None
+
+    @property
+    def status(self) -> str:
+        """``passed`` (exit 0), ``failed`` (1) or ``error`` (anything else)."""
+        return status_of(self.exit_code)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A run's facts beyond its results, given by the uploader to ``perfci server``."""
+
+    project_id: int
+    pr: int | None = None
+    ci_url: str | None = None
+    committed_at: dt.datetime | None = None  # the commit's own time (baselines by commit)
 
 
 @dataclass(frozen=True)
@@ -118,6 +140,53 @@ class StoredRun:
     uid: str
     recorded_at: dt.datetime
     result: RunResult
+    upload: Upload | None = None
+
+
+@dataclass(frozen=True)
+class Project:
+    """A ``perfci server`` project: runs uploaded with one of its tokens."""
+
+    id: int
+    name: str
+    public: bool
+    default_branch: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A write token as listed: never the token itself (only its digest is stored)."""
+
+    id: int
+    project: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One run's value of one metric (``value`` is None for a text fact)."""
+
+    run_id: int
+    started_at: str
+    commit: str | None
+    branch: str | None
+    exit_code: int
+    value: float | None
+    unit: str
+
+    @property
+    def status(self) -> str:
+        return status_of(self.exit_code)
+
+
+STATUSES = ("passed", "failed", "error")
+
+
+def status_of(exit_code: int) -> str:
+    """A run's status by its exit code: 0 passed, 1 failed, anything else error."""
+    return {0: "passed", 1: "failed"}.get(exit_code, "error")
 
 
 class HistoryStore:
@@ -178,15 +247,19 @@ class HistoryStore:
         *,
         uid: str | None = None,
         recorded_at: dt.datetime | None = None,
+        upload: Upload | None = None,
     ) -> int | None:
-        """Store one run in one transaction; return its id, or None when ``uid`` is already here."""
+        """Store one run in one transaction; return its id, or None when ``uid`` is already here.
+
+        ``upload`` files the run under a ``perfci server`` project.
+        """
         self.open()
         uid = uid or uuid.uuid4().hex
         recorded_at = recorded_at or dt.datetime.now(dt.UTC)
         with self._errors("record the run"), self._writer.begin() as conn:
             if conn.execute(select(schema.runs.c.id).where(schema.runs.c.uid == uid)).first():
                 return None
-            run_id = _insert_run(conn, result, uid, recorded_at)
+            run_id = _insert_run(conn, result, uid, recorded_at, upload)
         return run_id
 
     def prune(self, keep: int, *, suite: str | None = None) -> int:
@@ -223,22 +296,7 @@ class HistoryStore:
         self.open()
         query = _newest_first(suite, limit)
         with self._errors("list runs"), self._engine.connect() as conn:
-            rows = list(conn.execute(query))
-            counts = _counts(conn, [row.id for row in rows])
-        return [
-            RunSummary(
-                id=row.id,
-                uid=row.uid,
-                suite=row.suite,
-                started_at=row.started_at,
-                commit=row.commit,
-                branch=row.branch,
-                exit_code=row.exit_code,
-                duration_s=row.duration_s,
-                counts=counts.get(row.id, {}),
-            )
-            for row in rows
-        ]
+            return _summaries(conn, list(conn.execute(query)))
 
     def suites(self) -> list[str]:
         self.open()
@@ -262,6 +320,244 @@ class HistoryStore:
             if not rows:
                 raise HistoryError(f"history store {self.display}: no run with id {run_id}")
             return _load(conn, rows)[0]
+
+    # -- perfci server: projects and tokens ----------------------------------
+
+    def create_project(
+        self, name: str, digest: str, *, public: bool = False, default_branch: str = "main"
+    ) -> Project:
+        """A new project with its first token (``digest``: SHA-256 hex); HistoryError if taken."""
+        self.open()
+        now = dt.datetime.now(dt.UTC)
+        with self._errors("create the project"), self._writer.begin() as conn:
+            table = schema.projects
+            if conn.execute(select(table.c.id).where(table.c.name == name)).first():
+                raise HistoryError(f"history store {self.display}: project {name!r} exists")
+            inserted = conn.execute(
+                table.insert().values(
+                    name=name, public=int(public), default_branch=default_branch, created_at=now
+                )
+            )
+            project_id = int(_key(inserted.inserted_primary_key))
+            conn.execute(
+                schema.tokens.insert().values(project_id=project_id, digest=digest, created_at=now)
+            )
+        return Project(project_id, name, public, default_branch, now)
+
+    def projects(self) -> list[Project]:
+        """Every project, by name."""
+        self.open()
+        with self._errors("list projects"), self._engine.connect() as conn:
+            rows = conn.execute(select(schema.projects).order_by(schema.projects.c.name))
+            return [_project(row) for row in rows]
+
+    def project(self, name: str) -> Project:
+        """The project called ``name``; HistoryError when there is none."""
+        self.open()
+        with self._errors("read the project"), self._engine.connect() as conn:
+            row = conn.execute(
+                select(schema.projects).where(schema.projects.c.name == name)
+            ).first()
+        if row is None:
+            raise NoSuchProject(f"history store {self.display}: no project {name!r}")
+        return _project(row)
+
+    def add_token(self, project: str, digest: str) -> TokenInfo:
+        """Store one more token of ``project`` (its SHA-256 hex digest)."""
+        found = self.project(project)
+        now = dt.datetime.now(dt.UTC)
+        with self._errors("add a token"), self._writer.begin() as conn:
+            inserted = conn.execute(
+                schema.tokens.insert().values(project_id=found.id, digest=digest, created_at=now)
+            )
+        return TokenInfo(int(_key(inserted.inserted_primary_key)), project, now, None)
+
+    def tokens(self, project: str) -> list[TokenInfo]:
+        """The tokens of ``project`` (revoked ones too), oldest first."""
+        found = self.project(project)
+        table = schema.tokens
+        with self._errors("list tokens"), self._engine.connect() as conn:
+            rows = conn.execute(
+                select(table).where(table.c.project_id == found.id).order_by(table.c.id)
+            )
+            return [
+                TokenInfo(
+                    row.id,
+                    project,
+                    _utc(row.created_at),
+                    None if row.revoked_at is None else _utc(row.revoked_at),
+                )
+                for row in rows
+            ]
+
+    def revoke_token(self, project: str, token_id: int) -> bool:
+        """Revoke token ``token_id`` of ``project``; False when it has no such valid token."""
+        found = self.project(project)
+        table = schema.tokens
+        with self._errors("revoke the token"), self._writer.begin() as conn:
+            done = conn.execute(
+                table.update()
+                .where(
+                    table.c.id == token_id,
+                    table.c.project_id == found.id,
+                    table.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=dt.datetime.now(dt.UTC))
+            )
+        return bool(done.rowcount)
+
+    def token_project(self, digest: str) -> int | None:
+        """The id of the project whose valid token has this digest, else None.
+
+        The row is found by the digest (an index lookup reveals nothing of the
+        token) and the digests are compared again in constant time.
+        """
+        self.open()
+        table = schema.tokens
+        with self._errors("check the token"), self._engine.connect() as conn:
+            row = conn.execute(
+                select(table.c.project_id, table.c.digest).where(
+                    table.c.digest == digest, table.c.revoked_at.is_(None)
+                )
+            ).first()
+        if row is None or not hmac.compare_digest(str(row.digest), digest):
+            return None
+        return int(row.project_id)
+
+    # -- perfci server: a project's runs ------------------------------------
+
+    def project_runs(
+        self,
+        project_id: int,
+        *,
+        branch: str | None = None,
+        status: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> list[RunSummary]:
+        """A project's runs, newest upload first; ``before`` (a run id) is the keyset cursor.
+
+        ``since``/``until`` bound the run's start (UTC); ``status`` is one of ``STATUSES``.
+        """
+        self.open()
+        query = _project_query(project_id, branch=branch, status=status)
+        runs = schema.runs
+        if since is not None:
+            query = query.where(runs.c.started >= _utc(since))
+        if until is not None:
+            query = query.where(runs.c.started < _utc(until))
+        if before is not None:
+            query = query.where(runs.c.id < before)
+        query = query.order_by(runs.c.id.desc()).limit(limit)
+        with self._errors("list runs"), self._engine.connect() as conn:
+            return _summaries(conn, list(conn.execute(query)))
+
+    def project_history(
+        self, project_id: int, *, branch: str | None, before: int, limit: int
+    ) -> list[StoredRun]:
+        """Up to ``limit`` runs of ``branch`` uploaded before run ``before``, in full, oldest
+        first (a run page's trends), in one query per table."""
+        self.open()
+        runs = schema.runs
+        query = (
+            _project_query(project_id, branch=branch)
+            .where(runs.c.id < before)
+            .order_by(runs.c.id.desc())
+            .limit(limit)
+        )
+        with self._errors("read runs"), self._engine.connect() as conn:
+            rows = list(conn.execute(query))
+            rows.reverse()
+            return _load(conn, rows)
+
+    def project_run(self, project_id: int, run_id: int) -> StoredRun | None:
+        """Run ``run_id`` if it belongs to the project, else None."""
+        self.open()
+        query = select(schema.runs).where(
+            schema.runs.c.id == run_id, schema.runs.c.project_id == project_id
+        )
+        with self._errors("read the run"), self._engine.connect() as conn:
+            rows = list(conn.execute(query))
+            return _load(conn, rows)[0] if rows else None
+
+    def baseline_run(
+        self, project: Project, *, branch: str | None = None, commit: str | None = None
+    ) -> StoredRun | None:
+        """The run to compare with: the newest passing run on ``branch``, or for ``commit``
+        the newest passing run of the default branch at or before it. Runs uploaded
+        with a pull request number are never baselines.
+
+        "At or before" orders by the commit's time (given at upload): the runs
+        of ``commit`` itself when there are any, else runs of commits no newer
+        than the newest time recorded for it. None when nothing qualifies.
+        """
+        self.open()
+        runs = schema.runs
+        # A pull request's run is never a branch's baseline, whatever branch it claims.
+        query = _project_query(project.id, status="passed").where(runs.c.pr.is_(None))
+        with self._errors("find the baseline"), self._engine.connect() as conn:
+            if commit is None:
+                query = query.where(runs.c.branch == (branch or project.default_branch))
+                query = query.order_by(runs.c.id.desc()).limit(1)
+            else:
+                query = query.where(runs.c.branch == project.default_branch)
+                moment = conn.execute(
+                    select(func.max(runs.c.committed_at)).where(
+                        runs.c.project_id == project.id, runs.c.commit == commit
+                    )
+                ).scalar()
+                own = query.where(runs.c.commit == commit).order_by(runs.c.id.desc()).limit(1)
+                rows = list(conn.execute(own))
+                if rows or moment is None:
+                    return _load(conn, rows)[0] if rows else None
+                query = query.where(runs.c.committed_at <= moment).order_by(
+                    runs.c.committed_at.desc(), runs.c.id.desc()
+                )
+                query = query.limit(1)
+            rows = list(conn.execute(query))
+            return _load(conn, rows)[0] if rows else None
+
+    def trend(
+        self, project_id: int, metric: str, *, branch: str | None = None, limit: int = 100
+    ) -> list[TrendPoint]:
+        """The newest ``limit`` values of ``metric`` in a project's runs (of ``branch``),
+        oldest first."""
+        self.open()
+        runs, table = schema.runs, schema.measurements
+        query = (
+            select(
+                runs.c.id,
+                runs.c.started_at,
+                runs.c.commit,
+                runs.c.branch,
+                runs.c.exit_code,
+                table.c.value_number,
+                table.c.unit,
+            )
+            .join(table, table.c.run_id == runs.c.id)
+            .where(runs.c.project_id == project_id, table.c.name == metric)
+            .order_by(runs.c.id.desc())
+            .limit(limit)
+        )
+        if branch:
+            query = query.where(runs.c.branch == branch)
+        with self._errors("read the trend"), self._engine.connect() as conn:
+            rows = list(conn.execute(query))
+        rows.reverse()
+        return [
+            TrendPoint(
+                run_id=row.id,
+                started_at=row.started_at,
+                commit=row.commit,
+                branch=row.branch,
+                exit_code=row.exit_code,
+                value=row.value_number,
+                unit=row.unit,
+            )
+            for row in rows
+        ]
 
     # -- internals ----------------------------------------------------------
 
@@ -385,8 +681,22 @@ def _parse_started(started_at: str, fallback: dt.datetime) -> dt.datetime:
         return fallback
 
 
-def _insert_run(conn: Connection, result: RunResult, uid: str, recorded_at: dt.datetime) -> int:
+def _insert_run(
+    conn: Connection,
+    result: RunResult,
+    uid: str,
+    recorded_at: dt.datetime,
+    upload: Upload | None = None,
+) -> int:
     recorded_at = _utc(recorded_at)
+    uploaded: dict[str, Any] = {}
+    if upload is not None:
+        uploaded = {
+            "project_id": upload.project_id,
+            "pr": upload.pr,
+            "ci_url": upload.ci_url,
+            "committed_at": None if upload.committed_at is None else _utc(upload.committed_at),
+        }
     inserted = conn.execute(
         schema.runs.insert().values(
             uid=uid,
@@ -403,6 +713,7 @@ def _insert_run(conn: Connection, result: RunResult, uid: str, recorded_at: dt.d
             checks=_dumps(list(result.checks)),
             skipped_checks=_dumps(list(result.skipped_checks)),
             unmatched_rules=_dumps(list(result.judgement.unmatched_rules)),
+            **uploaded,
         )
     )
     key = inserted.inserted_primary_key
@@ -464,6 +775,54 @@ def _verdict_row(
     }
 
 
+def _key(key: Any) -> int:
+    if key is None:  # every backend perfci supports returns the new id
+        raise RuntimeError("the database returned no id for the new row")
+    return int(key[0])
+
+
+def _project(row: Row[Any]) -> Project:
+    return Project(row.id, row.name, bool(row.public), row.default_branch, _utc(row.created_at))
+
+
+def _project_query(
+    project_id: int, *, branch: str | None = None, status: str | None = None
+) -> Select[Any]:
+    runs = schema.runs
+    query = select(runs).where(runs.c.project_id == project_id)
+    if branch is not None:
+        query = query.where(runs.c.branch == branch)
+    if status == "passed":
+        query = query.where(runs.c.exit_code == 0)
+    elif status == "failed":
+        query = query.where(runs.c.exit_code == 1)
+    elif status == "error":
+        query = query.where(runs.c.exit_code.not_in((0, 1)))
+    elif status is not None:
+        raise ValueError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
+    return query
+
+
+def _summaries(conn: Connection, rows: Sequence[Row[Any]]) -> list[RunSummary]:
+    counts = _counts(conn, [row.id for row in rows])
+    return [
+        RunSummary(
+            id=row.id,
+            uid=row.uid,
+            suite=row.suite,
+            started_at=row.started_at,
+            commit=row.commit,
+            branch=row.branch,
+            exit_code=row.exit_code,
+            duration_s=row.duration_s,
+            counts=counts.get(row.id, {}),
+            upload=_upload(row),
+            recorded_at=_utc(row.recorded_at),
+        )
+        for row in rows
+    ]
+
+
 def _newest_first(suite: str | None, limit: int | None) -> Select[Any]:
     """Runs newest first, of one suite or all, at most ``limit`` of them."""
     runs = schema.runs
@@ -522,8 +881,20 @@ def _load(conn: Connection, rows: Sequence[Row[Any]]) -> list[StoredRun]:
             checks=tuple(_loads(row.checks)),
             skipped_checks=tuple(_loads(row.skipped_checks)),
         )
-        stored.append(StoredRun(row.id, row.uid, _utc(row.recorded_at), result))
+        stored.append(StoredRun(row.id, row.uid, _utc(row.recorded_at), result, _upload(row)))
     return stored
+
+
+def _upload(row: Row[Any]) -> Upload | None:
+    if row.project_id is None:
+        return None
+    committed = row.committed_at
+    return Upload(
+        project_id=row.project_id,
+        pr=row.pr,
+        ci_url=row.ci_url,
+        committed_at=None if committed is None else _utc(committed),
+    )
 
 
 def _measurement(row: Row[Any]) -> Measurement:

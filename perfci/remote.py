@@ -1,0 +1,194 @@
+"""The client side of ``perfci server``: upload a run, fetch a stored baseline.
+
+The token goes in an ``Authorization`` header to the configured server only:
+redirects are never followed (a 3xx is an error), and no message, exception
+or log line carries it (``requests`` never puts headers in its errors, and
+every error here is rebuilt from the status and the server's ``error``).
+An upload that fails is a warning for the caller; a baseline that cannot be
+fetched is a ``ConfigError`` (exit 2): a gate without its baseline is no gate.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from perfci.baseline import Baseline, comparable_from
+from perfci.errors import ConfigError, PerfciError
+from perfci.files import dumps, loads
+from perfci.github.environment import read_environment
+from perfci.result import RunResult
+
+TIMEOUT_S = 30.0
+TOKEN_ENV = "PERFCI_TOKEN"
+_SHA = re.compile(r"^[0-9a-f]{7,64}$")
+
+
+class ServerError(PerfciError):
+    """The server could not be reached, or refused the request (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Server:
+    """Where a project lives on a ``perfci server`` and the token to use (never printed)."""
+
+    url: str
+    project: str
+    token: str | None = None
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"server.url must be an http(s) URL, not {self.url!r}")
+        if not self.project:
+            raise ConfigError("server.project is empty")
+
+    def __repr__(self) -> str:  # the token stays out of reprs (tracebacks, logs)
+        return f"Server(url={self.url!r}, project={self.project!r})"
+
+    def endpoint(self, path: str) -> str:
+        return f"{self.url.rstrip('/')}/api/v1/projects/{quote(self.project, safe='')}/{path}"
+
+    def request(
+        self, method: str, path: str, *, params: Mapping[str, str] | None = None, body: str = ""
+    ) -> dict[str, Any]:
+        """One request; the reply's JSON object, or ``ServerError`` saying why not."""
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if body:
+            headers["Content-Type"] = "application/json"
+        where = f"perfci server {self.url}"
+        try:
+            reply = requests.request(
+                method,
+                self.endpoint(path),
+                params=params,
+                data=body.encode("utf-8") if body else None,
+                headers=headers,
+                timeout=TIMEOUT_S,
+                allow_redirects=False,
+            )
+        except requests.RequestException as error:
+            raise ServerError(f"{where}: unreachable ({type(error).__name__})") from None
+        if 300 <= reply.status_code < 400:
+            raise ServerError(f"{where}: answered a redirect ({reply.status_code}), not followed")
+        try:
+            data = loads(reply.text) if reply.content else {}
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise ServerError(f"{where}: answered {reply.status_code} without a JSON object")
+        if reply.status_code >= 400:
+            reason = str(data.get("error") or "no reason given")[:300]
+            raise ServerError(f"{where}: {reply.status_code}: {reason}")
+        return data
+
+
+def server_from(url: str | None, project: str | None, token: str | None) -> Server | None:
+    """A ``Server`` when both ``url`` and ``project`` are known; the token falls back to
+    ``$PERFCI_TOKEN``."""
+    if not url or not project:
+        return None
+    return Server(url, project, token or os.environ.get(TOKEN_ENV) or None)
+
+
+@dataclass(frozen=True)
+class UploadFacts:
+    """What the server is told beside the results."""
+
+    commit: str | None = None
+    branch: str | None = None
+    pr: int | None = None
+    ci_url: str | None = None
+    committed_at: str | None = None
+
+
+def upload_facts(
+    result: RunResult,
+    root: Path,
+    env: Mapping[str, str],
+    *,
+    commit: str | None = None,
+    branch: str | None = None,
+    pr: int | None = None,
+    ci_url: str | None = None,
+) -> UploadFacts:
+    """The explicit values, else GitHub Actions' (``GITHUB_*``), else the results' and git's."""
+    actions: Any = None
+    if env.get("GITHUB_ACTIONS") == "true":
+        try:
+            actions = read_environment(env)
+        except PerfciError:
+            actions = None
+    if actions is not None:
+        commit = commit or actions.sha
+        pr = pr or actions.pull_request
+        ci_url = ci_url or actions.run_url
+        branch = branch or env.get("GITHUB_HEAD_REF") or env.get("GITHUB_REF_NAME") or None
+    commit = commit or result.commit
+    branch = branch or result.branch
+    return UploadFacts(commit, branch, pr, ci_url, _commit_time(root, commit))
+
+
+def _commit_time(root: Path, commit: str | None) -> str | None:
+    """The committer date of ``commit`` in the git tree at ``root`` (None outside git)."""
+    if not commit or not _SHA.match(commit):
+        return None
+    try:
+        done = subprocess.run(
+            ["git", "show", "-s", "--format=%cI", commit, "--"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    text = done.stdout.strip()
+    return text if done.returncode == 0 and text else None
+
+
+def upload(server: Server, result: RunResult, facts: UploadFacts) -> str:
+    """Upload ``result``; return the run's URL on the server. ``ServerError`` when refused."""
+    body: dict[str, Any] = {"results": result.to_dict()}
+    for key in ("commit", "branch", "pr", "ci_url", "committed_at"):
+        value = getattr(facts, key)
+        if value is not None:
+            body[key] = value
+    reply = server.request("POST", "runs", body=dumps(body, indent=None))
+    return f"{server.url.rstrip('/')}{reply.get('url', '')}"
+
+
+@dataclass(frozen=True)
+class RemoteBaseline:
+    """``perfci run --baseline-from server``: the newest passing run of ``branch``."""
+
+    server: Server
+    branch: str
+
+    @property
+    def describe(self) -> str:
+        return f"{self.server.url} {self.server.project}@{self.branch}"
+
+    def load(self) -> Baseline:
+        """The stored run as a baseline; ``ConfigError`` (exit 2) with the reason otherwise."""
+        try:
+            reply = self.server.request("GET", "baseline", params={"branch": self.branch})
+        except ServerError as error:
+            raise ConfigError(f"cannot fetch the baseline of {self.branch!r}: {error}") from None
+        results = reply.get("results")
+        run = reply.get("run")
+        if not isinstance(results, dict) or not isinstance(run, dict):
+            raise ConfigError(f"perfci server {self.server.url}: the baseline reply has no results")
+        where = f"{self.server.url} run {run.get('id')}"
+        return comparable_from(results, where)

@@ -1,0 +1,49 @@
+"""``perfci server``: the team service behind the gate (uploads, history, baselines).
+
+``create_app`` is the Flask app factory gunicorn serves
+(``gunicorn 'perfci.server:create_app()'``). Its storage is the history store
+(``perfci.history.HistoryStore``): SQLite by default, PostgreSQL by URL. The
+JSON API lives under ``/api/v1/`` (``perfci.server.api``) and is documented in
+``openapi.yaml`` beside this file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from perfci.history.store import HistoryStore, resolve_url
+from perfci.server.upload import MAX_BYTES
+
+#: The environment variable naming the store when ``db_url`` is not given.
+DB_ENV = "PERFCI_SERVER_DB"
+#: The store when neither is set: a SQLite file in the working directory.
+DEFAULT_DB = "sqlite:///perfci-server.db"
+
+
+def database_url(db_url: str | None = None) -> str:
+    """``db_url``, else ``$PERFCI_SERVER_DB``, else ``perfci-server.db`` here (SQLite)."""
+    return resolve_url(db_url or os.environ.get(DB_ENV) or DEFAULT_DB, Path.cwd())
+
+
+def create_app(db_url: str | None = None, **config: Any) -> Flask:
+    """The perfci server app on the store at ``db_url`` (see ``database_url``).
+
+    ``config`` overrides Flask settings (``MAX_CONTENT_LENGTH``, bytes, default 10 MB).
+    The schema is created or migrated on the first request that needs it.
+    """
+    from perfci.server.api import api, register_errors
+    from perfci.server.pages import pages
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BYTES
+    app.config["JSON_SORT_KEYS"] = False
+    app.config.update(config)
+    app.extensions["perfci_store"] = HistoryStore(database_url(db_url))
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+    register_errors(app)
+    return app
