@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, request, url_for
 
 from perfci.dashboard import pages, templates
 from perfci.dashboard.data import STATUSES, DashboardData, ProjectInfo, RunRecord
@@ -52,7 +52,8 @@ def dashboard_blueprint(
     bp = Blueprint("dashboard", __name__)
 
     def urls() -> Urls:
-        return Urls(request.script_root + (bp.url_prefix or "").rstrip("/"))
+        # The blueprint's root as mounted (script root and url_prefix included).
+        return Urls(url_for(".projects").rstrip("/"))
 
     def html(body: str, status: int = 200) -> Response:
         return Response(body, status=status, mimetype="text/html")
