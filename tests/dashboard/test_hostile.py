@@ -24,12 +24,12 @@ from tests.dashboard.conftest import PROJECT, make_app
 from tests.dashboard.hostile import (
     HOSTILE_BRANCH,
     JAVASCRIPT_URL,
-    PAYLOAD,
     PR,
     PWNED_TITLE,
     hostile_data,
     poisoned_metric,
 )
+from tests.hardening.test_html_xss import PAYLOAD
 from tests.reporters.html.test_browser import chromium
 
 __all__ = ["chromium"]  # the fixture
