@@ -40,13 +40,21 @@ _ASSETS: dict[str, tuple[str, str]] = {
 }
 
 
+def _public(project: ProjectInfo) -> bool:
+    return project.public
+
+
 def dashboard_blueprint(
-    data: DashboardData, *, today: Callable[[], dt.date] = dt.date.today
+    data: DashboardData,
+    *,
+    can_read: Callable[[ProjectInfo], bool] = _public,
+    today: Callable[[], dt.date] = dt.date.today,
 ) -> Blueprint:
     """The dashboard's pages over ``data``; register it on the server's app.
 
-    Only public projects are shown (the dashboard has no login): a private
-    project's pages answer 404 like a missing one. ``today`` dates the PR view's
+    ``can_read(project)`` decides, during the request, whether it may see the
+    project (default: public projects only); a project it may not see answers
+    404 like a missing one and is not listed. ``today`` dates the PR view's
     comparison (acknowledgements expire by date; none apply there).
     """
     bp = Blueprint("dashboard", __name__)
@@ -63,7 +71,7 @@ def dashboard_blueprint(
 
     def public(name: str) -> ProjectInfo | None:
         found = data.project(name)
-        return found if found is not None and found.public else None
+        return found if found is not None and can_read(found) else None
 
     @bp.after_request
     def _headers(response: Response) -> Response:
@@ -85,7 +93,7 @@ def dashboard_blueprint(
     def projects() -> Response:
         shown = []
         for project in data.projects():
-            if not project.public:
+            if not can_read(project):
                 continue
             newest = data.runs(project.name, branch=project.default_branch, limit=1)
             shown.append((project, newest[0] if newest else None))

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from perfci.dashboard import CSP, Urls, blueprint, run_url
+from perfci.dashboard import CSP, Urls, blueprint, dashboard_blueprint, run_url
 from perfci.dashboard.pages import safe_link
 from tests.dashboard.conftest import CI, PR, PR_BRANCH, PRIVATE, PROJECT, commit, make_app
 from tests.dashboard.memory import MemoryData
@@ -241,6 +241,17 @@ def test_mounted_under_a_prefix_every_link_keeps_it(data: MemoryData) -> None:
     assert links and all(link.startswith("/dashboard/") for link in links)
     for link in set(links):
         assert client.get(link.replace("&amp;", "&")).status_code == 200, link
+
+
+def test_who_may_read_a_project_is_the_servers_call(data: MemoryData) -> None:
+    app = Flask(__name__)
+    # e.g. the server's check of the request's token against the project's
+    app.register_blueprint(dashboard_blueprint(data, can_read=lambda p: p.name == PRIVATE))
+    client = app.test_client()
+    assert client.get(f"/projects/{PRIVATE}/runs/7").status_code == 200
+    assert client.get(Urls().run(PROJECT, 1)).status_code == 404
+    listed = client.get("/").get_data(as_text=True)
+    assert f"/projects/{PRIVATE}/" in listed and f"/projects/{PROJECT}/" not in listed
 
 
 @pytest.mark.parametrize(
