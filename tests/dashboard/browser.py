@@ -46,7 +46,9 @@ class Page:
     console: list[str]
 
 
-def _run(chromium: str, url: str, profile: Path, size: tuple[int, int], *action: str) -> str:
+def _chromium(
+    chromium: str, url: str, profile: Path, size: tuple[int, int], *action: str
+) -> subprocess.CompletedProcess[str]:
     completed = subprocess.run(
         [
             chromium,
@@ -62,27 +64,12 @@ def _run(chromium: str, url: str, profile: Path, size: tuple[int, int], *action:
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
-    return completed.stdout + "\n" + completed.stderr
+    return completed
 
 
 def load(chromium: str, url: str, tmp_path: Path, size: tuple[int, int] = LAPTOP) -> Page:
     """The page's DOM after load, what its status script saw, and the console's lines."""
-    profile = tmp_path / "profile-dom"
-    completed = subprocess.run(
-        [
-            chromium,
-            *_FLAGS,
-            f"--user-data-dir={profile}",
-            f"--window-size={size[0]},{size[1]}",
-            "--dump-dom",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
+    completed = _chromium(chromium, url, tmp_path / "profile-dom", size, "--dump-dom")
     dom = completed.stdout
     match = re.search(r'<output id="render-status"[^>]*>(.*?)</output>', dom, re.S)
     assert match, f"the page's status script did not run: {url}"
@@ -91,7 +78,7 @@ def load(chromium: str, url: str, tmp_path: Path, size: tuple[int, int] = LAPTOP
 
 def screenshot(chromium: str, url: str, path: Path, tmp_path: Path, size: tuple[int, int]) -> bytes:
     """A PNG of the page at ``size`` (width, height), saved at ``path``."""
-    _run(chromium, url, tmp_path / "profile-shot", size, f"--screenshot={path}")
+    _chromium(chromium, url, tmp_path / "profile-shot", size, f"--screenshot={path}")
     return path.read_bytes()
 
 
