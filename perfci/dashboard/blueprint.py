@@ -11,12 +11,12 @@ script or style runs, whatever reached a page.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from flask import Blueprint, Response, request, url_for
 
 from perfci.dashboard import pages, templates
-from perfci.dashboard.data import STATUSES, DashboardData, ProjectInfo, RunRecord
+from perfci.dashboard.data import STATUSES, DashboardData, ProjectInfo, RunRecord, TrendEntry
 from perfci.dashboard.urls import ASSETS, Urls
 from perfci.reporters.html import assets
 from perfci.result import RunResult
@@ -137,10 +137,13 @@ def dashboard_blueprint(
             return missing(f"No public project {name!r}.")
         branch = request.args.get("branch") or project.default_branch
         metric = request.args.get("metric") or None
-        entries = data.trend(name, metric, branch=branch, limit=TREND_RUNS) if metric else []
-        newest = data.runs(name, branch=branch, limit=1)
-        record = data.run(name, newest[0].id) if newest else None
-        metrics = _metric_names(record)
+        entries: Sequence[TrendEntry] = []
+        metrics: list[str] = []
+        if metric:
+            entries = data.trend(name, metric, branch=branch, limit=TREND_RUNS)
+        else:  # the index: the newest run's metrics (loading a run is the costly part)
+            newest = data.runs(name, branch=branch, limit=1)
+            metrics = _metric_names(data.run(name, newest[0].id) if newest else None)
         body = pages.trend_page(
             urls(), project, branch=branch, metric=metric, entries=entries, metrics=metrics
         )

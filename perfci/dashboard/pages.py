@@ -169,7 +169,7 @@ def trend_page(
 ) -> str:
     """One metric over ``branch``'s runs (oldest first): the report's trend chart with
     failing runs marked and every point a link to its run, then the numbers. Without a
-    ``metric``, the metrics to choose from (``metrics``, those of the newest run)."""
+    ``metric``, the index: the metrics to choose from (``metrics``, the newest run's)."""
     chart = Markup("")
     key = Markup("")
     rows: list[dict[str, Any]] = []
@@ -216,8 +216,9 @@ def pull_page(
     by ``comparison`` (head's measurements against base's), and every run uploaded for it."""
     table = Markup("")
     verdict: dict[str, Any] | None = None
-    if head is not None and base is not None and comparison is not None:
-        compared = dataclasses.replace(_result(head), judgement=comparison)
+    head_result = _result(head) if head else None
+    if head_result is not None and base is not None and comparison is not None:
+        compared = dataclasses.replace(head_result, judgement=comparison)
         table = Markup(verdict_table(compared, _no_chart))
         state = "FAILED" if comparison.failed else "PASSED"
         verdict = {"state": state, "tally": fmt.tally(compared)}
@@ -229,7 +230,7 @@ def pull_page(
         number=number,
         pushes=[_row(r) for r in pushes],
         head=head,
-        head_result=_result(head) if head else None,
+        head_result=head_result,
         base=base,
         base_result=_result(base) if base else None,
         verdict=verdict,

@@ -251,14 +251,16 @@ _TREND = (
 <p>No run on {{ branch }} measured this metric.</p>
 {% endif %}
 {% endif %}
-{% if metrics %}
-<h2>{% if metric %}Other metrics{% else %}Metrics of the newest run on {{ branch }}{% endif %}</h2>
+{% if metric %}
+<p><a href="{{ urls.trend(project.name, branch=branch) }}">Every metric on {{ branch }}</a></p>
+{% elif metrics %}
+<h2>Metrics of the newest run on {{ branch }}</h2>
 <ul class="metrics">
 {% for name in metrics %}<li><a href="{{ urls.trend(project.name, name, branch=branch) }}">{{ name
  }}</a></li>
 {% endfor %}
 </ul>
-{% elif not metric %}
+{% else %}
 <p>No runs on {{ branch }} yet.</p>
 {% endif %}
 </main>
