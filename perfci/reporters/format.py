@@ -10,7 +10,7 @@ order, the summary line).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from perfci import units
 from perfci.measurement import Measurement
@@ -225,7 +225,11 @@ def summary(result: RunResult) -> str:
 
 def tally(result: RunResult) -> str:
     """The non-zero counts, most urgent first: "2 regressions, 1 budget violation, 40 passed"."""
-    counts = result.counts()
+    return tally_of(result.counts())
+
+
+def tally_of(counts: Mapping[Outcome, int]) -> str:
+    """``tally`` of verdict counts by outcome (a run listed without its verdicts)."""
     parts = [
         f"{n} {_PHRASE[outcome][0 if n == 1 else 1]}"
         for outcome in sorted(counts, key=_RANK.__getitem__)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 from perfci.measurement import Measurement
@@ -155,6 +155,15 @@ def _footer(generated_at: str | None) -> str:
 
 
 def _verdicts(result: RunResult, charted: set[str]) -> str:
+    return verdict_table(result, lambda name: f"#{anchor(name)}" if name in charted else None)
+
+
+def verdict_table(result: RunResult, chart_href: Callable[[str], str | None]) -> str:
+    """The ``#verdicts`` section: filters, then every verdict (failures first) with its evidence.
+
+    ``chart_href(metric)`` is the address of the metric's chart (None: no chart link);
+    ``assets.FILTER_JS`` wires up the filters. The perfci server's dashboard shows it too.
+    """
     verdicts = fmt.ordered(result.verdicts)
     counts = result.counts()
     chips = "".join(
@@ -182,7 +191,7 @@ def _verdicts(result: RunResult, charted: set[str]) -> str:
         "<th scope=col>Baseline</th><th scope=col>Current</th><th scope=col>Change</th>"
         "<th scope=col>Threshold</th><th scope=col>Mode</th></tr></thead>"
     )
-    bodies = "".join(_verdict_rows(v, v.name in charted) for v in verdicts)
+    bodies = "".join(_verdict_rows(v, chart_href(v.name)) for v in verdicts)
     return (
         f'<section id="verdicts"><h2>Verdicts</h2>{filters}'
         f'<div class="scroll"><table class="verdicts" id="verdict-table">'
@@ -199,12 +208,12 @@ def _rank(outcome: Outcome) -> int:
     return _ORDER.index(outcome)
 
 
-def _verdict_rows(verdict: Verdict, charted: bool) -> str:
+def _verdict_rows(verdict: Verdict, chart: str | None) -> str:
     """A verdict's row; failures and verdicts to look at get a second row with the evidence."""
     check, rest = fmt.split_name(verdict.name)
     threshold = fmt.percent(verdict.threshold) if verdict.threshold is not None else fmt.DASH
     search = " ".join([verdict.name, verdict.reason, fmt.word(verdict.outcome)]).lower()
-    link = f' <a href="#{anchor(verdict.name)}">chart</a>' if charted else ""
+    link = f' <a href="{escape(chart)}">chart</a>' if chart else ""
     failing = " failing" if verdict.fails else ""
     detailed = verdict.outcome in fmt.DETAILED
     folded = "" if detailed else _explanation(verdict, folded=True)
@@ -292,7 +301,7 @@ def _card(trend: Trend, outcome: Outcome | None) -> str:
     if trend.is_text:
         body = _text_fact(trend)
     else:
-        body = svg.trend_chart(trend, f"{chart_id}-chart") + _legend(trend) + _data_table(trend)
+        body = svg.trend_chart(trend, f"{chart_id}-chart") + legend(trend) + _data_table(trend)
     value = (
         trend.text_values[-1] or fmt.DASH
         if trend.is_text
@@ -337,7 +346,8 @@ _LEGEND_SWATCH = {
 }
 
 
-def _legend(trend: Trend) -> str:
+def legend(trend: Trend) -> str:
+    """The key of a trend chart: only the marks it draws."""
     points = trend.points
     items = [("value", "value per run")]
     if any(p.baseline is not None for p in points):

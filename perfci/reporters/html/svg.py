@@ -112,8 +112,13 @@ def _x_labels(frame: Frame, labels: Sequence[str]) -> list[str]:
 # -- the trend of one metric ------------------------------------------------
 
 
-def trend_chart(trend: Trend, chart_id: str) -> str:
-    """The metric's value per run, its baseline, the threshold band, regressions marked."""
+def trend_chart(
+    trend: Trend, chart_id: str, *, point_links: Sequence[str | None] | None = None
+) -> str:
+    """The metric's value per run, its baseline, the threshold band, regressions marked.
+
+    ``point_links`` (one address per point, or None) makes each mark a link to its run.
+    """
     points = trend.points
     scale_values: list[float] = []
     for p in points:
@@ -141,7 +146,7 @@ def trend_chart(trend: Trend, chart_id: str) -> str:
     parts += _band_and_baseline(frame, points)
     parts += _budget_lines(frame, trend)
     parts += _series(frame, points)
-    parts += _markers(frame, trend)
+    parts += _markers(frame, trend, point_links)
     parts += _x_labels(frame, [p.run.short for p in points])
     parts.append("</svg>")
     return "\n".join(parts)
@@ -240,7 +245,7 @@ def _failing_columns(frame: Frame, points: Sequence[TrendPoint]) -> list[str]:
     return parts
 
 
-def _markers(frame: Frame, trend: Trend) -> list[str]:
+def _markers(frame: Frame, trend: Trend, links: Sequence[str | None] | None = None) -> list[str]:
     parts = ['<g class="markers">']
     labels = []
     for i, point in enumerate(trend.points):
@@ -250,10 +255,12 @@ def _markers(frame: Frame, trend: Trend) -> list[str]:
         outcome = point.outcome
         css = outcome.name.lower() if outcome else "unjudged"
         shape = _shape(outcome, trend.direction, x, y)
-        parts.append(
+        mark = (
             f'<g class="marker outcome-{css}" data-outcome="{escape(outcome or "")}" '
             f'data-run="{i}"><title>{escape(_tooltip(point, trend.unit))}</title>{shape}</g>'
         )
+        href = links[i] if links is not None else None
+        parts.append(f'<a href="{escape(href)}">{mark}</a>' if href else mark)
         if outcome in FAILING:
             labels.append(_failure_label(point, x, y))
     parts.append("</g>")
