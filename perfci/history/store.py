@@ -28,6 +28,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
+    and_,
     create_engine,
     delete,
     event,
@@ -175,6 +176,12 @@ class TrendPoint:
     exit_code: int
     value: float | None
     unit: str
+    direction: str = "lower"  # the measurement's direction slug: lower, higher, equal
+    # The metric's verdict in that run, when it was judged: outcome slug and numbers.
+    outcome: str | None = None
+    baseline: float | None = None
+    threshold: float | None = None
+    change: float | None = None
 
     @property
     def status(self) -> str:
@@ -182,6 +189,21 @@ class TrendPoint:
 
 
 STATUSES = ("passed", "failed", "error")
+
+
+def _stored_number(text: str | None, key: str | None = None) -> float | None:
+    """A number stored as JSON (``key`` of a stored object): None for null, text, NaN."""
+    if not text:
+        return None
+    try:
+        value = loads(text)
+    except ValueError:
+        return None
+    if key is not None:
+        value = value.get(key) if isinstance(value, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def status_of(exit_code: int) -> str:
@@ -436,14 +458,18 @@ class HistoryStore:
         until: dt.datetime | None = None,
         before: int | None = None,
         limit: int = 50,
+        pr: int | None = None,
     ) -> list[RunSummary]:
         """A project's runs, newest upload first; ``before`` (a run id) is the keyset cursor.
 
-        ``since``/``until`` bound the run's start (UTC); ``status`` is one of ``STATUSES``.
+        ``since``/``until`` bound the run's start (UTC); ``status`` is one of ``STATUSES``;
+        ``pr`` keeps the runs uploaded for that pull request.
         """
         self.open()
         query = _project_query(project_id, branch=branch, status=status)
         runs = schema.runs
+        if pr is not None:
+            query = query.where(runs.c.pr == pr)
         if since is not None:
             query = query.where(runs.c.started >= _utc(since))
         if until is not None:
@@ -525,7 +551,7 @@ class HistoryStore:
         """The newest ``limit`` values of ``metric`` in a project's runs (of ``branch``),
         oldest first."""
         self.open()
-        runs, table = schema.runs, schema.measurements
+        runs, table, judged = schema.runs, schema.measurements, schema.verdicts
         query = (
             select(
                 runs.c.id,
@@ -535,8 +561,14 @@ class HistoryStore:
                 runs.c.exit_code,
                 table.c.value_number,
                 table.c.unit,
+                table.c.direction,
+                judged.c.outcome,
+                judged.c.baseline,
+                judged.c.threshold,
+                judged.c.change,
             )
             .join(table, table.c.run_id == runs.c.id)
+            .outerjoin(judged, and_(judged.c.run_id == runs.c.id, judged.c.name == metric))
             .where(runs.c.project_id == project_id, table.c.name == metric)
             .order_by(runs.c.id.desc())
             .limit(limit)
@@ -555,9 +587,27 @@ class HistoryStore:
                 exit_code=row.exit_code,
                 value=row.value_number,
                 unit=row.unit,
+                direction=row.direction,
+                outcome=row.outcome,
+                baseline=_stored_number(row.baseline, "value"),
+                threshold=_stored_number(row.threshold),
+                change=_stored_number(row.change),
             )
             for row in rows
         ]
+
+    def project_branches(self, project_id: int) -> list[str]:
+        """The branches a project's runs were uploaded from, sorted."""
+        self.open()
+        runs = schema.runs
+        query = (
+            select(runs.c.branch)
+            .where(runs.c.project_id == project_id, runs.c.branch.is_not(None))
+            .distinct()
+            .order_by(runs.c.branch)
+        )
+        with self._errors("list branches"), self._engine.connect() as conn:
+            return [str(branch) for branch in conn.execute(query).scalars()]
 
     # -- internals ----------------------------------------------------------
 

@@ -35,15 +35,18 @@ def create_app(db_url: str | None = None, **config: Any) -> Flask:
     ``config`` overrides Flask settings (``MAX_CONTENT_LENGTH``, bytes, default 10 MB).
     The schema is created or migrated on the first request that needs it.
     """
-    from perfci.server.api import api, register_errors
-    from perfci.server.pages import pages
+    from perfci.dashboard import dashboard_blueprint
+    from perfci.server.api import api, can_read, register_errors
+    from perfci.server.dashboard_data import StoreDashboardData
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BYTES
     app.config["JSON_SORT_KEYS"] = False
     app.config.update(config)
-    app.extensions["perfci_store"] = HistoryStore(database_url(db_url))
+    history = HistoryStore(database_url(db_url))
+    app.extensions["perfci_store"] = history
     app.register_blueprint(api)
-    app.register_blueprint(pages)
+    # The dashboard's pages read what the API reads, under the API's access rules.
+    app.register_blueprint(dashboard_blueprint(StoreDashboardData(history), can_read=can_read))
     register_errors(app)
     return app

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from perfci.dashboard.data import ProjectInfo
 from perfci.files import dumps
 from perfci.history.store import (
     STATUSES,
@@ -105,6 +106,20 @@ def project_for(name: str, *, write: bool = False) -> Project:
     if store().token_project(digest(token)) != project.id:
         fail(403, "this token does not give access to this project")
     return project
+
+
+def can_read(project: ProjectInfo) -> bool:
+    """Whether this request may see ``project``'s pages: public, or its own token is sent."""
+    if project.public:
+        return True
+    token = _bearer()
+    if token is None:
+        return False
+    try:
+        wanted = store().project(project.name).id
+    except NoSuchProject:
+        return False
+    return store().token_project(digest(token)) == wanted
 
 
 # --- shapes ---------------------------------------------------------------------------------
