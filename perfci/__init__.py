@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from perfci.config.model import AuthConfig, EndpointConfig, Fraction
     from perfci.errors import CheckCrashed, CheckSkipped, ConfigError, TargetError
     from perfci.measurement import (
+        UNJUDGED_LABEL,
         Direction,
         Evidence,
         Kind,
@@ -50,6 +51,7 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it.
 _API = {
+    "UNJUDGED_LABEL": "perfci.measurement",
     "HttpClient": "perfci.target.httpclient",
     "Wire": "perfci.target.endpoint",
     "LOGIN_PATH": "perfci.target.endpoint",
@@ -117,6 +119,7 @@ __all__ = [
     "BODY_CHARS",
     "LOGIN_PATH",
     "NO_CACHE_HEADERS",
+    "UNJUDGED_LABEL",
     "AppRecipe",
     "AuthConfig",
     "BudgetRule",

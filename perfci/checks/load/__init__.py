@@ -38,6 +38,7 @@ from pydantic import (
 
 import perfci
 from perfci import (
+    UNJUDGED_LABEL,
     BudgetRule,
     CacheBypass,
     Check,
@@ -57,7 +58,6 @@ from perfci import (
     start_process_group,
     stop_process_group,
 )
-from perfci.measurement import UNJUDGED_LABEL
 
 from .cpu import CpuWatch, pin, restore
 from .saturation import FIX, StageCpu, generator_bound, schedule_slipped
