@@ -510,9 +510,11 @@ def finish(result: RunResult, outputs: Outputs, host: PluginHost, echo: Echo) ->
             to_stderr,
         )
         host.run_finished(result)
+    page: str | None = None  # the run's page on the perfci server, once uploaded
     if outputs.upload is not None and result.error is None:
         try:
-            echo(f"perfci: uploaded to {outputs.upload(result)}", True)
+            page = outputs.upload(result)
+            echo(f"perfci: uploaded to {page}", True)
         except PerfciError as error:
             warnings.append(f"upload: {error}")  # one line; the verdict and exit code stand
     for warning in warnings:
@@ -524,6 +526,7 @@ def finish(result: RunResult, outputs: Outputs, host: PluginHost, echo: Echo) ->
                 read_environment(os.environ),
                 out=lambda line: echo(line, False),
                 err=lambda line: echo(line, True),
+                details_url=page,
             )
         except PublishError as error:
             # A failing gate stays failing; a passing one fails with the publish code.

@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from perfci.baseline import Baseline, comparable_from
+from perfci.dashboard.urls import run_url
 from perfci.errors import ConfigError, PerfciError
 from perfci.files import dumps, loads
 from perfci.github.environment import read_environment
@@ -159,13 +160,17 @@ def _commit_time(root: Path, commit: str | None) -> str | None:
 
 
 def upload(server: Server, result: RunResult, facts: UploadFacts) -> str:
-    """Upload ``result``; return the run's URL on the server. ``ServerError`` when refused."""
+    """Upload ``result``; return the run's page on the server's dashboard. ``ServerError``
+    when refused."""
     body: dict[str, Any] = {"results": result.to_dict()}
     for key in ("commit", "branch", "pr", "ci_url", "committed_at"):
         value = getattr(facts, key)
         if value is not None:
             body[key] = value
     reply = server.request("POST", "runs", body=dumps(body, indent=None))
+    run_id = reply.get("id")
+    if isinstance(run_id, int) and not isinstance(run_id, bool):
+        return run_url(server.url, server.project, run_id)  # the run's dashboard page
     return f"{server.url.rstrip('/')}{reply.get('url', '')}"
 
 

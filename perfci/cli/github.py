@@ -45,6 +45,11 @@ def github() -> None:
 @click.option(
     "--annotations/--no-annotations", default=True, help="Print ::error/::warning commands."
 )
+@click.option(
+    "--details-url",
+    help="The run's page on a perfci server (what `perfci upload` printed): the status "
+    "links there instead of the workflow run, and the comment links it.",
+)
 def publish_command(
     results_path: Path | None,
     error_message: str | None,
@@ -55,6 +60,7 @@ def publish_command(
     comment: bool,
     summary: bool,
     annotations: bool,
+    details_url: str | None,
 ) -> int:
     """Publish a results file to GitHub, driven by the Actions environment.
 
@@ -86,5 +92,7 @@ def publish_command(
         raise ConfigError(f"no such results file: {results_path}")
     result = load_result(results_path)
     parts = Parts(status=status, comment=comment, summary=summary, annotations=annotations)
-    publish(result, environment, parts=parts, out=click.echo, err=err)
+    if details_url is not None and not details_url.lower().startswith(("https://", "http://")):
+        raise ConfigError(f"--details-url: expected an http(s) address, got {details_url!r}")
+    publish(result, environment, parts=parts, out=click.echo, err=err, details_url=details_url)
     return int(ExitCode.OK)

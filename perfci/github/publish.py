@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from perfci.errors import PublishError
 from perfci.github.api import GitHubAPI
@@ -50,6 +51,18 @@ def status_description(result: RunResult) -> str:
     return _clip(f"{fmt.status(result)}: {fmt.tally(result)}", MAX_DESCRIPTION)
 
 
+def with_details_link(markdown: str, details_url: str | None) -> str:
+    """``markdown`` with a last line linking the run's page on a perfci server.
+
+    The address comes from perfci.yaml's ``server.url``, the project and the
+    run id; it is percent-encoded so that no character of it can end the link.
+    """
+    if not details_url:
+        return markdown
+    safe = quote(details_url, safe=":/?#@!$&'*+,;=%")
+    return f"{markdown.rstrip()}\n\n[This run on the perfci server]({safe})\n"
+
+
 def status_payload(state: str, description: str, target_url: str | None) -> dict[str, str]:
     payload = {"state": state, "description": _clip(description, MAX_DESCRIPTION)}
     payload["context"] = CONTEXT
@@ -66,12 +79,17 @@ def publish(
     api: GitHubAPI | None = None,
     out: Echo,
     err: Echo,
+    details_url: str | None = None,
 ) -> None:
-    """Publish ``result``: ``out`` gets workflow commands, ``err`` notes; or ``PublishError``."""
+    """Publish ``result``: ``out`` gets workflow commands, ``err`` notes; or ``PublishError``.
+
+    ``details_url``, the run's page on a perfci server, is where the commit
+    status links (else the workflow run) and is linked from the comment.
+    """
     if parts.annotations:
         for line in annotation_lines(result):
             out(line)
-    markdown = render_markdown(result)
+    markdown = with_details_link(render_markdown(result), details_url)
     failures: list[str] = []
     if parts.summary:
         _attempt(failures, "job summary", lambda: append_summary(environment, markdown, err))
@@ -82,7 +100,7 @@ def publish(
                 payload = status_payload(
                     status_state(result),
                     status_description(result),
-                    environment.run_url,
+                    details_url or environment.run_url,
                 )
                 _attempt(failures, "status", lambda: set_status(client, repo, sha, payload))
             if parts.comment:

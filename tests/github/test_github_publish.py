@@ -14,6 +14,7 @@ import pytest
 
 from perfci.cli import main
 from perfci.errors import ExitCode
+from perfci.github.publish import with_details_link
 from perfci.github.results import load_result
 from perfci.github.workflow_commands import annotation_lines
 from perfci.pytest_plugin import PerfciProject, PerfciRun
@@ -317,3 +318,28 @@ def test_the_status_never_trusts_the_artifacts_exit_code_over_its_verdicts(
     run = publish(in_process, actions_env(event=pull_request_event()), "--results", str(forged))
     assert run.exit_code == ExitCode.OK, run.output
     assert fake_github.requests[0].body["state"] == state
+
+
+def test_a_server_page_is_the_status_link_and_is_linked_from_the_comment(
+    perfci_project: PerfciProject,
+    fake_github: FakeGitHub,
+    actions_env: EnvFactory,
+    failing_results: Path,
+) -> None:
+    env = actions_env(event=pull_request_event())
+    page = "https://perfci.example/projects/shop/runs/42"
+    run = publish(perfci_project, env, "--results", str(failing_results), "--details-url", page)
+    assert run.exit_code == ExitCode.OK, run.output
+    assert fake_github.requests[0].body["target_url"] == page
+    body = fake_github.requests[2].body["body"]
+    assert body.endswith(f"\n\n[This run on the perfci server]({page})\n")
+
+
+def test_a_details_link_cannot_break_out_of_its_markdown() -> None:
+    hostile = "https://perfci.example/p) ![x](https://evil.example/x.png"
+    linked = with_details_link("report\n", hostile)
+    assert linked == (
+        "report\n\n[This run on the perfci server]"
+        "(https://perfci.example/p%29%20!%5Bx%5D%28https://evil.example/x.png)\n"
+    )
+    assert with_details_link("report\n", None) == "report\n"

@@ -116,7 +116,7 @@ def test_upload_list_baseline_and_gate_against_the_server(live: Live, toy: Perfc
     first = toy.run("run", "--baseline-from", "file", "--upload", env=env)
     outputs.append(first.output)
     assert first.exit_code == ExitCode.OK, first.output
-    assert f"uploaded to {live.url}/api/v1/projects/alpha/runs/" in first.stderr
+    assert f"uploaded to {live.url}/projects/alpha/runs/" in first.stderr
 
     # The gate now takes its baseline from the server (baselines.from: server).
     second = toy.run("run", "--upload", "--json", "results.json", env=env)
