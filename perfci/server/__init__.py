@@ -10,7 +10,9 @@ JSON API lives under ``/api/v1/`` (``perfci.server.api``) and is documented in
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Flask
@@ -46,4 +48,21 @@ def create_app(db_url: str | None = None, **config: Any) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(pages)
     register_errors(app)
+    return app
+
+
+def create_app_for_perfci(config: Mapping[str, Any]) -> Flask:
+    """The server as perfci's own ``target.app`` (perfci gating its server: server/perfci.yaml).
+
+    perfci calls a target factory with one mapping of settings, the run's database
+    URL under ``SQLALCHEMY_DATABASE_URI`` (``target.database_key``); the rest are
+    Flask settings. perfci watches the SQL of the engine it finds as
+    ``app.extensions["sqlalchemy"].engine`` (where Flask-SQLAlchemy keeps it): the
+    server has no Flask-SQLAlchemy, so its store's engine is put there.
+    """
+    settings = dict(config)
+    url = settings.pop("SQLALCHEMY_DATABASE_URI", None)
+    app = create_app(None if url is None else str(url), **settings)
+    store: HistoryStore = app.extensions["perfci_store"]
+    app.extensions["sqlalchemy"] = SimpleNamespace(engine=store.engine)
     return app

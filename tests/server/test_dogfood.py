@@ -1,0 +1,63 @@
+"""perfci gates its own server: ``server/perfci.yaml`` against its committed baseline.
+
+The clean server passes ``perfci run --quick`` (the exact checks: n_plus_one,
+indexes, payload); the server with an N+1 put into its run list (the test-only
+factory ``dogfood:create_app_with_n_plus_one``) fails it, by the growth
+budget and the query counts of both run lists, API and dashboard.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from perfci.pytest_plugin import PerfciProject
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def dogfood(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PerfciProject:
+    """A copy of server/ (config, seed, baseline), so the run's history stays out of the tree."""
+    for name in ("PERFCI_SERVER_APP", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    shutil.copytree(
+        REPO / "server",
+        tmp_path / "server",
+        ignore=shutil.ignore_patterns(".perfci", "__pycache__"),
+    )
+    return PerfciProject(tmp_path / "server")
+
+
+def test_the_server_passes_its_own_gate(dogfood: PerfciProject) -> None:
+    run = dogfood.run_inprocess("run", "--quick", "--config", "perfci.yaml")
+    assert run.exit_code == 0, run.output
+    # Every metric of the baseline measured again and judged a pass (none missing or new).
+    passed = re.search(r"(\d+) passed — PASSED", run.output)
+    assert passed is not None, run.output
+    baseline = json.loads((dogfood.path / "baselines" / "perfci-server.json").read_text())
+    assert int(passed.group(1)) == len(baseline["measurements"]), run.output
+
+
+def test_an_n_plus_one_in_the_run_list_fails_the_gate(dogfood: PerfciProject) -> None:
+    run = dogfood.run_inprocess(
+        "run",
+        "--quick",
+        "--config",
+        "perfci.yaml",
+        env={"PERFCI_SERVER_APP": "dogfood:create_app_with_n_plus_one"},
+    )
+    assert run.exit_code == 1, run.output
+    lines = run.output.splitlines()
+    for endpoint in ("/api/v1/projects/dogfood/runs?limit=20", "/projects/dogfood/"):
+        queries = f"n_plus_one/GET {endpoint}/queries"
+        assert any(queries in line and "REGRESSION" in line for line in lines), run.output
+    growth = "n_plus_one/GET /api/v1/projects/dogfood/runs?limit=20/growth"
+    assert any(growth in line and "BUDGET VIOLATION" in line for line in lines), run.output
+    # Endpoints the fault does not touch stay as they were.
+    run_page = "n_plus_one/GET /api/v1/projects/dogfood/runs/120/queries"
+    assert not any(run_page in line and "REGRESSION" in line for line in lines), run.output
