@@ -557,7 +557,10 @@ class HistoryStore:
             )
             .join(table, table.c.run_id == runs.c.id)
             .where(runs.c.project_id == project_id, table.c.name == metric)
-            .order_by(runs.c.id.desc())
+            # The measurement's run_id, not runs.id: the same value, but only this order
+            # is the (name, run_id) index's, so SQLite walks it backwards and stops at
+            # ``limit`` instead of sorting every run's value of the metric (a temp b-tree).
+            .order_by(table.c.run_id.desc())
             .limit(limit)
         )
         if branch:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from perfci.history import HistoryError, HistoryStore
 from perfci.history.store import Upload
@@ -45,3 +48,32 @@ def test_record_many_is_one_transaction(server_db: str) -> None:
 def test_engine_is_the_stores_own(server_db: str) -> None:
     with HistoryStore(server_db) as store:
         assert store.engine.url.render_as_string(hide_password=False) == server_db
+
+
+def test_a_trend_walks_the_metric_index_without_sorting(tmp_path: Path) -> None:
+    """SQLite plans the trend query as a backward walk of (name, run_id): no temp b-tree.
+
+    (PostgreSQL derives the order from the join either way: at 10,000 runs its
+    plan is a merge join of two backward index scans, docs/performance.md.)
+    """
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    with HistoryStore(url) as store:
+        project = store.create_project("bulk", digest("pci_x"), public=True)
+        runs = [(make_run(i), Upload(project.id)) for i in range(3)]
+        store.record_many(runs, recorded_at=MOMENT)
+        metric = runs[0][0].measurements[0].name
+        statements: list[tuple[str, Any]] = []
+
+        def record(_c: Any, _cur: Any, sql: str, params: Any, _ctx: Any, _many: bool) -> None:
+            statements.append((sql, params))
+
+        event.listen(store.engine, "before_cursor_execute", record)
+        points = store.trend(project.id, metric, limit=2)
+        event.remove(store.engine, "before_cursor_execute", record)
+        assert len(points) == 2
+        assert points[0].run_id < points[1].run_id  # the newest two, oldest first
+        (sql, params), *_ = [s for s in statements if "perfci_measurements" in s[0]]
+        with store.engine.connect() as conn:
+            plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)]
+    assert not any("TEMP B-TREE" in line for line in plan), plan
+    assert any("ix_perfci_measurements_name_run" in line for line in plan), plan
