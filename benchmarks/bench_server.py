@@ -36,6 +36,7 @@ good as the machine was quiet. Exit status 1 when a target is missed
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import csv
 import datetime as dt
@@ -359,6 +360,22 @@ def _copies(
     return made
 
 
+def reuse(url: str) -> tuple[str, int, int]:
+    """A store filled before (``--keep``): a new token of its project, its first and last run."""
+    from sqlalchemy import func, select
+
+    from perfci.history import schema
+
+    token = new_token()
+    with HistoryStore(url) as store:
+        store.add_token(PROJECT, digest(token))
+        with store.engine.connect() as conn:
+            low, high = conn.execute(
+                select(func.min(schema.runs.c.id), func.max(schema.runs.c.id))
+            ).one()
+    return token, int(low), int(high)
+
+
 def row_counts(url: str) -> str:
     from sqlalchemy import func, select
 
@@ -485,6 +502,44 @@ def load() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def measure_uploads(
+    host: str, args: argparse.Namespace, gen: Generator, env: dict[str, str]
+) -> bool:
+    """Uploads through the real path, ``--repeat`` times; True when the target is met."""
+    ok = True
+    uploads_file = Path(tempfile.mkstemp(prefix="perfci-uploads-", suffix=".json")[1])
+    try:
+        start = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+        uploads_file.write_text(
+            json.dumps([gen.upload_body(args.runs + i, start) for i in range(20)])
+        )
+        size = len(json.dumps(gen.upload_body(0, start)))
+        env["BENCH_UPLOADS"] = str(uploads_file)
+        rates = []
+        for attempt in range(args.repeat):
+            before = load()
+            rows = locust(host, "Uploader", args.users, args.duration, env)
+            row = next(r for r in rows if r.name == "api upload")
+            good = (row.requests - row.failures) / max(args.duration, 1)
+            rates.append(good)
+            ok &= row.failures == 0
+            print(
+                f"uploads, repeat {attempt + 1}: {row.requests} posted, "
+                f"{row.failures} failed, {good:.1f} runs/s, p50 {row.p50:.0f} ms, "
+                f"p95 {row.p95:.0f} ms; load average {before} -> {load()}",
+                flush=True,
+            )
+    finally:
+        uploads_file.unlink(missing_ok=True)
+    rate = statistics.median(rates)
+    ok &= rate >= UPLOADS_PER_S
+    print(
+        f"\nuploads ({size / 1024:.0f} KiB each, {args.users} uploaders): "
+        f"median {rate:.1f} runs/s ({', '.join(f'{r:.1f}' for r in rates)})"
+    )
+    return bool(ok)
+
+
 def bench_engine(engine: str, args: argparse.Namespace, gen: Generator) -> bool:
     workers = args.workers or (4 if engine == "postgresql" else 1)
     print(
@@ -493,10 +548,16 @@ def bench_engine(engine: str, args: argparse.Namespace, gen: Generator) -> bool:
         flush=True,
     )
     ok = True
-    with scratch_store(engine, args.postgres, args.keep) as url:
-        print(f"load average before filling: {load()}", flush=True)
-        token, first, last, seconds = fill(url, gen, args.runs, args.distinct)
-        print(f"filled in {seconds:.0f} s; rows: {row_counts(url)}", flush=True)
+    with contextlib.ExitStack() as stack:
+        if args.store:
+            url = args.store
+            token, first, last = reuse(url)
+            print(f"reusing {engine} store; rows: {row_counts(url)}", flush=True)
+        else:
+            url = stack.enter_context(scratch_store(engine, args.postgres, args.keep))
+            print(f"load average before filling: {load()}", flush=True)
+            token, first, last, seconds = fill(url, gen, args.runs, args.distinct)
+            print(f"filled in {seconds:.0f} s; rows: {row_counts(url)}", flush=True)
         env = {
             "BENCH_PROJECT": PROJECT,
             "BENCH_TOKEN": token,
@@ -509,7 +570,8 @@ def bench_engine(engine: str, args: argparse.Namespace, gen: Generator) -> bool:
             reads: dict[str, list[Row]] = {}
             for attempt in range(args.repeat):
                 before = load()
-                rows = locust(host, "Reader", args.users, args.duration, env)
+                reader = "ReaderWithoutRunPages" if args.no_run_page else "Reader"
+                rows = locust(host, reader, args.users, args.duration, env)
                 for row in rows:
                     if row.name != "Aggregated":
                         reads.setdefault(row.name, []).append(row)
@@ -536,36 +598,8 @@ def bench_engine(engine: str, args: argparse.Namespace, gen: Generator) -> bool:
                     f"{', '.join(f'{r.p95:.0f}' for r in runs)} |"
                 )
 
-            uploads_file = Path(tempfile.mkstemp(prefix="perfci-uploads-", suffix=".json")[1])
-            try:
-                start = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
-                uploads_file.write_text(
-                    json.dumps([gen.upload_body(args.runs + i, start) for i in range(20)])
-                )
-                size = len(json.dumps(gen.upload_body(0, start)))
-                env["BENCH_UPLOADS"] = str(uploads_file)
-                rates = []
-                for attempt in range(args.repeat):
-                    before = load()
-                    rows = locust(host, "Uploader", args.users, args.duration, env)
-                    row = next(r for r in rows if r.name == "api upload")
-                    good = (row.requests - row.failures) / max(args.duration, 1)
-                    rates.append(good)
-                    ok &= row.failures == 0
-                    print(
-                        f"uploads, repeat {attempt + 1}: {row.requests} posted, "
-                        f"{row.failures} failed, {good:.1f} runs/s, p50 {row.p50:.0f} ms, "
-                        f"p95 {row.p95:.0f} ms; load average {before} -> {load()}",
-                        flush=True,
-                    )
-            finally:
-                uploads_file.unlink(missing_ok=True)
-            rate = statistics.median(rates)
-            ok &= rate >= UPLOADS_PER_S
-            print(
-                f"\nuploads ({size / 1024:.0f} KiB each, {args.users} uploaders): "
-                f"median {rate:.1f} runs/s ({', '.join(f'{r:.1f}' for r in rates)})"
-            )
+            if not args.no_uploads:
+                ok &= measure_uploads(host, args, gen, env)
     return bool(ok)
 
 
@@ -593,7 +627,14 @@ def main() -> int:
         ),
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch store")
+    parser.add_argument("--store", help="measure a store filled before (--keep) instead")
+    parser.add_argument(
+        "--no-run-page", action="store_true", help="readers skip the dashboard's run page"
+    )
+    parser.add_argument("--no-uploads", action="store_true", help="measure reads only")
     args = parser.parse_args()
+    if args.store and args.engine == "both":
+        parser.error("--store measures one store: give its --engine")
     print(
         f"# perfci server benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
         f"{os.cpu_count()} cores (shared), load average {load()}"

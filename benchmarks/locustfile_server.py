@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,45 +29,63 @@ METRICS: list[str] = json.loads(os.environ.get("BENCH_METRICS", '["x"]'))
 _LOW, _HIGH = (float(x) for x in os.environ.get("BENCH_WAIT", "0.5,1.5").split(","))
 
 
+def _run_id() -> int:
+    return random.randint(FIRST, LAST)
+
+
+def run_list(user: HttpUser) -> None:
+    user.client.get(f"/api/v1/projects/{PROJECT}/runs?limit=50", name="api run list")
+
+
+def run_list_branch(user: HttpUser) -> None:
+    user.client.get(
+        f"/api/v1/projects/{PROJECT}/runs?branch=main&status=passed&limit=50",
+        name="api run list (branch, status)",
+    )
+
+
+def run_list_page(user: HttpUser) -> None:
+    user.client.get(f"/projects/{PROJECT}/", name="html run list")
+
+
+def run_api(user: HttpUser) -> None:
+    user.client.get(f"/api/v1/projects/{PROJECT}/runs/{_run_id()}", name="api run")
+
+
+def run_page(user: HttpUser) -> None:
+    user.client.get(f"/projects/{PROJECT}/runs/{_run_id()}", name="html run page")
+
+
+def trend(user: HttpUser) -> None:
+    user.client.get(
+        f"/api/v1/projects/{PROJECT}/trend",
+        params={"metric": random.choice(METRICS), "limit": "100"},
+        name="api trend",
+    )
+
+
+# Locust picks a task uniformly from the list: repeats are weights.
+_API_AND_LISTS: list[Callable[[HttpUser], None]] = [
+    *[run_list] * 3,
+    run_list_branch,
+    *[run_list_page] * 2,
+    *[run_api] * 3,
+    *[trend] * 3,
+]
+
+
 class Reader(HttpUser):
     """A person (or a CI job) reading the dashboard and the API."""
 
     wait_time = between(_LOW, _HIGH)
+    tasks = [*_API_AND_LISTS, run_page, run_page]  # noqa: RUF012 - Locust's own attribute
 
-    def _run_id(self) -> int:
-        return random.randint(FIRST, LAST)
 
-    @task(3)
-    def run_list(self) -> None:
-        self.client.get(f"/api/v1/projects/{PROJECT}/runs?limit=50", name="api run list")
+class ReaderWithoutRunPages(HttpUser):
+    """``Reader`` without the dashboard's run page (which, slow, holds workers up)."""
 
-    @task(1)
-    def run_list_branch(self) -> None:
-        self.client.get(
-            f"/api/v1/projects/{PROJECT}/runs?branch=main&status=passed&limit=50",
-            name="api run list (branch, status)",
-        )
-
-    @task(2)
-    def run_list_page(self) -> None:
-        self.client.get(f"/projects/{PROJECT}/", name="html run list")
-
-    @task(3)
-    def run_api(self) -> None:
-        self.client.get(f"/api/v1/projects/{PROJECT}/runs/{self._run_id()}", name="api run")
-
-    @task(2)
-    def run_page(self) -> None:
-        self.client.get(f"/projects/{PROJECT}/runs/{self._run_id()}", name="html run page")
-
-    @task(3)
-    def trend(self) -> None:
-        metric = random.choice(METRICS)
-        self.client.get(
-            f"/api/v1/projects/{PROJECT}/trend",
-            params={"metric": metric, "limit": "100"},
-            name="api trend",
-        )
+    wait_time = between(_LOW, _HIGH)
+    tasks = list(_API_AND_LISTS)  # noqa: RUF012 - Locust's own attribute
 
 
 def _bodies() -> list[bytes]:
