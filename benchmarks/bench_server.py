@@ -8,8 +8,9 @@ What it does, per engine:
 1. creates a scratch store (PostgreSQL: a database ``perfci_bench_<pid>`` on
    ``--postgres`` (127.0.0.1:5432), dropped at the end; SQLite: a file in a
    temporary directory) and a public project ``bench`` with a write token;
-2. fills it with ``--runs`` runs of ``--metrics`` metrics each, in bulk through
-   the storage layer (``HistoryStore.record_many``, 100 runs a transaction).
+2. fills it with ``--runs`` runs of ``--metrics`` metrics each: ``--distinct``
+   (500) in bulk through the storage layer (``HistoryStore.record_many``, 100
+   runs a transaction), the rest as copies of those made in SQL (see ``fill``).
    The runs are results documents in the ``perfci run --json`` format, made from
    ``tests/reporters/golden/results.json`` (a real results file's shapes: exact
    counts with SQL and plan evidence, timings with ``--samples`` samples, one
