@@ -11,7 +11,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from perfci.check import Check, CheckOptions, EndpointOptions, select_endpoints
+    from perfci.check import (
+        NO_CACHE_HEADERS,
+        CacheBypass,
+        Check,
+        CheckOptions,
+        EndpointOptions,
+        bypass_cache_field,
+        cache_bypass_headers,
+        select_endpoints,
+    )
     from perfci.config.model import EndpointConfig, Fraction
     from perfci.errors import CheckCrashed, CheckSkipped, ConfigError
     from perfci.measurement import (
@@ -37,6 +46,10 @@ __version__ = "0.1.0"
 #: Public name -> the module that defines it.
 _API = {
     "BudgetRule": "perfci.verdict.model",
+    "CacheBypass": "perfci.check",
+    "NO_CACHE_HEADERS": "perfci.check",
+    "bypass_cache_field": "perfci.check",
+    "cache_bypass_headers": "perfci.check",
     "Check": "perfci.check",
     "CheckCrashed": "perfci.errors",
     "CheckSkipped": "perfci.errors",
@@ -85,7 +98,9 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "BODY_CHARS",
+    "NO_CACHE_HEADERS",
     "BudgetRule",
+    "CacheBypass",
     "Check",
     "CheckCrashed",
     "CheckOptions",
@@ -105,6 +120,8 @@ __all__ = [
     "StatusLog",
     "__version__",
     "body_start",
+    "bypass_cache_field",
+    "cache_bypass_headers",
     "clear_response_caches",
     "counts_evidence",
     "die_with_parent",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeVar
 
 from perfci.measurement import Measurement
@@ -26,6 +26,10 @@ class CheckOptions(BaseModel):
     # Every number perfci reads is finite: .inf or .nan would switch a limit off.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    #: Renamed options still accepted for one release, ``{old name: new name}``: perfci
+    #: reads the old spelling as the new one and warns with the file and line.
+    renamed: ClassVar[Mapping[str, str]] = {}
+
     enabled: bool = True
 
 
@@ -33,6 +37,41 @@ class EndpointOptions(CheckOptions):
     """Options of a check that exercises endpoints: all of ``target.endpoints`` by default."""
 
     endpoints: list[str] | None = None
+
+
+#: ``bypass_cache``: true, false, or the request headers the app honours as a bypass.
+CacheBypass = bool | dict[str, str]
+
+#: The bypass headers ``bypass_cache: true`` sends: honoured by HTTP caches and target_api.
+NO_CACHE_HEADERS: Mapping[str, str] = {"Cache-Control": "no-cache"}
+
+
+def bypass_cache_field(default: bool) -> Any:
+    """The ``bypass_cache`` option, one meaning in every check that sends requests.
+
+    The response cache must not answer the measured requests: ``true`` sends
+    ``Cache-Control: no-cache`` with each, and a check that runs the app
+    in-process also clears its Flask-Caching backends first (which works even
+    for an app that ignores the header); a mapping sends those headers instead
+    (an app with its own bypass); ``false`` measures what the cache serves.
+    """
+    return Field(
+        default=default,
+        description="Keep the response cache from answering the measured requests: true sends "
+        "Cache-Control: no-cache (and clears the app's Flask-Caching backends where perfci runs "
+        "it in-process); a mapping sends those headers instead; false measures cached answers.",
+    )
+
+
+def cache_bypass_headers(bypass: CacheBypass) -> dict[str, str]:
+    """The request headers that carry ``bypass_cache``: ``{}`` when it is off.
+
+    ``true`` is ``Cache-Control: no-cache``; a mapping is sent as written;
+    ``false`` and ``{}`` send nothing.
+    """
+    if bypass is True:
+        return dict(NO_CACHE_HEADERS)
+    return dict(bypass) if bypass else {}
 
 
 def select_endpoints(ctx: RunContext, options: CheckOptions) -> tuple[Endpoint, ...]:

@@ -8,6 +8,7 @@ from perfci.config.load import bind_checks, find_config, read_config
 from perfci.config.model import Config, ConfigModel
 from perfci.errors import ConfigError
 from perfci.plugin.manager import PluginHost
+from perfci.target.build import importable
 
 
 def load_project(config_path: Path | None) -> tuple[Config, PluginHost]:
@@ -31,10 +32,11 @@ def load_plugins(model: ConfigModel | None, path: Path | None) -> PluginHost:
         host.load()
         return host
     config_dir = path.resolve().parent
-    host.load(
-        local_paths=[config_dir / p for p in model.plugins.paths],
-        disabled=model.plugins.disable,
-    )
+    with importable(config_dir):  # a local plugin may import the project's own modules
+        host.load(
+            local_paths=[config_dir / p for p in model.plugins.paths],
+            disabled=model.plugins.disable,
+        )
     return host
 
 

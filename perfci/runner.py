@@ -22,7 +22,7 @@ from perfci.config.model import Config, EndpointConfig, ThresholdConfig
 from perfci.errors import CheckCrashed, CheckSkipped, ConfigError, PerfciError, UsageError
 from perfci.measurement import Measurement
 from perfci.plugin.manager import PluginHost
-from perfci.target.build import build_target
+from perfci.target.build import build_target, importable
 from perfci.target.context import RunContext
 from perfci.target.endpoint import Endpoint
 from perfci.target.recorder import QueryRecorder
@@ -154,6 +154,8 @@ class MeasureSession:
         endpoints = endpoints_of(config)
         workdir = Path(tempfile.mkdtemp(prefix="perfci-run-"))
         self._stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        # The target's code is importable while it is measured, lazy imports included.
+        self._stack.enter_context(importable(config.root))
         progress(f"building target {target_config.app}")
         target = build_target(target_config, workdir)
         self._stack.callback(target.engine.dispose)

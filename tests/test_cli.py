@@ -418,3 +418,32 @@ def test_ctrl_c_while_perfci_is_still_importing_is_one_line(
         signal.signal(signal.SIGTERM, sigterm)
     assert stopped.value.code == 130
     assert capsys.readouterr().err == "perfci: interrupted; everything perfci started was stopped\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ("compare", "nope.json", "other.json"),
+            "perfci compare: invalid value for 'BASE': File 'nope.json' does not exist "
+            "(see 'perfci compare --help')",
+        ),
+        (
+            ("run", "--json", "."),
+            "perfci run: invalid value for '--json': File '.' is a directory "
+            "(see 'perfci run --help')",
+        ),
+        (
+            ("run", "--frobnicate"),
+            "perfci run: no such option '--frobnicate' (see 'perfci run --help')",
+        ),
+        (("frob",), "perfci: no such command 'frob' (see 'perfci --help')"),
+    ],
+)
+def test_a_usage_error_is_one_line_with_where_help_is(
+    toy: PerfciProject, args: tuple[str, ...], line: str
+) -> None:
+    result = toy.run_inprocess(*args)
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.splitlines() == [line]
+    assert result.stdout == ""

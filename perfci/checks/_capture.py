@@ -1,27 +1,32 @@
 """The statements one request issues, measured the same way by every SQL-counting check.
 
 A response cache answers a repeated request without touching the database,
-so a cached endpoint would look perfect. Before each measured request the
-checks therefore clear every Flask-Caching backend the app registered
-(``app.extensions["cache"]``), which works for any Flask-Caching app, and
-send the request headers configured under ``headers`` (for apps with their
-own bypass, e.g. ``Cache-Control: no-cache``). Each request is issued once
+so a cached endpoint would look perfect. With ``bypass_cache`` on (the
+default) the checks therefore send ``Cache-Control: no-cache`` (or the
+headers ``bypass_cache`` names) and clear every Flask-Caching backend the app
+registered (``app.extensions["cache"]``) before each measured request, which
+works for any Flask-Caching app. Each request is issued once
 unrecorded first, so one-off work (a lazily built lookup table, a first
 connection's setup) is not counted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from pydantic import Field
 
 from perfci import (
     BODY_CHARS,
+    CacheBypass,
     Endpoint,
     EndpointOptions,
     Recording,
     RunContext,
+    bypass_cache_field,
+    cache_bypass_headers,
     clear_response_caches,
 )
 
@@ -34,11 +39,8 @@ class CaptureOptions(EndpointOptions):
         description="Request headers added to every measured request "
         "(e.g. Cache-Control: no-cache for an app that honours it).",
     )
-    clear_cache: bool = Field(
-        default=True,
-        description="Clear the app's Flask-Caching backends before each measured request, "
-        "so a cached response cannot hide the statements behind it.",
-    )
+    renamed: ClassVar[Mapping[str, str]] = {"clear_cache": "bypass_cache"}
+    bypass_cache: CacheBypass = bypass_cache_field(True)
     warm_up: bool = Field(
         default=True,
         description="Issue each request once, unrecorded, before the measured one.",
@@ -67,10 +69,11 @@ def capture(
 
     ``rows=True`` also counts the rows its SELECTs return.
     """
-    request = endpoint.with_headers(options.headers)
+    request = endpoint.with_headers(cache_bypass_headers(options.bypass_cache))
+    request = request.with_headers(options.headers)
     if options.warm_up:
         ctx.call(request)
-    if options.clear_cache:
+    if options.bypass_cache:
         clear_response_caches(ctx.app)
     with ctx.recorder.record(rows=rows) as recording:
         response = ctx.call(request)

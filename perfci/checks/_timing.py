@@ -23,9 +23,6 @@ from perfci import Endpoint
 Probe = Callable[[], None]
 Clock = Callable[[], int]
 
-#: Sent when a check measures an endpoint's own work rather than a cache hit.
-NO_CACHE_HEADERS = {"Cache-Control": "no-cache"}
-
 
 class ProbeFailed(Exception):
     """A probe's request failed or answered an error status; the message says which."""

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator
 
 import perfci
 from perfci import (
+    CacheBypass,
     Check,
     CheckCrashed,
     Endpoint,
@@ -23,12 +24,13 @@ from perfci import (
     Evidence,
     Measurement,
     RunContext,
+    bypass_cache_field,
+    cache_bypass_headers,
     select_endpoints,
     timing,
 )
 
 from ._timing import (
-    NO_CACHE_HEADERS,
     Probe,
     ProbeFailed,
     cpu_probe,
@@ -55,8 +57,8 @@ class LatencyOptions(EndpointOptions):
     warmup: int = Field(default=20, ge=0)  # unrecorded requests per endpoint first
     # An endpoint ("/health", "GET /health") or "cpu" (a fixed Python workload); null: none.
     calibration: str | None = "/health"
-    # Send "Cache-Control: no-cache" so samples time the endpoint's work, not a cache hit.
-    bypass_cache: bool = True
+    # Samples time the endpoint's work, not a cache hit: Cache-Control: no-cache.
+    bypass_cache: CacheBypass = bypass_cache_field(True)
     timeout: float = Field(default=10.0, gt=0)  # seconds per HTTP request
 
     @field_validator("calibration")
@@ -78,7 +80,7 @@ class Latency(Check[LatencyOptions]):
         endpoints = _distinct(select_endpoints(ctx, options))
         if not endpoints:
             return []
-        headers = NO_CACHE_HEADERS if options.bypass_cache else {}
+        headers = cache_bypass_headers(options.bypass_cache)
         measurements: list[Measurement] = []
         if options.mode in ("inprocess", "both"):
             client = ctx.client()
@@ -161,7 +163,9 @@ def latency_measurements(
     if calibration:
         notes.append(f"calibration probe {options.calibration!r} interleaved")
     notes.append(
-        "response cache bypassed (Cache-Control: no-cache)"
+        "response cache bypassed ("
+        + ", ".join(f"{k}: {v}" for k, v in cache_bypass_headers(options.bypass_cache).items())
+        + ")"
         if options.bypass_cache
         else "response cache allowed"
     )

@@ -54,6 +54,11 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         # click turns Ctrl-C into Abort; our SIGTERM handler raises Interrupted under it.
         _stopped(stop)
     except click.ClickException as error:
-        error.show()
+        # One line, like every other user error: the command, the problem, where help is.
+        where = error.ctx.command_path if isinstance(error, click.UsageError) and error.ctx else ""
+        message = error.format_message().rstrip(".")
+        message = message[:1].lower() + message[1:]
+        hint = f" (see '{where} --help')" if where else ""
+        click.echo(f"{where or 'perfci'}: {message}{hint}", err=True)
         sys.exit(ExitCode.USAGE)
     sys.exit(code if isinstance(code, int) else 0)

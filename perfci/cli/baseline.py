@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from perfci.baseline import baseline_path, load_baseline
-from perfci.cli.options import CONTEXT_SETTINGS, baselines_option, config_option
+from perfci.cli.options import CONTEXT_SETTINGS, baselines_option, config_option, open_project
 from perfci.cli.options import baselines_dir as baselines_dir_of
 from perfci.cli.options import progress as progress_lines
 from perfci.gate import update_baseline
-from perfci.project import load_project, read_project
+from perfci.project import read_project
 from perfci.runner import select_checks
 
 
@@ -38,7 +38,7 @@ def baseline_update(
     With --only or --quick the stored measurements of the checks not run are
     kept, so a partial update never drops metrics.
     """
-    config, host = load_project(config_path)
+    config, host = open_project(config_path)
     path = baseline_path(baselines_dir_of(config, baselines_dir), config.model.suite)
     selection = select_checks(config, host.checks(), only=only, quick=quick)
     new = update_baseline(config, host, selection, path, progress=progress_lines())

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import click
 
-from perfci.cli.options import CONTEXT_SETTINGS, config_option
+from perfci.cli.options import CONTEXT_SETTINGS, config_option, open_project
 from perfci.cli.options import progress as progress_lines
 from perfci.errors import ConfigError
 from perfci.measurement import Measurement
 from perfci.noise import noise_rows, render_noise
-from perfci.project import load_project
 from perfci.runner import MeasureSession, build_rules, select_checks
 
 
@@ -37,7 +36,7 @@ def noise(config_path: Path | None, repeat: int, only: tuple[str, ...]) -> int:
     threshold is reported "too noisy to judge" by `perfci run` unless its
     threshold rule says strict: true. Exit 0 whatever the noise.
     """
-    config, host = load_project(config_path)
+    config, host = open_project(config_path)
     checks = host.checks()
     selection = select_checks(config, checks, only=only)
     timing = [name for name in selection.run if not checks[name].deterministic]

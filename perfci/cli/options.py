@@ -13,6 +13,8 @@ import click
 
 from perfci.config.model import Config
 from perfci.gate import Outputs
+from perfci.plugin.manager import PluginHost
+from perfci.project import load_project
 from perfci.result import RunResult
 from perfci.safetext import for_terminal
 
@@ -119,3 +121,11 @@ def terminal_width(tty: bool) -> int:
 def baselines_dir(config: Config, override: Path | None) -> Path:
     """``--baselines`` or perfci.yaml's ``baselines.directory``."""
     return override if override is not None else config.resolve(config.model.baselines.directory)
+
+
+def open_project(config_path: Path | None) -> tuple[Config, PluginHost]:
+    """perfci.yaml with its plugins (``load_project``); its warnings go to stderr, a line each."""
+    config, host = load_project(config_path)
+    for warning in config.warnings:
+        click.echo(f"perfci: warning: {for_terminal(warning)}", err=True)
+    return config, host

@@ -15,6 +15,7 @@ from perfci.cli.options import (
     baselines_option,
     config_option,
     echo,
+    open_project,
     outputs,
     report_options,
     verbose_option,
@@ -25,7 +26,6 @@ from perfci.cli.upload import remote_baseline, run_uploader
 from perfci.errors import UsageError
 from perfci.gate import Gate, Measurer, finish, run_gate, stored_baseline
 from perfci.history.record import configured_url
-from perfci.project import load_project
 from perfci.safetext import for_terminal
 
 
@@ -107,7 +107,7 @@ def run(
     """
     if against is not None and baseline_from is not None:
         raise UsageError("--baseline-from and --against exclude each other")
-    config, host = load_project(config_path)
+    config, host = open_project(config_path)
     gate = Gate.plan(config, host, only=only, quick=quick)
     selection = gate.selection
     progress = progress_lines()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -35,8 +34,8 @@ def read_config(
 ) -> tuple[ConfigModel, YamlSource]:
     """Parse and validate everything but the checks' own sections.
 
-    The directory of ``path`` goes first on the import path, so ``target.app``
-    imports the target's code from there.
+    Nothing is imported: the target's code is imported from beside ``path``
+    while it is measured (``perfci.target.build.importable``).
     """
     source = load_yaml(path, environ)
     if not isinstance(source.data, dict):
@@ -44,10 +43,6 @@ def read_config(
     model = validate(ConfigModel, source.data, (), source)
     assert isinstance(model, ConfigModel)
     _check_endpoints(model, source)
-    import_root = str(path.parent.resolve())
-    if import_root not in sys.path:
-        # target.app may name modules beside perfci.yaml (or in the base tree's worktree).
-        sys.path.insert(0, import_root)
     return model, source
 
 
@@ -77,15 +72,21 @@ def bind_checks(
     source: YamlSource,
     checks: Mapping[str, type[Check]],
 ) -> Config:
-    """Validate ``checks.<name>`` sections against the plugins' Options models."""
+    """Validate ``checks.<name>`` sections against the plugins' Options models.
+
+    An option a check has renamed (``Options.renamed``) is read as its new
+    name, with a located warning in ``Config.warnings``.
+    """
     options: dict[str, Any] = {}
+    warnings: list[str] = []
     for name, raw in model.checks.items():
         if name not in checks:
             raise ConfigError(
                 f"checks.{name}: unknown check {name!r}{suggest(name, checks)}",
                 where=source.where(("checks", name)),
             )
-        options[name] = validate(checks[name].Options, raw or {}, ("checks", name), source)
+        section = _renamed(checks[name].Options, raw or {}, ("checks", name), source, warnings)
+        options[name] = validate(checks[name].Options, section, ("checks", name), source)
         chosen = options[name]
         if (
             isinstance(chosen, EndpointOptions)
@@ -99,8 +100,36 @@ def bind_checks(
                 where=source.where(("checks", name)),
             )
     return Config(
-        model=model, path=source.path.resolve(), check_options=options, lines=source.lines
+        model=model,
+        path=source.path.resolve(),
+        check_options=options,
+        lines=source.lines,
+        warnings=tuple(warnings),
     )
+
+
+def _renamed(
+    options: type[CheckOptions], raw: Any, loc: Loc, source: YamlSource, warnings: list[str]
+) -> Any:
+    """``raw`` with the old spellings of renamed options under their new names."""
+    if not isinstance(raw, dict):
+        return raw  # validation reports it
+    section = dict(raw)
+    for old, new in options.renamed.items():
+        if old not in section:
+            continue
+        where = source.where((*loc, old))
+        if new in section:
+            raise ConfigError(
+                f"{dotted((*loc, old))}: was renamed {new!r}, which is also set: keep only {new!r}",
+                where=where,
+            )
+        section[new] = section.pop(old)
+        warnings.append(
+            f"{where}: {dotted((*loc, old))} is deprecated and will be removed in the next "
+            f"release: write {new!r}"
+        )
+    return section
 
 
 def validate(model: type[BaseModel], data: Any, loc: Loc, source: YamlSource) -> BaseModel:

@@ -210,11 +210,14 @@ class Config:
         path: Path,
         check_options: dict[str, Any],
         lines: dict[tuple[str | int, ...], int],
+        warnings: tuple[str, ...] = (),
     ) -> None:
         self.model = model
         self.path = path
         self.check_options = check_options  # check name -> validated Options instance
         self._lines = lines
+        # One line each, located: a deprecated option spelling, read as its new name.
+        self.warnings = warnings
 
     @property
     def root(self) -> Path:

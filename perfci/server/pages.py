@@ -33,7 +33,7 @@ pages = Blueprint("pages", __name__)
 
 PAGE = 50
 #: Runs drawn in a run page's trend charts (this one and those before it on its branch).
-TREND_RUNS = 50
+TREND_RUNS = 20
 
 _EXTRA_CSS = """
 nav.crumbs { max-width: 1240px; margin: 0 auto; padding: 10px 16px 0; font-size: 0.9rem; }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -90,6 +91,27 @@ def target_code(what: str, timeout_s: float | None, *, wrap_errors: bool = True)
     finally:
         for undo in reversed(restore):
             undo()
+
+
+@contextlib.contextmanager
+def importable(root: Path) -> Iterator[None]:
+    """``root`` first on ``sys.path`` for the block, then as it was.
+
+    The target's modules (``target.app``, ``target.seed``, whatever its views
+    import lazily) and local plugins live beside perfci.yaml, which is not on
+    the import path of an installed ``perfci``; for ``--against`` the base
+    worker's root is its own tree. Modules imported meanwhile stay imported.
+    """
+    entry = str(root.resolve())
+    if entry in sys.path:
+        yield
+        return
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(entry)
 
 
 def import_object(spec: str, timeout_s: float | None = None) -> Callable[..., Any]:

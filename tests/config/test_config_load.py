@@ -289,3 +289,76 @@ def test_endpoint_expect_reaches_the_checks(tmp_path: Path) -> None:
         checks: {latency: {}}
         """,
     )
+
+
+class RenamedOptions(CheckOptions):
+    renamed = {"sample_count": "samples"}
+    samples: int = 100
+
+
+class RenamedLike(Check):
+    name = "renamed"
+    Options = RenamedOptions
+
+    def collect(self, ctx, options):  # type: ignore[no-untyped-def]
+        return []
+
+
+def test_a_renamed_option_is_read_as_its_new_name_with_a_located_warning(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+        checks:
+          renamed:
+            sample_count: 7
+        """,
+    )
+    model, source = read_config(path, {})
+    config = bind_checks(model, source, {"renamed": RenamedLike})
+    options = config.check_options["renamed"]
+    assert isinstance(options, RenamedOptions)
+    assert options.samples == 7
+    assert config.warnings == (
+        "perfci.yaml:5: checks.renamed.sample_count is deprecated and will be removed "
+        "in the next release: write 'samples'",
+    )
+
+
+def test_a_renamed_option_and_its_new_name_together_are_an_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+        checks:
+          renamed:
+            samples: 3
+            sample_count: 7
+        """,
+    )
+    model, source = read_config(path, {})
+    with pytest.raises(ConfigError) as info:
+        bind_checks(model, source, {"renamed": RenamedLike})
+    assert str(info.value) == (
+        "perfci.yaml:6: checks.renamed.sample_count: was renamed 'samples', which is also "
+        "set: keep only 'samples'"
+    )
+
+
+def test_current_names_give_no_warning(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+        checks:
+          renamed:
+            samples: 3
+        """,
+    )
+    model, source = read_config(path, {})
+    assert bind_checks(model, source, {"renamed": RenamedLike}).warnings == ()

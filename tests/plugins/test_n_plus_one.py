@@ -169,10 +169,10 @@ def test_optimized_api_issues_one_statement_per_list(optimized: RunContext) -> N
 
 def test_a_cached_response_would_hide_every_statement(optimized: RunContext) -> None:
     # Why the check clears the cache: warmed up, the list is served from it.
-    measured = collect(optimized, clear_cache=False, endpoints=[CHEF_LIST.subject])
+    measured = collect(optimized, bypass_cache=False, endpoints=[CHEF_LIST.subject])
     assert measured[f"{CHEF_LIST.subject}/queries"].value == 0
-    bypass = {"Cache-Control": "no-cache"}  # target_api's own bypass works as well
-    measured = collect(optimized, clear_cache=False, headers=bypass, endpoints=[CHEF_LIST.subject])
+    bypass = {"Cache-Control": "no-cache"}  # target_api's own bypass works alone as well
+    measured = collect(optimized, bypass_cache=False, headers=bypass, endpoints=[CHEF_LIST.subject])
     assert measured[f"{CHEF_LIST.subject}/queries"].value == 1
 
 

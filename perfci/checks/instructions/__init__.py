@@ -35,12 +35,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 import perfci
 from perfci import (
+    CacheBypass,
     Check,
     CheckCrashed,
     CheckSkipped,
@@ -50,6 +51,8 @@ from perfci import (
     Evidence,
     Measurement,
     RunContext,
+    bypass_cache_field,
+    cache_bypass_headers,
     clear_response_caches,
     counts_evidence,
     select_endpoints,
@@ -78,10 +81,8 @@ class InstructionsOptions(EndpointOptions):
     headers: dict[str, str] = Field(
         default_factory=dict, description="Request headers added to every request."
     )
-    clear_cache: bool = Field(
-        default=True,
-        description="Clear the app's Flask-Caching backends before each measured request.",
-    )
+    renamed: ClassVar[Mapping[str, str]] = {"clear_cache": "bypass_cache"}
+    bypass_cache: CacheBypass = bypass_cache_field(True)
     packages: list[str] = Field(
         default_factory=lambda: ["Flask", "Werkzeug", "SQLAlchemy", "Flask-SQLAlchemy"],
         description="Distributions whose versions the counts depend on: a baseline recorded "
@@ -113,14 +114,15 @@ class Instructions(Check[InstructionsOptions]):
             shim = _callgrind.build_shim(tools, ctx.workdir / "callgrind")
         except _callgrind.CallgrindUnavailable as error:
             raise CheckSkipped(f"instructions: {error}") from None
-        requests = [e.with_headers(options.headers) for e in endpoints]
+        bypass = cache_bypass_headers(options.bypass_cache)
+        requests = [e.with_headers(bypass).with_headers(options.headers) for e in endpoints]
         job = _callgrind.Job(
             app=ctx.app_spec,
             config=ctx.target_settings,
             endpoints=requests,
             warmup=options.warmup,
             requests=options.requests,
-            clear_cache=options.clear_cache,
+            clear_cache=bool(options.bypass_cache),
             shim=shim,
         )
         ctx.progress(
@@ -156,7 +158,7 @@ class Instructions(Check[InstructionsOptions]):
                     f"instructions: {endpoint.subject}: {len(mine)} callgrind dumps "
                     f"for {options.requests} requests"
                 )
-            calls = python_calls(ctx, request, clear_cache=options.clear_cache)
+            calls = python_calls(ctx, request, clear_cache=bool(options.bypass_cache))
             measurements.append(
                 self.measurement(endpoint, mine, calls, tools, environment, options, profiles)
             )
@@ -180,7 +182,7 @@ class Instructions(Check[InstructionsOptions]):
         notes = [
             f"median of {len(counts)} requests after {options.warmup} warm-up, each with the "
             f"garbage collector collected then disabled"
-            + (" and the response cache cleared" if options.clear_cache else ""),
+            + (" and the response cache cleared" if options.bypass_cache else ""),
             f"Ir per request: {', '.join(f'{n:,}' for n in counts)} "
             f"(spread {spread:.1%} of the median); {NOISE_FLOOR}",
         ]

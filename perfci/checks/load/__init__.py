@@ -25,6 +25,7 @@ from pydantic import Field, field_validator, model_validator
 import perfci
 from perfci import (
     BudgetRule,
+    CacheBypass,
     Check,
     CheckCrashed,
     ConfigError,
@@ -36,12 +37,13 @@ from perfci import (
     Kind,
     Measurement,
     RunContext,
+    bypass_cache_field,
+    cache_bypass_headers,
     select_endpoints,
     start_process_group,
     stop_process_group,
 )
 
-from .._timing import NO_CACHE_HEADERS
 from .stats import StageResult, stage_label, summarize_errors
 
 #: How the Locust runner is started: gevent patches the standard library before the runner's
@@ -60,7 +62,7 @@ class LoadOptions(EndpointOptions):
     wait_time: float = Field(default=0.0, ge=0)  # seconds each user waits between requests
     weights: dict[str, float] = Field(default_factory=dict)  # endpoint subject -> weight (1)
     # Load as clients see it: cached responses count. The latency check bypasses the cache.
-    bypass_cache: bool = False
+    bypass_cache: CacheBypass = bypass_cache_field(False)
     timeout: float = Field(default=10.0, gt=0)  # seconds per request before it fails
     workers: int = Field(default=0, ge=0, le=64)  # local Locust worker processes; 0: one process
     # Listen for external workers ("0.0.0.0:5557"); they run the documented worker command.
@@ -147,7 +149,7 @@ def build_spec(host: str, endpoints: Sequence[Endpoint], options: LoadOptions) -
             f"checks.load.weights: {unknown[0]!r} is not one of the loaded endpoints "
             f"({', '.join(sorted(subjects))})"
         )
-    extra = NO_CACHE_HEADERS if options.bypass_cache else {}
+    extra = cache_bypass_headers(options.bypass_cache)
     requests: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         requests.setdefault(

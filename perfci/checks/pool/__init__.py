@@ -12,8 +12,9 @@ PostgreSQL the connections all gunicorn workers may open against
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from pydantic import Field, field_validator
 from sqlalchemy import text
@@ -23,6 +24,7 @@ from typing_extensions import override
 import perfci
 from perfci import (
     BudgetRule,
+    CacheBypass,
     Check,
     Direction,
     Endpoint,
@@ -31,6 +33,8 @@ from perfci import (
     Evidence,
     Measurement,
     RunContext,
+    bypass_cache_field,
+    cache_bypass_headers,
     clear_response_caches,
     select_endpoints,
 )
@@ -56,8 +60,9 @@ class PoolOptions(EndpointOptions):
     workers: int | None = Field(default=None, ge=1)
     # Concurrent in-process requests; 0 skips the burst.
     burst: int = Field(default=40, ge=0, le=500)
-    # Sent with every burst request so that the response cache does not answer it.
-    bypass_headers: dict[str, str] = Field(default_factory=lambda: {"Cache-Control": "no-cache"})
+    # The burst's requests all reach the database: Cache-Control: no-cache, caches cleared.
+    renamed: ClassVar[Mapping[str, str]] = {"bypass_headers": "bypass_cache"}
+    bypass_cache: CacheBypass = bypass_cache_field(True)
     # The burst is released once no new connection was checked out for this long.
     settle_seconds: float = Field(default=2.0, gt=0, le=30)
     # SQLite: a write request (repeatable) used to see how writes begin and to
@@ -229,8 +234,9 @@ def burst(ctx: RunContext, options: PoolOptions) -> Iterator[Measurement]:
     endpoints = [e for e in select_endpoints(ctx, options) if e.method == "GET"]
     if not endpoints:
         return
-    endpoints = [e.with_headers(options.bypass_headers) for e in endpoints]
-    clear_response_caches(ctx.app)  # so the burst's requests all reach the database
+    endpoints = [e.with_headers(cache_bypass_headers(options.bypass_cache)) for e in endpoints]
+    if options.bypass_cache:
+        clear_response_caches(ctx.app)
     ctx.progress(f"pool: burst of {options.burst} concurrent requests")
     result = _pool_burst.run_burst(ctx, endpoints, options.burst, options.settle_seconds)
     summary = Evidence(
