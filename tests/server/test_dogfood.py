@@ -60,3 +60,25 @@ def test_an_n_plus_one_in_the_run_list_fails_the_gate(dogfood: PerfciProject) ->
     # Endpoints the fault does not touch stay as they were.
     run_page = "n_plus_one/GET /api/v1/projects/dogfood/runs/120/queries"
     assert not any(run_page in line and "REGRESSION" in line for line in lines), run.output
+
+
+@pytest.mark.postgres
+def test_on_postgresql_an_n_plus_one_fails_the_gate(
+    dogfood: PerfciProject, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same gate on PostgreSQL, against a baseline of its own (n_plus_one only:
+    the committed baseline's plans and the indexes budget are SQLite's, docs/server.md)."""
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    options = ("--quick", "--only", "n_plus_one", "--config", "perfci.yaml")
+    recorded = dogfood.run_inprocess("baseline", "update", *options)
+    assert recorded.exit_code == 0, recorded.output
+    clean = dogfood.run_inprocess("run", *options)
+    assert clean.exit_code == 0, clean.output
+    faulty = dogfood.run_inprocess(
+        "run", *options, env={"PERFCI_SERVER_APP": "dogfood:create_app_with_n_plus_one"}
+    )
+    assert faulty.exit_code == 1, faulty.output
+    growth = "n_plus_one/GET /api/v1/projects/dogfood/runs?limit=20/growth"
+    assert any(
+        growth in line and "BUDGET VIOLATION" in line for line in faulty.output.splitlines()
+    ), faulty.output
