@@ -284,6 +284,25 @@ class HistoryStore:
             run_id = _insert_run(conn, result, uid, recorded_at, upload)
         return run_id
 
+    def record_many(
+        self, runs: Sequence[tuple[RunResult, Upload | None]], *, recorded_at: dt.datetime
+    ) -> list[int]:
+        """Store many runs in one transaction (a bulk load: benchmarks, imports); their ids.
+
+        Every run gets a new uid; ``recorded_at`` (UTC) is the time of each.
+        """
+        self.open()
+        with self._errors("record the runs"), self._writer.begin() as conn:
+            return [
+                _insert_run(conn, result, uuid.uuid4().hex, recorded_at, upload)
+                for result, upload in runs
+            ]
+
+    @property
+    def engine(self) -> Engine:
+        """The store's SQLAlchemy engine (for tools that watch its SQL: perfci gating itself)."""
+        return self._engine
+
     def prune(self, keep: int, *, suite: str | None = None) -> int:
         """Keep the newest ``keep`` runs of each suite (or of ``suite``); return how many went."""
         if keep < 0:
@@ -570,7 +589,10 @@ class HistoryStore:
             .join(table, table.c.run_id == runs.c.id)
             .outerjoin(judged, and_(judged.c.run_id == runs.c.id, judged.c.name == metric))
             .where(runs.c.project_id == project_id, table.c.name == metric)
-            .order_by(runs.c.id.desc())
+            # The measurement's run_id, not runs.id: the same value, but only this order
+            # is the (name, run_id) index's, so SQLite walks it backwards and stops at
+            # ``limit`` instead of sorting every run's value of the metric (a temp b-tree).
+            .order_by(table.c.run_id.desc())
             .limit(limit)
         )
         if branch:

@@ -10,10 +10,12 @@ JSON API lives under ``/api/v1/`` (``perfci.server.api``) and is documented in
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.engine import Engine
 
 from perfci.history.store import HistoryStore, resolve_url
 from perfci.server.upload import MAX_BYTES
@@ -50,3 +52,22 @@ def create_app(db_url: str | None = None, **config: Any) -> Flask:
     app.register_blueprint(dashboard_blueprint(StoreDashboardData(history), can_read=can_read))
     register_errors(app)
     return app
+
+
+def create_app_for_perfci(config: Mapping[str, Any]) -> Flask:
+    """The server as perfci's own ``target.app`` (perfci gating its server: server/perfci.yaml).
+
+    perfci calls a target factory with one mapping of settings, the run's database
+    URL under ``SQLALCHEMY_DATABASE_URI`` (``target.database_key``); the rest are
+    Flask settings.
+    """
+    settings = dict(config)
+    url = settings.pop("SQLALCHEMY_DATABASE_URI", None)
+    return create_app(None if url is None else str(url), **settings)
+
+
+def store_engine(app: Flask) -> Engine:
+    """The engine of the server's history store: ``target.engine`` in server/perfci.yaml
+    (the server has no Flask-SQLAlchemy for perfci to find it through)."""
+    store: HistoryStore = app.extensions["perfci_store"]
+    return store.engine
