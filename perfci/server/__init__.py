@@ -61,9 +61,9 @@ def create_app_for_perfci(config: Mapping[str, Any]) -> Flask:
     URL under ``SQLALCHEMY_DATABASE_URI`` (``target.database_key``); the rest are
     Flask settings.
     """
-    settings = dict(config)
-    url = settings.pop("SQLALCHEMY_DATABASE_URI", None)
-    return create_app(None if url is None else str(url), **settings)
+    url = config.get("SQLALCHEMY_DATABASE_URI")
+    # The URL stays in app.config too: perfci checks its overrides reached the app.
+    return create_app(None if url is None else str(url), **config)
 
 
 def store_engine(app: Flask) -> Engine:
