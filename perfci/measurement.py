@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -238,3 +239,25 @@ def percentile(samples: Sequence[float], statistic: str) -> float:
     lo = int(pos)
     hi = min(lo + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+#: What a credential in evidence is replaced with.
+REDACTED = "[redacted]"
+
+
+def redact(measurement: Measurement, secrets: Sequence[str]) -> Measurement:
+    """``measurement`` with each of ``secrets`` replaced by ``[redacted]`` in its evidence
+    and in a text value; the same object when none occurs."""
+    if not secrets:
+        return measurement
+
+    def clean(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    evidence = tuple(Evidence(e.label, clean(e.text)) for e in measurement.evidence)
+    value = clean(measurement.value) if isinstance(measurement.value, str) else measurement.value
+    if evidence == measurement.evidence and value == measurement.value:
+        return measurement
+    return dataclasses.replace(measurement, evidence=evidence, value=value)

@@ -22,7 +22,7 @@ from perfci.check import Check, CheckOptions
 from perfci.config.load import build_endpoints, suggest
 from perfci.config.model import Config, ThresholdConfig
 from perfci.errors import CheckCrashed, CheckSkipped, ConfigError, PerfciError, UsageError
-from perfci.measurement import Measurement
+from perfci.measurement import Measurement, redact
 from perfci.plugin.manager import PluginHost
 from perfci.target.build import build_target
 from perfci.target.context import RunContext
@@ -218,6 +218,9 @@ class MeasureSession:
                 # of the skipped check read as missing, so the gate cannot pass on them.
                 self.progress(f"{name}: skipped: {skipped.message}")
                 produced = []
+            # A credential echoed in evidence (a plan's bound values) never leaves the run.
+            secrets = self.context.secrets()
+            produced = [redact(m, secrets) for m in produced]
             self.host.check_finished(name, produced)
             self.collected.extend(produced)
         return list(self.collected)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,19 @@ class RunContext:
             self.credentials = login(self.auth, self.send, self.shared_headers)
         self.endpoints = tuple(resolve_needs(self.prepared(e), self.send) for e in self.endpoints)
 
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials this run sends: the login's headers and every configured header
+        that carries one (``Authorization``, ``Cookie``, ``*token*``, ``*key*``, ...).
+
+        Their values can come back in evidence: PostgreSQL's EXPLAIN shows a query's
+        bound values (``Filter: (token = 'abc…')``). The runner removes them from every
+        measurement before it is judged, stored or printed (``redact``).
+        """
+        headers = [*self.credentials.items(), *self.shared_headers.items()]
+        for endpoint in self.endpoints:
+            headers.extend(endpoint.headers)
+        return secret_values(headers)
+
     def prepared(self, endpoint: Endpoint) -> Endpoint:
         """``endpoint`` with ``target.headers`` and the in-process login's credentials."""
         return endpoint.under_headers(self.shared_headers).with_credentials(self.credentials)
@@ -168,3 +182,23 @@ def clear_response_caches(app: Flask) -> int:
     for backend in backends.values():
         backend.clear()
     return len(backends)
+
+
+#: Header names whose values are credentials.
+_SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|key|session|password", re.I)
+#: Shorter values are not redacted (they would blank out ordinary words and numbers).
+MIN_SECRET_CHARS = 6
+
+
+def secret_values(headers: Iterable[tuple[str, str]]) -> tuple[str, ...]:
+    """The credential values in ``headers``, longest first: a header's whole value, the
+    part after an ``Authorization`` scheme (``Bearer abc`` → ``abc``), each cookie's value."""
+    found: set[str] = set()
+    for name, value in headers:
+        if not _SECRET_HEADER.search(name):
+            continue
+        parts = [value, value.partition(" ")[2]]
+        for cookie in value.split(";"):
+            parts.append(cookie.partition("=")[2])
+        found.update(p.strip() for p in parts if len(p.strip()) >= MIN_SECRET_CHARS)
+    return tuple(sorted(found, key=len, reverse=True))

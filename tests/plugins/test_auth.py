@@ -8,6 +8,7 @@ database; a page that answers the login redirect fails the gate.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -222,3 +223,25 @@ def test_the_instructions_worker_sends_the_login(project: PerfciProject) -> None
     result = project.run_inprocess("run")
     assert result.exit_code == ExitCode.TARGET, result.output
     assert "GET /index answered HTTP 302, a redirect to the login page" in result.stderr
+
+
+@pytest.mark.postgres
+def test_a_token_in_a_plan_is_redacted_before_anything_keeps_it(
+    project: PerfciProject, postgres_url: str
+) -> None:
+    """PostgreSQL's EXPLAIN shows bound values: the token lookup's plan carries the token."""
+    make_auth_project(
+        project,
+        auth_config(
+            postgres_url,
+            auth=TOKEN_AUTH,
+            endpoints=TOKEN_ENDPOINTS,
+            checks="  indexes: {min_rows: 0}\n",
+        ),
+    )
+    result = project.run_inprocess("run", "--json", "results.json", "--html", "report.html")
+    assert result.exit_code in (ExitCode.OK, ExitCode.REGRESSION), result.output
+    written = (project.path / "results.json").read_text()
+    assert "[redacted]" in written  # the lookup's filter was there, without its value
+    for text in (written, (project.path / "report.html").read_text(), result.output):
+        assert re.search(r"token\)?(::text)? = '[0-9a-f]{32}'", text) is None
