@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,7 +103,7 @@ def _plan(root: Path, found: FoundApp, scratch: Path) -> InitPlan:
     except TargetError as failed:
         error = str(failed)
     rows = _first_rows(engine, root) if error is None else {}
-    routes = [_probe_route(app, rule, rows) for rule in _get_rules(app)]
+    routes = _distinct_requests(_probe_route(app, rule, rows) for rule in _get_rules(app))
     engine.dispose()
     migrations = next(
         (n for n in ("migrations", "alembic.ini") if (root / n).exists()),
@@ -182,6 +182,20 @@ def _argument_value(argument: str, before: str, rows: Mapping[str, Mapping[str, 
         if argument in row:
             return row[argument]
     return None
+
+
+def _distinct_requests(routes: Iterable[Route]) -> list[Route]:
+    """Each request once: two rules of one view (``/`` and ``/index``) build the same URL,
+    and perfci.yaml refuses a duplicate endpoint."""
+    seen: set[str] = set()
+    kept = []
+    for route in routes:
+        if route.request is not None and route.request in seen:
+            continue
+        if route.request is not None:
+            seen.add(route.request)
+        kept.append(route)
+    return kept
 
 
 def _probe_route(app: Flask, rule: Rule, rows: Mapping[str, Mapping[str, Any]]) -> Route:

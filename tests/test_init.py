@@ -128,3 +128,19 @@ def test_init_prefers_the_factory_behind_a_module_level_app(
     assert "  app: blogcls:create_app\n" in config
     assert "Found through FLASK_APP=microblog.py" in config
     assert perfci_project.run_inprocess("baseline", "update").exit_code == ExitCode.OK
+
+
+def test_two_rules_of_one_view_are_listed_once() -> None:
+    from perfci.init import Route, _distinct_requests
+
+    routes = [
+        Route("/", "GET /index", 302, "needs a login"),
+        Route("/index", "GET /index", 302, "needs a login"),
+        Route("/posts/<int:id>", None, None, "no seeded value"),
+        Route("/users/<int:id>", None, None, "no seeded value"),
+    ]
+    assert [r.rule for r in _distinct_requests(routes)] == [
+        "/",
+        "/posts/<int:id>",
+        "/users/<int:id>",
+    ]

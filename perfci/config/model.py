@@ -174,6 +174,18 @@ class TargetConfig(_Section):
     auth: AuthConfig | None = None
     headers: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        # Heroku-style postgres:// is not a SQLAlchemy dialect name: say so here, not as a
+        # factory failure after the app was imported.
+        scheme = value.partition("://")[0].lower()
+        if scheme == "postgres" or scheme.startswith("postgres+"):
+            raise ValueError(
+                "SQLAlchemy has no 'postgres' dialect: write postgresql+psycopg://USER@HOST/DB"
+            )
+        return value
+
     @field_validator("app", "seed", "engine")
     @classmethod
     def _module_colon_name(cls, value: str | None) -> str | None:

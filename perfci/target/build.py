@@ -75,7 +75,7 @@ def build_target(target: TargetConfig, workdir: Path, root: Path | None = None) 
             migrations = find_migrations(root or Path.cwd(), target.migrations)
             upgrade_head(app, built.engine, migrations, timeouts.seed)
         if target.seed:
-            seed = import_object(target.seed, timeouts.seed)
+            seed = import_object(target.seed, timeouts.seed, key="target.seed")
             with target_code(f"target.seed {target.seed!r}", timeouts.seed):
                 result = seed(app, **target.seed_args)
             seeded = _row_counts(result, target.seed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import importlib
 import signal
 import sys
@@ -99,21 +100,28 @@ def target_code(what: str, timeout_s: float | None, *, wrap_errors: bool = True)
             undo()
 
 
-def find_object(spec: str, timeout_s: float | None = None) -> object:
-    """Import ``module:name`` (any object); TargetError naming the spec when it is not there."""
+def find_object(spec: str, timeout_s: float | None = None, *, key: str = "") -> object:
+    """Import ``module:name`` (any object); TargetError naming ``key`` (the perfci.yaml key,
+    e.g. ``target.app``) and the spec when it is not there, with the closest name."""
     module_name, _, attr = spec.partition(":")
-    with target_code(f"importing {module_name!r}", timeout_s):
+    where = f"{key} {spec!r}: " if key else ""
+    with target_code(f"{where}importing {module_name!r}", timeout_s):
         module = importlib.import_module(module_name)
     try:
         found: object = getattr(module, attr)
     except AttributeError:
-        raise TargetError(f"module {module_name!r} has no {attr!r}") from None
+        names = [n for n in dir(module) if not n.startswith("_")]
+        close = difflib.get_close_matches(attr, names, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise TargetError(f"{where}module {module_name!r} has no {attr!r}{hint}") from None
     return found
 
 
-def import_object(spec: str, timeout_s: float | None = None) -> Callable[..., Any]:
+def import_object(
+    spec: str, timeout_s: float | None = None, *, key: str = ""
+) -> Callable[..., Any]:
     """Import ``module:name``, which must be callable; TargetError naming the spec otherwise."""
-    found = find_object(spec, timeout_s)
+    found = find_object(spec, timeout_s, key=key)
     if not callable(found):
-        raise TargetError(f"{spec!r} is not callable")
+        raise TargetError(f"{key + ' ' if key else ''}{spec!r} is not callable")
     return found

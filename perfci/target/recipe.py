@@ -81,7 +81,7 @@ def make_app(
     database = overrides.get(recipe.database_key)
     if recipe.database_env and isinstance(database, str):
         os.environ[recipe.database_env] = database  # read by the app's module at import
-    found = find_object(recipe.app, timeout_s)
+    found = find_object(recipe.app, timeout_s, key="target.app")
     shape, argument, how = _plan(found, recipe, overrides, where)
     with target_code(where, timeout_s, wrap_errors=False):
         try:
@@ -233,7 +233,7 @@ def _apply_late(app: Flask, overrides: Mapping[str, Any], database_key: str, whe
 def _engine(app: Flask, recipe: AppRecipe, where: str) -> Engine:
     if recipe.engine:
         engine_where = f"target.engine {recipe.engine!r}"
-        found = find_object(recipe.engine)
+        found = find_object(recipe.engine, key="target.engine")
         if not isinstance(found, Engine) and inspect.isfunction(found):
             with target_code(engine_where, None), app.app_context():
                 found = found(app)

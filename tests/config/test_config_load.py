@@ -418,3 +418,18 @@ def test_current_names_give_no_warning(tmp_path: Path) -> None:
     )
     model, source = read_config(path, {})
     assert bind_checks(model, source, {"renamed": RenamedLike}).warnings == ()
+
+
+def test_a_postgres_scheme_is_refused_with_the_dialect_to_write(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        """
+        target:
+          app: toyapp:create_app
+          database: postgres://postgres@127.0.0.1/test
+        """,
+    )
+    assert message == (
+        "perfci.yaml:3: target.database: SQLAlchemy has no 'postgres' dialect: "
+        "write postgresql+psycopg://USER@HOST/DB"
+    )

@@ -143,6 +143,29 @@ def test_target_engine_must_name_an_engine(tmp_path: Path) -> None:
         make_app(recipe, {URI: database})
 
 
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "shop.app:ap",
+            "target.app 'shop.app:ap': module 'shop.app' has no 'ap' (did you mean 'app'?)",
+        ),
+        (
+            "shop.ap:app",
+            "target.app 'shop.ap:app': importing 'shop.ap' failed: "
+            "ModuleNotFoundError: No module named 'shop.ap'",
+        ),
+    ],
+)
+def test_a_mistyped_target_app_names_the_key_and_the_closest_name(
+    tmp_path: Path, spec: str, message: str
+) -> None:
+    database = f"sqlite:///{tmp_path / 'run.db'}"
+    with importable("plainsql"), pytest.raises(TargetError) as caught:
+        make_app(AppRecipe(spec), {URI: database})
+    assert str(caught.value) == message
+
+
 def test_an_app_without_flask_sqlalchemy_needs_target_engine(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'run.db'}"
     with importable("plainsql"), pytest.raises(TargetError) as caught:
