@@ -100,3 +100,12 @@ class RunResult:
 
 def _optional_text(value: Any) -> str | None:
     return None if value is None else text(value)
+
+
+#: A run's status by its exit code, as the server and its dashboard list it.
+STATUSES = ("passed", "failed", "error")
+
+
+def status_of(exit_code: int) -> str:
+    """A run's status by its exit code: 0 passed, 1 failed, anything else error."""
+    return {0: "passed", 1: "failed"}.get(exit_code, "error")

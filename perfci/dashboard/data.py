@@ -12,13 +12,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-#: A run's status by its exit code, as the server lists it.
-STATUSES = ("passed", "failed", "error")
+from perfci.result import STATUSES, status_of
 
-
-def status_of(exit_code: int) -> str:
-    """``passed`` (exit 0), ``failed`` (1) or ``error`` (anything else)."""
-    return {0: "passed", 1: "failed"}.get(exit_code, "error")
+__all__ = [
+    "STATUSES",
+    "DashboardData",
+    "ProjectInfo",
+    "RunRecord",
+    "RunRow",
+    "TrendEntry",
+    "status_of",
+]
 
 
 @dataclass(frozen=True)

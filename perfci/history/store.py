@@ -45,7 +45,7 @@ from perfci.files import dumps, loads, make_directory
 from perfci.history import schema
 from perfci.history.migrations import LATEST, SchemaTooNew, current_version, migrate
 from perfci.measurement import Measurement
-from perfci.result import RunResult
+from perfci.result import STATUSES, RunResult, status_of
 from perfci.verdict.model import Judgement, Outcome, Verdict
 
 DEFAULT_PATH = Path(".perfci") / "history.db"
@@ -188,9 +188,6 @@ class TrendPoint:
         return status_of(self.exit_code)
 
 
-STATUSES = ("passed", "failed", "error")
-
-
 def _stored_number(text: str | None, key: str | None = None) -> float | None:
     """A number stored as JSON (``key`` of a stored object): None for null, text, NaN."""
     if not text:
@@ -204,11 +201,6 @@ def _stored_number(text: str | None, key: str | None = None) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
-
-
-def status_of(exit_code: int) -> str:
-    """A run's status by its exit code: 0 passed, 1 failed, anything else error."""
-    return {0: "passed", 1: "failed"}.get(exit_code, "error")
 
 
 class HistoryStore:

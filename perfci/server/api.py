@@ -19,7 +19,6 @@ from werkzeug.exceptions import HTTPException
 from perfci.dashboard.data import ProjectInfo
 from perfci.files import dumps
 from perfci.history.store import (
-    STATUSES,
     HistoryError,
     HistoryStore,
     NoSuchProject,
@@ -29,6 +28,7 @@ from perfci.history.store import (
     TrendPoint,
     Upload,
 )
+from perfci.result import STATUSES
 from perfci.runner import judge_measurements
 from perfci.server.tokens import digest
 from perfci.server.upload import UploadRejected, parse_upload
