@@ -106,7 +106,10 @@ class PerfciProject:
         path = list(sys.path)
         sigterm = signal.getsignal(signal.SIGTERM)
         code = 0
-        runner = CliRunner()
+        try:
+            runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
+        except TypeError:  # click 8.2 keeps stderr apart and dropped the argument
+            runner = CliRunner()
         try:
             with runner.isolation(env=environ) as (out, err, *_), contextlib.chdir(self.path):
                 try:

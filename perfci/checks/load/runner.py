@@ -63,6 +63,32 @@ from perfci import LOGIN_PATH, AuthConfig, HttpClient, TargetError, login
 from . import RUNNER_COMMAND
 from .stats import StageResult, Window, WindowRecorder, encode_hdr, new_hdr, record_us
 
+
+def _alias_redirect_codes() -> None:
+    """``allow_redirects=False`` on every Locust and geventhttpclient pip may pair.
+
+    Locust before 2.47 turns redirects off through the user agent's
+    ``redirect_resonse_codes`` (sic), which geventhttpclient 2.5 renamed
+    ``redirect_response_codes``: with locust 2.29-2.46 and a newer
+    geventhttpclient every request raised AttributeError. The old name is made
+    an alias of the new one on Locust's agent; nothing changes where both agree.
+    """
+    from locust.contrib.fasthttp import LocustUserAgent
+
+    if hasattr(LocustUserAgent, "redirect_resonse_codes"):
+        return
+
+    def get(agent: Any) -> Any:
+        return agent.redirect_response_codes
+
+    def put(agent: Any, codes: Any) -> None:
+        agent.redirect_response_codes = codes
+
+    setattr(LocustUserAgent, "redirect_resonse_codes", property(get, put))  # noqa: B010
+
+
+_alias_redirect_codes()
+
 #: An arrival-rate request sent later than this after its intended time counts as late.
 LATE_SECONDS = 0.010
 
