@@ -66,9 +66,15 @@ def load_stage(
     return stage, cpu
 
 
+#: Locust's FastHttpSession adds this header to every request that has none; wrk sends none,
+#: and target_api compresses (Flask-Compress) only when asked. Both send it: the same request.
+LOCUST_ACCEPT_ENCODING = "Accept-Encoding: gzip, deflate, br"
+
+
 def wrk(url: str, connections: int, duration: float, core: int) -> float:
-    """wrk's requests/s, one thread pinned to ``core``."""
-    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{duration:g}s", url]
+    """wrk's requests/s, one thread pinned to ``core``, with the load check's request headers."""
+    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{duration:g}s"]
+    command += ["-H", LOCUST_ACCEPT_ENCODING, url]
     output = subprocess.run(
         command,
         capture_output=True,
