@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -144,7 +145,7 @@ class Measurement:
             "min": ordered[0],
             "median": statistics.median(ordered),
             "mean": statistics.fmean(ordered),
-            "stdev": statistics.stdev(ordered) if len(ordered) > 1 else 0.0,
+            "stdev": _stdev(ordered),
             "max": ordered[-1],
         }
 
@@ -261,3 +262,12 @@ def redact(measurement: Measurement, secrets: Sequence[str]) -> Measurement:
     if evidence == measurement.evidence and value == measurement.value:
         return measurement
     return dataclasses.replace(measurement, evidence=evidence, value=value)
+
+
+def _stdev(samples: Sequence[float]) -> float:
+    """Sample standard deviation in floats (``statistics.stdev`` works in exact fractions:
+    25 ms for a run's 750 timing metrics on the server's run page, against 1 ms here)."""
+    if len(samples) < 2:
+        return 0.0
+    mean = math.fsum(samples) / len(samples)
+    return math.sqrt(math.fsum((x - mean) ** 2 for x in samples) / (len(samples) - 1))
