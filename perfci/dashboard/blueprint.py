@@ -19,7 +19,6 @@ from perfci.dashboard import pages, templates
 from perfci.dashboard.data import STATUSES, DashboardData, ProjectInfo, RunRecord, TrendEntry
 from perfci.dashboard.urls import ASSETS, Urls
 from perfci.reporters.html import assets
-from perfci.result import RunResult
 from perfci.runner import judge_measurements
 from perfci.verdict.model import Judgement, Rules
 
@@ -169,12 +168,11 @@ def dashboard_blueprint(
 def _metric_names(record: RunRecord | None) -> list[str]:
     if record is None:
         return []
-    result = RunResult.from_dict(record.results)
-    return sorted(m.name for m in result.measurements if not isinstance(m.value, str))
+    return sorted(m.name for m in record.result.measurements if not isinstance(m.value, str))
 
 
 def _compare(head: RunRecord, base: RunRecord, today: dt.date) -> Judgement:
     """Head's measurements judged against base's with the default rules (the API's compare)."""
-    current = RunResult.from_dict(head.results).measurements
-    baseline = RunResult.from_dict(base.results).measurements
-    return judge_measurements(current, baseline, Rules(today=today))
+    return judge_measurements(
+        head.result.measurements, base.result.measurements, Rules(today=today)
+    )

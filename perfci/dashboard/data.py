@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from perfci.result import STATUSES, status_of
+from perfci.result import STATUSES, RunResult, status_of
 
 __all__ = [
     "STATUSES",
@@ -56,10 +56,11 @@ class RunRow:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One run in full: ``results`` is the ``perfci run --json`` dict (``RunResult.to_dict``)."""
+    """One run in full: its measurements, verdicts and environment (what ``perfci run --json``
+    writes, decoded once by the data source, not again by every page)."""
 
     id: int
-    results: Mapping[str, Any]
+    result: RunResult
     pr: int | None = None
     ci_url: str | None = None
     recorded_at: str | None = None  # ISO 8601, when the server received it

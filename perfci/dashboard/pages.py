@@ -24,7 +24,6 @@ from perfci.reporters import format as fmt
 from perfci.reporters.html import svg
 from perfci.reporters.html.page import badge, legend, verdict_table
 from perfci.reporters.html.trends import RunLabel, Trend, TrendPoint
-from perfci.result import RunResult
 from perfci.verdict.model import Judgement, Outcome
 
 _ENV = Environment(
@@ -102,14 +101,10 @@ def runs_page(
     )
 
 
-def _result(record: RunRecord) -> RunResult:
-    return RunResult.from_dict(record.results)
-
-
 def run_page(urls: Urls, project: ProjectInfo, record: RunRecord) -> str:
     """A run: what, where and when, then the HTML report's verdict table with its evidence
     and filters; each numeric metric links to its trend on the default branch."""
-    result = _result(record)
+    result = record.result
     numeric = {m.name for m in result.measurements if not isinstance(m.value, str)}
 
     def chart(metric: str) -> str | None:
@@ -216,7 +211,7 @@ def pull_page(
     by ``comparison`` (head's measurements against base's), and every run uploaded for it."""
     table = Markup("")
     verdict: dict[str, Any] | None = None
-    head_result = _result(head) if head else None
+    head_result = head.result if head else None
     if head_result is not None and base is not None and comparison is not None:
         compared = dataclasses.replace(head_result, judgement=comparison)
         table = Markup(verdict_table(compared, _no_chart))
@@ -232,7 +227,7 @@ def pull_page(
         head=head,
         head_result=head_result,
         base=base,
-        base_result=_result(base) if base else None,
+        base_result=base.result if base else None,
         verdict=verdict,
         table=table,
     )

@@ -44,7 +44,7 @@ def _record(stored: StoredRun) -> RunRecord:
     upload = stored.upload
     return RunRecord(
         id=stored.id,
-        results=stored.result.to_dict(),
+        result=stored.result,
         pr=upload.pr if upload else None,
         ci_url=upload.ci_url if upload else None,
         recorded_at=stored.recorded_at.isoformat(timespec="seconds"),

@@ -51,7 +51,7 @@ def poisoned_metric(data: MemoryData) -> str:
     """A metric name (carrying the payload) that every run of ``data`` measured."""
     record = data.run(PROJECT, 1)
     assert record is not None
-    names: list[str] = [m["name"] for m in record.results["measurements"]]
+    names = [m.name for m in record.result.measurements]
     found = next(n for n in names if n.startswith("payload/") and n.endswith("/bytes"))
     assert PAYLOAD in found
     return found

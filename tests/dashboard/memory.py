@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from perfci.dashboard.data import ProjectInfo, RunRecord, RunRow, TrendEntry, status_of
+from perfci.result import RunResult
 
 DATA = Path(__file__).parent / "data"
 
@@ -33,6 +34,7 @@ def results(name: str) -> dict[str, Any]:
 class _Stored:
     project: str
     record: RunRecord
+    results: dict[str, Any]  # the uploaded dict the record was decoded from
 
 
 @dataclass
@@ -58,8 +60,14 @@ class MemoryData:
         """File ``data`` (a results dict) under ``project``; return the new run's id."""
         run_id = len(self._runs) + 1
         stored = {**data, "branch": branch, "commit": commit}
-        record = RunRecord(run_id, stored, pr=pr, ci_url=ci_url, recorded_at=stored["started_at"])
-        self._runs.append(_Stored(project, record))
+        record = RunRecord(
+            run_id,
+            RunResult.from_dict(stored),
+            pr=pr,
+            ci_url=ci_url,
+            recorded_at=stored["started_at"],
+        )
+        self._runs.append(_Stored(project, record, stored))
         return run_id
 
     # -- DashboardData --------------------------------------------------------------
@@ -71,7 +79,7 @@ class MemoryData:
         return self._projects.get(name)
 
     def branches(self, project: str) -> Sequence[str]:
-        names = {s.record.results["branch"] for s in self._runs if s.project == project}
+        names = {s.results["branch"] for s in self._runs if s.project == project}
         return sorted(n for n in names if n)
 
     def runs(
@@ -86,8 +94,7 @@ class MemoryData:
     ) -> Sequence[RunRow]:
         rows = []
         for stored in reversed(self._runs):
-            record = stored.record
-            results = record.results
+            record, results = stored.record, stored.results
             if stored.project != project or (before is not None and record.id >= before):
                 continue
             if branch is not None and results["branch"] != branch:
@@ -96,7 +103,7 @@ class MemoryData:
                 continue
             if pr is not None and record.pr != pr:
                 continue
-            rows.append(_row(record))
+            rows.append(_row(record, results))
             if len(rows) == limit:
                 break
         return rows
@@ -116,16 +123,14 @@ class MemoryData:
     ) -> Sequence[TrendEntry]:
         entries = []
         for row in self.runs(project, branch=branch, limit=limit):
-            record = self.run(project, row.id)
-            assert record is not None
-            entry = _entry(record, metric)
+            stored = next(s for s in self._runs if s.project == project and s.record.id == row.id)
+            entry = _entry(stored.record, stored.results, metric)
             if entry is not None:
                 entries.append(entry)
         return entries[::-1]
 
 
-def _row(record: RunRecord) -> RunRow:
-    results = record.results
+def _row(record: RunRecord, results: Mapping[str, Any]) -> RunRow:
     return RunRow(
         id=record.id,
         started_at=results["started_at"],
@@ -146,8 +151,7 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _entry(record: RunRecord, metric: str) -> TrendEntry | None:
-    results = record.results
+def _entry(record: RunRecord, results: Mapping[str, Any], metric: str) -> TrendEntry | None:
     measured = {m["name"]: m for m in results["measurements"]}
     if metric not in measured:
         return None

@@ -137,7 +137,7 @@ def test_without_a_metric_the_trend_page_lists_the_metrics_to_choose_from(
     page = get(Urls().trend(PROJECT))
     newest = data.run(PROJECT, 4)
     assert newest is not None
-    numeric = [m for m in newest.results["measurements"] if not isinstance(m["value"], str)]
+    numeric = [m for m in newest.result.measurements if not isinstance(m.value, str)]
     assert '<svg class="chart' not in page
     link = Urls().trend(PROJECT, METRIC, branch="main").replace("&", "&amp;")
     assert f'<a href="{link}">' in page

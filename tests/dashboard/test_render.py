@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from perfci.dashboard import ProjectInfo, RunRecord, RunRow, TrendEntry, Urls, pages
+from perfci.result import RunResult
 from tests.dashboard.memory import results
 
 PROJECT = ProjectInfo("api", default_branch="trunk")
@@ -18,7 +19,9 @@ def entry(run_id: int, value: float | None, outcome: str | None) -> TrendEntry:
 
 
 def test_a_run_page_renders_without_an_app_and_links_under_its_root() -> None:
-    record = RunRecord(12, results("main-fail"), pr=3, ci_url="https://ci.example/12")
+    record = RunRecord(
+        12, RunResult.from_dict(results("main-fail")), pr=3, ci_url="https://ci.example/12"
+    )
     page = pages.run_page(URLS, PROJECT, record)
     links = re.findall(r'(?:href|src)="(/[^"]*)"', page)
     assert links and all(link.startswith("/ci/") for link in links)
