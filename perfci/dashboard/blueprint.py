@@ -90,13 +90,9 @@ def dashboard_blueprint(
 
     @bp.get("/")
     def projects() -> Response:
-        shown = []
-        for project in data.projects():
-            if not can_read(project):
-                continue
-            newest = data.runs(project.name, branch=project.default_branch, limit=1)
-            shown.append((project, newest[0] if newest else None))
-        return html(pages.projects_page(urls(), shown))
+        readable = [p for p in data.projects() if can_read(p)]
+        newest = data.newest([p.name for p in readable])
+        return html(pages.projects_page(urls(), [(p, newest.get(p.name)) for p in readable]))
 
     @bp.get("/projects/<name>/")
     def runs(name: str) -> Response:

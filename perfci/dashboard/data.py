@@ -125,6 +125,11 @@ class DashboardData(Protocol):
         """Run ``run_id`` if it belongs to the project."""
         ...
 
+    def newest(self, projects: Sequence[str]) -> Mapping[str, RunRow]:
+        """The newest run on each project's default branch, by project name (a project
+        without one is absent), in a number of queries that does not grow with them."""
+        ...
+
     def baseline(self, project: str, *, branch: str) -> RunRecord | None:
         """The newest passing run on ``branch`` (what a PR on it is gated against)."""
         ...

@@ -460,6 +460,40 @@ class HistoryStore:
 
     # -- perfci server: a project's runs ------------------------------------
 
+    def newest_runs(self, project_ids: Sequence[int]) -> dict[int, RunSummary]:
+        """The newest run on each project's default branch, by project id (absent: none
+        yet), in three queries whatever the number of projects (the projects page)."""
+        self.open()
+        if not project_ids:
+            return {}
+        runs, projects = schema.runs, schema.projects
+        newest = (
+            select(func.max(runs.c.id))
+            .where(runs.c.project_id == projects.c.id, runs.c.branch == projects.c.default_branch)
+            .scalar_subquery()
+        )
+        ids = select(newest).where(projects.c.id.in_(list(project_ids)))
+        with self._errors("list runs"), self._engine.connect() as conn:
+            found = [i for i in conn.execute(ids).scalars() if i is not None]
+            rows = list(conn.execute(select(runs).where(runs.c.id.in_(found)))) if found else []
+            return {s.upload.project_id: s for s in _summaries(conn, rows) if s.upload}
+
+    def token_project_name(self, digest: str) -> str | None:
+        """The name of the project whose valid token has this digest, else None (one query,
+        the digests compared again in constant time, as ``token_project``)."""
+        self.open()
+        tokens, projects = schema.tokens, schema.projects
+        query = (
+            select(projects.c.name, tokens.c.digest)
+            .join(projects, projects.c.id == tokens.c.project_id)
+            .where(tokens.c.digest == digest, tokens.c.revoked_at.is_(None))
+        )
+        with self._errors("check the token"), self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None or not hmac.compare_digest(str(row.digest), digest):
+            return None
+        return str(row.name)
+
     def project_runs(
         self,
         project_id: int,

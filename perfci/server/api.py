@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from perfci.dashboard.data import ProjectInfo
@@ -112,14 +112,10 @@ def can_read(project: ProjectInfo) -> bool:
     """Whether this request may see ``project``'s pages: public, or its own token is sent."""
     if project.public:
         return True
-    token = _bearer()
-    if token is None:
-        return False
-    try:
-        wanted = store().project(project.name).id
-    except NoSuchProject:
-        return False
-    return store().token_project(digest(token)) == wanted
+    if "token_project" not in g:  # once per request: the projects page asks per project
+        token = _bearer()
+        g.token_project = None if token is None else store().token_project_name(digest(token))
+    return bool(g.token_project == project.name)
 
 
 # --- shapes ---------------------------------------------------------------------------------

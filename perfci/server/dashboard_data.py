@@ -7,7 +7,7 @@ queries the JSON API answers from.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from perfci.dashboard.data import ProjectInfo, RunRecord, RunRow, TrendEntry
 from perfci.history.store import (
@@ -109,6 +109,11 @@ class StoreDashboardData:
             found.id, branch=branch, status=status, pr=pr, before=before, limit=limit
         )
         return [_row(s) for s in summaries]
+
+    def newest(self, projects: Sequence[str]) -> Mapping[str, RunRow]:
+        wanted = set(projects)
+        found = {p.id: p.name for p in self.store.projects() if p.name in wanted}
+        return {found[i]: _row(s) for i, s in self.store.newest_runs(list(found)).items()}
 
     def run(self, project: str, run_id: int) -> RunRecord | None:
         found = self._project(project)

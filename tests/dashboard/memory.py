@@ -114,6 +114,15 @@ class MemoryData:
                 return stored.record
         return None
 
+    def newest(self, projects: Sequence[str]) -> Mapping[str, RunRow]:
+        found = {}
+        for name in projects:
+            info = self._projects.get(name)
+            rows = self.runs(name, branch=info.default_branch, limit=1) if info else []
+            if rows:
+                found[name] = rows[0]
+        return found
+
     def baseline(self, project: str, *, branch: str) -> RunRecord | None:
         passing = self.runs(project, branch=branch, status="passed", limit=1)
         return self.run(project, passing[0].id) if passing else None

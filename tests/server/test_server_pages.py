@@ -6,7 +6,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from perfci.history.store import Project
+from flask import Flask
+
+from perfci import count_queries
+from perfci.history.store import HistoryStore, Project, Upload
+from perfci.server.tokens import digest, new_token
 from tests.history.factory import make_run
 from tests.server.helpers import Client, Projects
 
@@ -123,3 +127,38 @@ def test_the_trend_links_every_run_and_marks_the_failing_one(
 
 def test_project_dataclass_is_what_pages_read() -> None:
     assert {f.name for f in dataclasses.fields(Project)} >= {"name", "public", "default_branch"}
+
+
+def test_the_projects_page_reads_a_fixed_number_of_queries_whatever_the_projects(
+    app: Flask, client: Client, projects: Projects
+) -> None:
+    """No N+1 on the projects page: each project's newest run, and the token's project,
+    come from queries whose number does not grow with the projects (perfci's own
+    ``count_queries``, on the server's store engine)."""
+    store: HistoryStore = app.extensions["perfci_store"]
+    for name in ("alpha", "open"):
+        client.post(
+            f"/api/v1/projects/{name}/runs",
+            json={"results": make_run(0).to_dict(), "branch": "main"},
+            headers=projects.auth(name),
+        )
+
+    def listed(auth: dict[str, str]) -> tuple[int, str]:
+        with count_queries(store.engine) as counted:
+            page = client.get("/", headers=auth)
+        assert page.status_code == 200
+        return counted.count, page.text
+
+    few, page = listed(projects.auth("alpha"))
+    assert "/projects/alpha/" in page and "/projects/open/" in page
+    assert "/projects/beta/" not in page  # another project's private page
+    with HistoryStore(store.url) as other:
+        for index in range(6):
+            token = new_token()
+            other.create_project(f"p{index}", digest(token), public=index % 2 == 0)
+            run = dataclasses.replace(make_run(index), branch="main")
+            other.record(run, upload=Upload(other.project(f"p{index}").id, None, None, None))
+    many, page = listed(projects.auth("alpha"))
+    assert [f"/projects/p{i}/" in page for i in range(6)] == [True, False] * 3  # public ones
+    assert page.count("/projects/p0/runs/") == 1  # with its newest run
+    assert many == few
