@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import shutil
 from pathlib import Path
@@ -15,6 +16,7 @@ from perfci.checks.instructions import Instructions, InstructionsOptions, count_
 from perfci.checks.instructions import callgrind as _callgrind
 from perfci.errors import CheckCrashed, CheckSkipped
 from perfci.measurement import Direction, Evidence, Measurement, counts_evidence, parse_counts
+from perfci.target.endpoint import Endpoint
 from perfci.testing import run_context
 from perfci.verdict.engine import judge
 from perfci.verdict.model import Outcome, Rules
@@ -57,6 +59,81 @@ def test_read_dumps_keeps_measured_requests_only(tmp_path: Path) -> None:
     )
     dumps = _callgrind.read_dumps(tmp_path)
     assert [(d.endpoint, d.request, d.ir) for d in dumps] == [(1, 2, 104_433_445)]
+
+
+def job(endpoints: int) -> _callgrind.Job:
+    return _callgrind.Job(
+        app="toy:create_app",
+        config={},
+        endpoints=[Endpoint.parse(f"GET /e{n}") for n in range(endpoints)],
+        warmup=1,
+        requests=2,
+        clear_cache=True,
+        shim=Path("shim.so"),
+    )
+
+
+def test_a_job_splits_into_contiguous_shares_in_order() -> None:
+    shares = job(10).split(3)
+    assert [(first, [e.path for e in share.endpoints]) for first, share in shares] == [
+        (0, ["/e0", "/e1", "/e2"]),
+        (3, ["/e3", "/e4", "/e5"]),
+        (6, ["/e6", "/e7", "/e8", "/e9"]),
+    ]
+    assert all(share.requests == 2 and share.warmup == 1 for _, share in shares)
+    assert [first for first, _ in job(2).split(8)] == [0, 1]  # no more shares than endpoints
+    ((first, whole),) = job(4).split(1)
+    assert first == 0 and list(whole.endpoints) == list(job(4).endpoints)
+
+
+def test_workers_side_by_side_report_as_one_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, list[str]]] = []
+
+    def run_worker(
+        tools: _callgrind.Tools, share: _callgrind.Job, directory: Path, **kwargs: object
+    ) -> tuple[list[int], list[_callgrind.Dump]]:
+        # Each share numbers its endpoints from 0; its status says which endpoint it was.
+        seen.append((directory.name, [e.path for e in share.endpoints]))
+        directory.mkdir(parents=True)
+        paths = [e.path for e in share.endpoints]
+        locations = [f"{p}/next" for p in paths]
+        (directory / "result.json").write_text(json.dumps({"locations": locations}))
+        dumps = [
+            _callgrind.Dump(i, r, 1_000 * int(p[2:]) + r, directory / f"d{i}.{r}")
+            for i, p in enumerate(paths)
+            for r in range(share.requests)
+        ]
+        return [200 + int(p[2:]) for p in paths], dumps
+
+    monkeypatch.setattr(_callgrind, "run_worker", run_worker)
+    tools = _callgrind.Tools("valgrind", "cc", None, "3.19.0")
+    statuses, dumps, locations = _callgrind.run_workers(
+        tools, job(5), tmp_path, processes=2, cwd=tmp_path, timeout=60
+    )
+    assert sorted(seen) == [("worker0", ["/e0", "/e1"]), ("worker1", ["/e2", "/e3", "/e4"])]
+    assert statuses == [200, 201, 202, 203, 204]
+    assert [(d.endpoint, d.request, d.ir) for d in dumps] == [
+        (e, r, 1_000 * e + r) for e in range(5) for r in range(2)
+    ]
+    assert locations == [f"/e{n}/next" for n in range(5)]  # from each worker's result.json
+
+
+def test_a_failed_worker_fails_the_whole_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def run_worker(
+        tools: _callgrind.Tools, share: _callgrind.Job, directory: Path, **kwargs: object
+    ) -> tuple[list[int], list[_callgrind.Dump]]:
+        if share.endpoints[0].path == "/e1":
+            raise _callgrind.WorkerFailed("the worker under valgrind exited with 1: boom")
+        return [200], []
+
+    monkeypatch.setattr(_callgrind, "run_worker", run_worker)
+    tools = _callgrind.Tools("valgrind", "cc", None, "3.19.0")
+    with pytest.raises(_callgrind.WorkerFailed, match="boom"):
+        _callgrind.run_workers(tools, job(2), tmp_path, processes=2, cwd=tmp_path, timeout=60)
 
 
 ANNOTATE = """\

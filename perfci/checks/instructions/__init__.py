@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import platform
 import re
 import shutil
@@ -94,7 +95,15 @@ class InstructionsOptions(EndpointOptions):
         "(relative to perfci.yaml), to open in KCachegrind.",
     )
     timeout: float = Field(
-        default=600.0, gt=0, description="Seconds the worker under valgrind may take."
+        default=600.0, gt=0, description="Seconds each worker under valgrind may take."
+    )
+    processes: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Workers under valgrind at once, each measuring a contiguous share of "
+        "the endpoints (a count does not depend on the load, so this changes only the wall "
+        "time); null: one per core this process may run on.",
     )
 
 
@@ -128,22 +137,22 @@ class Instructions(Check[InstructionsOptions]):
             shim=shim,
             recipe=ctx.recipe.to_dict() if ctx.recipe is not None else None,
         )
+        processes = min(options.processes or len(os.sched_getaffinity(0)), len(endpoints))
         ctx.progress(
             f"instructions: {len(endpoints)} endpoints x {options.requests} requests "
-            f"under callgrind (valgrind {tools.version})"
+            f"under callgrind (valgrind {tools.version}), {processes} processes at once"
         )
-        dumps_dir = ctx.workdir / "callgrind" / "dumps"
         try:
-            statuses, dumps = _callgrind.run_worker(
+            statuses, dumps, locations = _callgrind.run_workers(
                 tools,
                 job,
-                dumps_dir,
+                ctx.workdir / "callgrind" / "dumps",
+                processes=processes,
                 cwd=_callgrind.import_root(ctx.app_spec) or ctx.root,
                 timeout=options.timeout,
             )
         except _callgrind.WorkerFailed as error:
             raise CheckCrashed(f"instructions: {error}") from None
-        locations = _callgrind.read_locations(dumps_dir) or [None] * len(statuses)
         failed = [
             problem
             for e, status, location in zip(endpoints, statuses, locations, strict=True)

@@ -11,6 +11,8 @@ tools, builds the shim, starts the worker and reads the dumps back.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 import os
 import re
@@ -18,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -138,6 +141,20 @@ class Job:
             "shim": str(self.shim),
         }
 
+    def split(self, parts: int) -> list[tuple[int, Job]]:
+        """The endpoints in up to ``parts`` contiguous shares, as evenly as they go.
+
+        Each share is ``(index of its first endpoint in this job, a job of its own)``;
+        the order of the endpoints is kept within and across the shares.
+        """
+        count = len(self.endpoints)
+        parts = max(1, min(parts, count))
+        bounds = [count * i // parts for i in range(parts + 1)]
+        return [
+            (start, dataclasses.replace(self, endpoints=tuple(self.endpoints[start:end])))
+            for start, end in itertools.pairwise(bounds)
+        ]
+
 
 def wire_to_dict(wire: Wire) -> dict[str, Any]:
     return {
@@ -211,6 +228,36 @@ def run_worker(
         )
     result = json.loads(result_path.read_text(encoding="utf-8"))
     return [int(s) for s in result["statuses"]], read_dumps(directory)
+
+
+def run_workers(
+    tools: Tools, job: Job, directory: Path, *, processes: int, cwd: Path, timeout: float
+) -> tuple[list[int], list[Dump], list[str | None]]:
+    """Run ``job`` in up to ``processes`` workers under callgrind at once, a share each.
+
+    Instruction counts do not depend on what else the machine runs, so the
+    endpoints are split (``Job.split``) and measured side by side, each share
+    in a process and directory of its own (``directory/worker<N>``).
+    Returns, for the whole job: the status per endpoint, the dumps (endpoint
+    numbers the job's own) and the Location of each endpoint's last answer.
+    WorkerFailed when any worker fails, after all have ended.
+    """
+    shares = job.split(processes)
+    places = [directory / f"worker{number}" for number in range(len(shares))]
+    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+        futures = [
+            pool.submit(run_worker, tools, share, place, cwd=cwd, timeout=timeout)
+            for (_, share), place in zip(shares, places, strict=True)
+        ]
+        done = [future.result() for future in futures]
+    statuses: list[int] = []
+    dumps: list[Dump] = []
+    locations: list[str | None] = []
+    for (first, _), place, (share_statuses, share_dumps) in zip(shares, places, done, strict=True):
+        statuses += share_statuses
+        dumps += [dataclasses.replace(d, endpoint=d.endpoint + first) for d in share_dumps]
+        locations += read_locations(place) or [None] * len(share_statuses)
+    return statuses, dumps, locations
 
 
 def read_locations(directory: Path) -> list[str | None]:

@@ -16,6 +16,18 @@ does:
   ``/proc/PID/schedstat``). It never waited for the server; it was short of
   CPU (a CPU hog on its core, the server on the same cores, other work), so
   requests waited in the generator, not in the server;
+* or the cores it may run on were nearly all busy (``busy``) and other work,
+  neither the generator's processes nor the server's, used a real share of
+  them (``foreign``, 25% by default), while the server ran on other cores
+  (pinned apart, or not measured: ``host:``): a CPU hog or another job on the
+  generator's core. Even when the generator got the CPU it needed on
+  average, each response could wait for that work to leave the CPU before
+  Locust timed it, and its requests/s were capped by the share the scheduler
+  gave it, while the server's cores were not shared alike: the stage's
+  figures are not the server's alone. Where the generator and the server
+  share their cores (no pinning), other work slows both alike: that is a
+  busy machine, which the timing verdicts' statistics weigh, not the
+  generator's limit;
 * where the run-queue wait is not available: the cores it may run on were
   nearly all busy (``busy``) and a large share of that (``share``, 25% by
   default) was the generator's own.
@@ -73,6 +85,42 @@ class StageCpu:
         """The cores the processes in ``role`` may run on (union of their affinities)."""
         return tuple(sorted({c for p in self.processes if p.role == role for c in p.cores}))
 
+    def generator_cores(self) -> tuple[int, ...]:
+        """The cores the generator may run on (every core when unknown), with figures."""
+        cores = self.cores(GENERATOR) or tuple(sorted(self.core_busy))
+        return tuple(c for c in cores if c in self.core_busy)
+
+    def shares_server_cores(self, cores: tuple[int, ...]) -> bool:
+        """Whether the server (measured) may run on every one of ``cores``.
+
+        A server process of unknown affinity may run anywhere.
+        """
+        servers = [p for p in self.processes if p.role == SERVER]
+        if not servers:
+            return False
+        theirs = set(self.core_busy) if any(not p.cores for p in servers) else set()
+        theirs.update(self.cores(SERVER))
+        return set(cores) <= theirs
+
+    def foreign_seconds(self, cores: tuple[int, ...]) -> float:
+        """Busy seconds of ``cores`` not used by the generator's or the server's processes.
+
+        A server process that may also run elsewhere counts for the part of its
+        cores among ``cores`` (its time is assumed spread evenly over them); one
+        of unknown affinity counts in full.
+        """
+        if not cores:
+            return 0.0
+        busy = sum(self.core_busy.get(c, 0.0) for c in cores)
+        ours = 0.0
+        for process in self.processes:
+            mine = set(process.cores)
+            if process.role == GENERATOR or not mine:
+                ours += process.seconds
+            else:
+                ours += process.seconds * len(mine & set(cores)) / len(mine)
+        return max(busy - ours, 0.0)
+
     @property
     def requests_per_generator_second(self) -> float | None:
         """Requests sent per CPU-second of the generator; None when it used none."""
@@ -92,11 +140,12 @@ class StageCpu:
             busiest = max(members, key=lambda p: p.seconds)
             cores = self.cores(role)
             pinned = f", cores {_cores(cores)}" if cores else ""
-            waited = (
-                f", waited for a CPU {busiest.waited / self.wall:.0%}"
-                if busiest.waited is not None
-                else ""
-            )
+            waited = ""
+            if busiest.waited is not None:
+                runnable = busiest.seconds + busiest.waited
+                waited = f", waited for a CPU {busiest.waited / self.wall:.0%}"
+                if runnable > 0:
+                    waited += f" ({busiest.waited / runnable:.0%} of its runnable time)"
             parts.append(
                 f"{role} {self.seconds(role) / self.wall:.2f} cores "
                 f"({len(members)} processes{pinned}; busiest pid {busiest.pid} "
@@ -107,22 +156,34 @@ class StageCpu:
             line += "; machine per core: " + ", ".join(
                 f"{core} {busy / self.wall:.0%}" for core, busy in sorted(self.core_busy.items())
             )
+            cores = self.generator_cores()
+            if cores and any(p.role == GENERATOR for p in self.processes):
+                line += (
+                    f"; other work on the generator's cores ({_cores(cores)}) "
+                    f"{self.foreign_seconds(cores) / (self.wall * len(cores)):.0%}"
+                )
         efficiency = self.requests_per_generator_second
         if efficiency is not None:
             line += f"; {efficiency:,.0f} requests per generator CPU-second"
         return line
 
 
-def generator_bound(cpu: StageCpu, *, busy: float = 0.9, share: float = 0.25) -> str | None:
+def generator_bound(
+    cpu: StageCpu, *, busy: float = 0.9, share: float = 0.25, foreign: float = 0.25
+) -> str | None:
     """Why the generator, not the server, limited this stage; None when it did not.
 
     ``busy``: the fraction of a core (or of the generator's cores) that counts as
     full; ``share``: the part of its busy cores' time the generator must have
-    used for their saturation to be its shortage. Raises ValueError on a
-    ``busy`` or ``share`` outside (0, 1].
+    used for their saturation to be its shortage (when its run-queue wait is
+    unknown); ``foreign``: the part of its cores' time other work must have used
+    for a full core to count as shared with it. Raises ValueError on a value
+    outside (0, 1].
     """
-    if not (0 < busy <= 1 and 0 < share <= 1):
-        raise ValueError(f"busy and share must be in (0, 1], got {busy} and {share}")
+    limits = {"busy": busy, "share": share, "foreign": foreign}
+    wrong = {name: value for name, value in limits.items() if not 0 < value <= 1}
+    if wrong:
+        raise ValueError(f"thresholds must be in (0, 1], got {wrong}")
     if cpu.wall <= 0:
         return None
     generators = [p for p in cpu.processes if p.role == GENERATOR]
@@ -145,17 +206,26 @@ def generator_bound(cpu: StageCpu, *, busy: float = 0.9, share: float = 0.25) ->
                 f"{late.seconds / cpu.wall:.0%}, waiting for one {waited / cpu.wall:.0%}): "
                 "it never waited for the server, it was short of CPU"
             )
-        return None
-    cores = cpu.cores(GENERATOR) or tuple(sorted(cpu.core_busy))
-    known = [c for c in cores if c in cpu.core_busy]
+    known = cpu.generator_cores()
     if not known:
         return None
     capacity = cpu.wall * len(known)
     used = sum(cpu.core_busy[c] for c in known)
-    mine = cpu.seconds(GENERATOR)
-    if used / capacity >= busy and used > 0 and mine / used >= share:
+    full = used / capacity >= busy
+    others = cpu.foreign_seconds(known)
+    if full and not cpu.shares_server_cores(known) and others / capacity >= foreign:
         return (
-            f"generator-bound: the generator's cores ({_cores(tuple(known))}) were "
+            f"generator-bound: the generator's cores ({_cores(known)}) were "
+            f"{used / capacity:.0%} busy and other work than the generator and the server "
+            f"used {others / capacity:.0%} of them: the generator shared its CPU, so its "
+            "requests/s and the response times it measured are not the server's alone"
+        )
+    if timed:
+        return None
+    mine = cpu.seconds(GENERATOR)
+    if full and used > 0 and mine / used >= share:
+        return (
+            f"generator-bound: the generator's cores ({_cores(known)}) were "
             f"{used / capacity:.0%} busy, {mine / used:.0%} of it the generator's own "
             "processes: it was short of CPU"
         )
