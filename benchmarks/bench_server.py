@@ -559,6 +559,8 @@ def bench_engine(engine: str, args: argparse.Namespace, gen: Generator) -> bool:
             print(f"load average before filling: {load()}", flush=True)
             token, first, last, seconds = fill(url, gen, args.runs, args.distinct)
             print(f"filled in {seconds:.0f} s; rows: {row_counts(url)}", flush=True)
+            if args.keep:
+                print(f"kept for --store: {url}", flush=True)
         env = {
             "BENCH_PROJECT": PROJECT,
             "BENCH_TOKEN": token,

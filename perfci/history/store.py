@@ -460,11 +460,11 @@ class HistoryStore:
 
     # -- perfci server: a project's runs ------------------------------------
 
-    def newest_runs(self, project_ids: Sequence[int]) -> dict[int, RunSummary]:
-        """The newest run on each project's default branch, by project id (absent: none
-        yet), in three queries whatever the number of projects (the projects page)."""
+    def newest_runs(self, names: Sequence[str]) -> dict[str, RunSummary]:
+        """The newest run on each named project's default branch, by project name (absent:
+        none yet), in three queries whatever the number of projects (the projects page)."""
         self.open()
-        if not project_ids:
+        if not names:
             return {}
         runs, projects = schema.runs, schema.projects
         newest = (
@@ -472,11 +472,11 @@ class HistoryStore:
             .where(runs.c.project_id == projects.c.id, runs.c.branch == projects.c.default_branch)
             .scalar_subquery()
         )
-        ids = select(newest).where(projects.c.id.in_(list(project_ids)))
+        query = select(projects.c.name, newest).where(projects.c.name.in_(list(names)))
         with self._errors("list runs"), self._engine.connect() as conn:
-            found = [i for i in conn.execute(ids).scalars() if i is not None]
+            found = {run_id: name for name, run_id in conn.execute(query) if run_id is not None}
             rows = list(conn.execute(select(runs).where(runs.c.id.in_(found)))) if found else []
-            return {s.upload.project_id: s for s in _summaries(conn, rows) if s.upload}
+            return {found[s.id]: s for s in _summaries(conn, rows)}
 
     def token_project_name(self, digest: str) -> str | None:
         """The name of the project whose valid token has this digest, else None (one query,

@@ -111,9 +111,7 @@ class StoreDashboardData:
         return [_row(s) for s in summaries]
 
     def newest(self, projects: Sequence[str]) -> Mapping[str, RunRow]:
-        wanted = set(projects)
-        found = {p.id: p.name for p in self.store.projects() if p.name in wanted}
-        return {found[i]: _row(s) for i, s in self.store.newest_runs(list(found)).items()}
+        return {name: _row(s) for name, s in self.store.newest_runs(projects).items()}
 
     def run(self, project: str, run_id: int) -> RunRecord | None:
         found = self._project(project)
