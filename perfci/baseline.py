@@ -269,6 +269,8 @@ def _measurement_from(item: object, where: str) -> Measurement:
     _choice(item.get("direction"), Direction, f"{where}.direction")
     if "kind" in item:
         _choice(item["kind"], Kind, f"{where}.kind")
+    if "statistic" in item:
+        _expect(item["statistic"], str, f"{where}.statistic")
     for key in ("samples", "calibration"):
         if key in item:
             _numbers(item[key], f"{where}.{key}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -86,6 +87,25 @@ UNJUDGED_LABEL = "not judged"
 
 Value = float | str
 
+#: The statistic a measurement's value is unless it says otherwise (``Measurement.statistic``).
+MEDIAN = "median"
+MEAN = "mean"
+_PERCENTILE = re.compile(r"p(100|[0-9]{1,2}(\.[0-9]{1,3})?)")
+
+
+def quantile(statistic: str) -> float | None:
+    """The quantile (0-100) a statistic names: ``median`` 50, ``pNN`` NN; None for ``mean``.
+
+    ValueError on anything else (``p101``, ``max``, ``P95``).
+    """
+    if statistic == MEAN:
+        return None
+    if statistic == MEDIAN:
+        return 50.0
+    if not _PERCENTILE.fullmatch(statistic):
+        raise ValueError(f"statistic {statistic!r} is not median, mean or pNN (p0 to p100)")
+    return float(statistic.removeprefix("p"))
+
 
 @dataclass(frozen=True)
 class Measurement:
@@ -108,12 +128,16 @@ class Measurement:
     # What the value depends on besides the code (interpreter, packages, tools): a
     # baseline measured where any of these differ is not comparable. Empty: nothing.
     environment: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # Timing metrics only: which statistic of the samples the value is (``median``,
+    # ``mean`` or ``pNN``); the verdict engine judges that statistic of the samples.
+    statistic: str = MEDIAN
 
     def __post_init__(self) -> None:
         if self.name.count("/") < 2:
             raise ValueError(f"measurement name {self.name!r} is not 'check/subject/metric'")
         if isinstance(self.value, str) and self.direction is not Direction.EQUAL:
             raise ValueError(f"{self.name}: a text value needs direction 'equal'")
+        quantile(self.statistic)  # ValueError on anything but median, mean, pNN
 
     @property
     def check(self) -> str:
@@ -166,6 +190,8 @@ class Measurement:
             data["evidence"] = [e.to_dict() for e in self.evidence]
         if self.environment:
             data["environment"] = dict(self.environment)
+        if self.statistic != MEDIAN:  # additive: files without it read as the median
+            data["statistic"] = self.statistic
         return data
 
     @classmethod
@@ -192,6 +218,7 @@ class Measurement:
             evidence=tuple(Evidence.from_dict(e) for e in data.get("evidence") or ()),
             calibration=tuple(decode_float(s) for s in data.get("calibration") or ()),
             environment={str(k): str(v) for k, v in environment.items()},
+            statistic=text(data.get("statistic", MEDIAN)),
         )
 
 
@@ -225,15 +252,16 @@ def timing(
         kind=Kind.TIMING,
         samples=tuple(float(s) for s in samples),
         evidence=tuple(evidence),
+        statistic=statistic,
     )
 
 
 def percentile(samples: Sequence[float], statistic: str) -> float:
     """``median``, ``mean`` or ``pNN`` of samples (linear interpolation)."""
     ordered = sorted(samples)
-    if statistic == "mean":
+    q = quantile(statistic)
+    if q is None:
         return statistics.fmean(ordered)
-    q = 50.0 if statistic == "median" else float(statistic.removeprefix("p"))
     if len(ordered) == 1:
         return ordered[0]
     pos = (len(ordered) - 1) * q / 100.0

@@ -21,8 +21,9 @@ class NoiseRow:
     unit: str
     values: tuple[float, ...]
     cv: float  # coefficient of variation of the K run-level values
-    # Half the width of the 95% bootstrap interval of the ratio of medians between two
-    # repeats with nothing changed: the precision a timing verdict has at this noise.
+    # Half the width of the 95% bootstrap interval of the ratio of the metric's statistic
+    # (its medians, its p95s) between two repeats with nothing changed: the precision a
+    # timing verdict has at this noise.
     detectable: float
     threshold: float
 
@@ -50,7 +51,7 @@ def noise_rows(repeats: Sequence[Sequence[Measurement]], rules: Rules) -> list[N
         values = tuple(float(m.value) for m in series)
         threshold, _ = threshold_for(name, rules)
         widths = [
-            _half_width(first.samples, second.samples)
+            _half_width(first.samples, second.samples, series[-1].statistic)
             for first, second in itertools.pairwise(series)
         ]
         rows.append(
@@ -66,10 +67,11 @@ def noise_rows(repeats: Sequence[Sequence[Measurement]], rules: Rules) -> list[N
     return rows
 
 
-def _half_width(base: Sequence[float], head: Sequence[float]) -> float:
+def _half_width(base: Sequence[float], head: Sequence[float], statistic: str) -> float:
+    """Half the bootstrap interval of the ratio of the statistic the engine judges."""
     if min(base, default=0) <= 0:
         return float("inf")
-    low, high = bootstrap_ratio_ci(base, head)
+    low, high = bootstrap_ratio_ci(base, head, statistic=statistic)
     return (high - low) / 2
 
 

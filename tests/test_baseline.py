@@ -142,6 +142,14 @@ def test_a_truncated_file_is_a_config_error(tmp_path: Path) -> None:
             "measurements[0].kind: expected one of deterministic, timing, got 'vibes'",
         ),
         (
+            lambda d: d | {"measurements": [QUERIES.to_dict() | {"statistic": 95}]},
+            "measurements[0].statistic: expected str, got int",
+        ),
+        (
+            lambda d: d | {"measurements": [QUERIES.to_dict() | {"statistic": "max"}]},
+            "measurements[0]: statistic 'max' is not median, mean or pNN (p0 to p100)",
+        ),
+        (
             lambda d: d | {"measurements": [QUERIES.to_dict() | {"value": None}]},
             "measurements[0].value: expected a number or text, got null",
         ),

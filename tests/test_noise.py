@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import replace
 
 from perfci.measurement import Measurement, timing
 from perfci.noise import noise_rows, render_noise
@@ -43,6 +44,17 @@ def test_a_wider_threshold_makes_the_same_noise_acceptable() -> None:
     assert (tight.threshold, wide.threshold) == (0.1, 0.5)
     assert not tight.meaningful
     assert wide.meaningful
+
+
+def test_a_percentile_has_the_precision_of_its_own_bootstrap() -> None:
+    """A p99 rests on a few requests: its verdict is less precise than the median's."""
+    median = noise_rows(repeats(0.3, n=100), RULES)
+    p99 = [
+        [replace(m, name="latency/GET /x/p99", statistic="p99") for m in run]
+        for run in repeats(0.3, n=100)
+    ]
+    (middle,), (tail,) = median, noise_rows(p99, RULES)
+    assert tail.detectable > 2 * middle.detectable
 
 
 def test_metrics_missing_from_a_repeat_or_without_samples_are_left_out() -> None:

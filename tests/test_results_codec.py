@@ -34,6 +34,7 @@ CURRENT = Measurement(
     evidence=(Evidence("sql", "SELECT 1"),),
     calibration=(1.0, 1.1, 0.9),
     environment={"python": "3.11.7", "valgrind": "3.19.0"},
+    statistic="p95",
 )
 BASE = dataclasses.replace(CURRENT, value=10.0, samples=(10.0, 10.5), calibration=(1.0, 1.0))
 VERDICT = Verdict(
@@ -119,3 +120,26 @@ def test_non_finite_spellings_round_trip_and_nothing_else_does() -> None:
     data["verdicts"][0]["change"] = "inf"  # float() would read it; perfci never writes it
     with pytest.raises(ValueError, match="expected a number"):
         RunResult.from_dict(data)
+
+
+def test_a_file_without_statistic_reads_as_median_and_median_is_not_written() -> None:
+    data = CURRENT.to_dict()
+    assert data["statistic"] == "p95"
+    del data["statistic"]  # written before the field existed
+    assert Measurement.from_dict(data).statistic == "median"
+    median = dataclasses.replace(CURRENT, statistic="median")
+    assert "statistic" not in median.to_dict()  # additive: median files stay as they were
+
+
+@pytest.mark.parametrize("statistic", ["median", "mean", "p0", "p50", "p95", "p99.9", "p100"])
+def test_statistics_that_are_allowed(statistic: str) -> None:
+    measurement = dataclasses.replace(CURRENT, statistic=statistic)
+    assert Measurement.from_dict(measurement.to_dict()) == measurement
+
+
+@pytest.mark.parametrize("statistic", ["max", "P95", "p101", "p-1", "p95.00001", "", "p"])
+def test_other_statistics_are_refused(statistic: str) -> None:
+    with pytest.raises(ValueError, match="is not median, mean or pNN"):
+        dataclasses.replace(CURRENT, statistic=statistic)
+    with pytest.raises(ValueError, match="is not median, mean or pNN"):
+        Measurement.from_dict({**CURRENT.to_dict(), "statistic": statistic})

@@ -252,7 +252,10 @@ def against_ref(
 
 
 def merge_rounds(rounds: Iterable[Sequence[Measurement]]) -> list[Measurement]:
-    """One measurement per name: samples and calibration pooled, value the median of rounds."""
+    """One measurement per name: samples and calibration pooled, value the median of rounds.
+
+    The statistic is the first round's: the engine judges it on the pooled samples.
+    """
     grouped: dict[str, list[Measurement]] = {}
     for measurements in rounds:
         for m in measurements:
@@ -276,6 +279,7 @@ def merge_rounds(rounds: Iterable[Sequence[Measurement]]) -> list[Measurement]:
                 samples=tuple(s for p in parts for s in p.samples),
                 evidence=first.evidence,
                 calibration=tuple(s for p in parts for s in p.calibration),
+                statistic=first.statistic,
             )
         )
     return merged

@@ -63,10 +63,19 @@ def _server_v3(conn: Connection) -> None:
             index.create(conn)
 
 
+def _measurement_statistic_v4(conn: Connection) -> None:
+    # Which statistic of its samples a timing's value is (p95 is judged as p95); NULL: median.
+    columns = {c["name"] for c in inspect(conn).get_columns(schema.measurements.name)}
+    if "statistic" not in columns:
+        kind = schema.measurements.c.statistic.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE {schema.measurements.name} ADD COLUMN statistic {kind}"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, measurements and verdicts", _create_v1),
     Migration(2, "measurements carry their environment", _measurement_environment_v2),
     Migration(3, "perfci server: projects, tokens, uploaded runs", _server_v3),
+    Migration(4, "measurements say which statistic their value is", _measurement_statistic_v4),
 )
 LATEST = MIGRATIONS[-1].version
 

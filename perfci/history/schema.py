@@ -99,6 +99,7 @@ measurements = Table(
     Column("calibration", Text, nullable=False),  # JSON list
     Column("evidence", Text, nullable=False),  # JSON list of {label, text}
     Column("environment", Text),  # JSON object; NULL: none (and rows from schema 1)
+    Column("statistic", String(16)),  # Measurement.statistic; NULL: median (rows before 4)
     Index("ix_perfci_measurements_run", "run_id"),
     Index("ix_perfci_measurements_name", "name"),
     Index("ix_perfci_measurements_name_run", "name", "run_id"),  # a metric's trend

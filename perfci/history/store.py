@@ -45,7 +45,7 @@ from perfci.errors import PerfciError
 from perfci.files import dumps, loads, make_directory
 from perfci.history import schema
 from perfci.history.migrations import LATEST, SchemaTooNew, current_version, migrate
-from perfci.measurement import Measurement
+from perfci.measurement import MEDIAN, Measurement
 from perfci.result import STATUSES, RunResult, status_of
 from perfci.verdict.model import Judgement, Outcome, Verdict
 
@@ -851,6 +851,7 @@ def _measurement_row(run_id: int, position: int, m: Measurement) -> dict[str, An
         "calibration": _dumps(list(m.calibration)),
         "evidence": _dumps([e.to_dict() for e in m.evidence]),
         "environment": _dumps(dict(m.environment)) if m.environment else None,
+        "statistic": m.statistic,
     }
 
 
@@ -1015,6 +1016,7 @@ def _measurement(row: Row[Any]) -> Measurement:
             "evidence": _loads(row.evidence),
             "calibration": _loads(row.calibration),
             "environment": _loads(row.environment) if row.environment else {},
+            "statistic": row.statistic or MEDIAN,
         }
     )
 

@@ -15,7 +15,15 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from perfci import units
-from perfci.measurement import COUNTS_LABEL, Direction, Kind, Measurement, parse_counts
+from perfci.measurement import (
+    COUNTS_LABEL,
+    MEDIAN,
+    Direction,
+    Kind,
+    Measurement,
+    parse_counts,
+    quantile,
+)
 from perfci.verdict import stats
 from perfci.verdict.model import (
     AckRule,
@@ -169,6 +177,7 @@ def compare(
         strict=strict,
         unit=current.unit,
         mode=Mode.NORMALIZED if calibrated else mode,
+        statistic=current.statistic,
         base_calibration=base.calibration if calibrated else (),
         head_calibration=current.calibration if calibrated else (),
         current=current,
@@ -275,6 +284,7 @@ def judge_pair(
     strict: bool = False,
     unit: str = "",
     mode: Mode = Mode.SAME_RUN,
+    statistic: str = MEDIAN,
     base_calibration: Sequence[float] = (),
     head_calibration: Sequence[float] = (),
     current: Measurement | None = None,
@@ -283,13 +293,17 @@ def judge_pair(
 ) -> Verdict:
     """The statistical verdict on head's timing samples against base's.
 
-    Shared by stored-baseline judging and the same-run A/B mode. Regression (or
-    improvement) needs the median ratio past the threshold AND significance: a
-    one-sided Mann-Whitney p < ``alpha``, with a bootstrap interval either no
-    wider than the threshold band (twice the threshold) or wholly past the
-    threshold. A ratio past the threshold without that, or an interval wider than
-    the band, is ``too noisy to judge`` unless ``strict``, which judges the point ratio.
-    Calibration samples (both or neither) normalise the ratio.
+    Shared by stored-baseline judging and the same-run A/B mode. ``statistic`` is
+    what is compared (``Measurement.statistic``: median, mean, pNN; p50 is the
+    median). Regression (or improvement) needs its ratio past the threshold AND
+    significance: p < ``alpha``, one-sided (Mann-Whitney for the median, which is
+    a location; the bootstrap's share of resampled ratios on the other side of 1
+    for any other statistic, e.g. a tail percentile), with a bootstrap interval
+    of that ratio either no wider than the threshold band (twice the threshold)
+    or wholly past the threshold. A ratio past the threshold without that, or an
+    interval wider than the band, is ``too noisy to judge`` unless ``strict``,
+    which judges the point ratio. Calibration samples (both or neither)
+    normalise the ratio by the probe's median ratio.
     """
     if direction is Direction.EQUAL:
         raise ValueError(f"{name}: judge_pair needs a direction of lower or higher")
@@ -297,13 +311,18 @@ def judge_pair(
     finite = all(math.isfinite(s) for s in (*base_samples, *head_samples))
     if not (len(base_samples) and len(head_samples) and finite):
         raise ValueError(f"{name}: judge_pair needs finite samples on both sides")
-    base_median, head_median = stats.median(base_samples), stats.median(head_samples)
-    if base_median <= 0:
-        notes.append("the baseline median is not positive: medians compared without statistics")
+    judged = MEDIAN if quantile(statistic) == 50 else statistic  # p50 is the median
+    base_value = stats.statistic_of(base_samples, judged)
+    head_value = stats.statistic_of(head_samples, judged)
+    if base_value <= 0:
+        values = "medians" if statistic == MEDIAN else f"{statistic} values"
+        notes.append(
+            f"the baseline {statistic} is not positive: {values} compared without statistics"
+        )
         return _numbers_verdict(
             name,
-            base_median,
-            head_median,
+            base_value,
+            head_value,
             unit,
             direction,
             threshold,
@@ -311,7 +330,7 @@ def judge_pair(
             notes,
             current=current,
             baseline=baseline,
-            label="median ",
+            label=f"{statistic} ",
         )
     calibrated = len(base_calibration) > 0 and len(head_calibration) > 0
     if calibrated and min(stats.median(base_calibration), stats.median(head_calibration)) <= 0:
@@ -323,6 +342,7 @@ def judge_pair(
     result = stats.compare_samples(
         base_samples,
         head_samples,
+        statistic=judged,
         base_calibration=base_calibration if calibrated else None,
         head_calibration=head_calibration if calibrated else None,
         calibration_exponent=-1.0 if lower else 1.0,
@@ -363,18 +383,26 @@ def judge_pair(
             f"(a timing verdict needs {_FEW_SAMPLES} on each side)"
         )
     if outcome is Outcome.NOISY:
-        mdc = stats.minimal_detectable_change(
-            result.cv_base,
-            result.n_base,
-            cv_other=result.cv_head,
-            n_other=result.n_head,
-            alpha=alpha,
-        )
+        if judged == MEDIAN:
+            mdc = stats.minimal_detectable_change(
+                result.cv_base,
+                result.n_base,
+                cv_other=result.cv_head,
+                n_other=result.n_head,
+                alpha=alpha,
+            )
+        else:  # no rank test: the spread of the bootstrap's ratios is the noise
+            mdc = stats.detectable_change(result.ratio_se, alpha=alpha)
         notes.append(f"smallest change detectable at this noise ≈ {_percent(mdc)}")
-    if current is not None and baseline is not None and _headline_differs(current, baseline):
+    if (
+        current is not None
+        and baseline is not None
+        and _headline_differs(current, baseline, judged)
+    ):
+        compared = "sample medians" if judged == MEDIAN else f"the samples' {statistic}"
         notes.append(
             f"reported values {_format_values(baseline.value, current.value, unit)}; "
-            "the verdict compares sample medians"
+            f"the verdict compares {compared}"
         )
     change = ratio - 1
     details = [
@@ -384,9 +412,10 @@ def judge_pair(
     ]
     if outcome is Outcome.NOISY:
         details.append(f"CV {_percent(result.cv_base)}/{_percent(result.cv_head)}")
-    details += [_format_p(p_value), f"threshold {_percent(threshold)}"]
+    shown_p = _format_p(p_value) if judged == MEDIAN else f"bootstrap {_format_p(p_value)}"
+    details += [shown_p, f"threshold {_percent(threshold)}"]
     sentence = (
-        f"median {units.format_change(base_median, head_median, unit)} ({', '.join(details)})"
+        f"{statistic} {units.format_change(base_value, head_value, unit)} ({', '.join(details)})"
     )
     if outcome is Outcome.NOISY:
         sentence = f"too noisy to judge: {sentence}"
@@ -757,12 +786,16 @@ def _apply_acknowledgements(verdict: Verdict, rules: Rules) -> Verdict:
     )
 
 
-def _headline_differs(current: Measurement, baseline: Measurement) -> bool:
+def _headline_differs(current: Measurement, baseline: Measurement, statistic: str) -> bool:
+    """Whether a reported value is not the judged statistic of its samples."""
     values = (current.value, baseline.value)
-    medians = (stats.median(current.samples), stats.median(baseline.samples))
+    judged = (
+        stats.statistic_of(current.samples, statistic),
+        stats.statistic_of(baseline.samples, statistic),
+    )
     return any(
         isinstance(v, str) or not math.isclose(v, m, rel_tol=1e-9)
-        for v, m in zip(values, medians, strict=True)
+        for v, m in zip(values, judged, strict=True)
     )
 
 

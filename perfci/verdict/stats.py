@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import stats as scipy_stats
+
+from perfci.measurement import MEDIAN, quantile
 
 BOOTSTRAP_SEED = 20240607
 BOOTSTRAP_RESAMPLES = 2000
@@ -73,23 +75,78 @@ def mann_whitney_p(
     return float(result.pvalue)
 
 
-def _bootstrap_medians(
-    data: NDArray[np.float64], resamples: int, rng: np.random.Generator
+def statistic_of(samples: Samples, statistic: str = MEDIAN) -> float:
+    """``median``, ``mean`` or ``pNN`` (linear interpolation) of ``samples``."""
+    return float(_reduce(_array(samples, statistic), statistic))
+
+
+def _reduce(data: NDArray[np.float64], statistic: str, axis: int | None = None) -> Any:
+    """The statistic of ``data`` (along ``axis``): numpy's median, mean or percentile."""
+    q = quantile(statistic)  # ValueError on an unknown statistic
+    if q is None:
+        return np.mean(data, axis=axis)
+    if statistic == MEDIAN:
+        return np.median(data, axis=axis)
+    return np.percentile(data, q, axis=axis)
+
+
+def _bootstrap(
+    data: NDArray[np.float64], resamples: int, rng: np.random.Generator, statistic: str
 ) -> NDArray[np.float64]:
-    """Medians of ``resamples`` resamples (with replacement) of ``data``."""
+    """The statistic of each of ``resamples`` resamples (with replacement) of ``data``."""
     out = np.empty(resamples, dtype=np.float64)
     rows = max(1, _MAX_CELLS // data.size)
     for start in range(0, resamples, rows):
         stop = min(start + rows, resamples)
         picks = rng.integers(0, data.size, size=(stop - start, data.size))
-        out[start:stop] = np.median(data[picks], axis=1)
+        out[start:stop] = _reduce(data[picks], statistic, axis=1)
     return out
+
+
+def bootstrap_ratios(
+    base: Samples,
+    head: Samples,
+    *,
+    statistic: str = MEDIAN,
+    base_calibration: Samples | None = None,
+    head_calibration: Samples | None = None,
+    calibration_exponent: float = -1.0,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> NDArray[np.float64]:
+    """``resamples`` bootstrap ratios statistic(head) / statistic(base), seeded.
+
+    With calibration samples each ratio is multiplied by the ratio of the
+    calibration medians raised to ``calibration_exponent`` (-1 for times: a
+    machine twice as slow doubles both; +1 for rates), each of the four sample
+    sets resampled on its own. The probe is a location reference: always its median.
+    """
+    rng = np.random.default_rng(seed)
+    base_values = _bootstrap(_array(base, "bootstrap base"), resamples, rng, statistic)
+    head_values = _bootstrap(_array(head, "bootstrap head"), resamples, rng, statistic)
+    if np.any(base_values <= 0):
+        raise ValueError("bootstrap_ratio_ci: base samples must be positive")
+    ratios: NDArray[np.float64] = head_values / base_values
+    if base_calibration is not None and head_calibration is not None:
+        cal_base = _bootstrap(_array(base_calibration, "calibration"), resamples, rng, MEDIAN)
+        cal_head = _bootstrap(_array(head_calibration, "calibration"), resamples, rng, MEDIAN)
+        if np.any(cal_base <= 0) or np.any(cal_head <= 0):
+            raise ValueError("bootstrap_ratio_ci: calibration samples must be positive")
+        ratios = ratios * (cal_head / cal_base) ** calibration_exponent
+    return ratios
+
+
+def _interval(ratios: NDArray[np.float64], confidence: float) -> tuple[float, float]:
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(ratios, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def bootstrap_ratio_ci(
     base: Samples,
     head: Samples,
     *,
+    statistic: str = MEDIAN,
     base_calibration: Samples | None = None,
     head_calibration: Samples | None = None,
     calibration_exponent: float = -1.0,
@@ -97,29 +154,37 @@ def bootstrap_ratio_ci(
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
 ) -> tuple[float, float]:
-    """Percentile bootstrap confidence interval of the (optionally normalised) ratio of medians.
+    """Percentile bootstrap confidence interval of the (optionally normalised) ratio of
+    ``statistic`` (the median unless told), from ``bootstrap_ratios``."""
+    _check_confidence(confidence)
+    ratios = bootstrap_ratios(
+        base,
+        head,
+        statistic=statistic,
+        base_calibration=base_calibration,
+        head_calibration=head_calibration,
+        calibration_exponent=calibration_exponent,
+        resamples=resamples,
+        seed=seed,
+    )
+    return _interval(ratios, confidence)
 
-    With calibration samples the ratio is multiplied by the calibration ratio
-    raised to ``calibration_exponent`` (-1 for times: a machine twice as slow
-    doubles both; +1 for rates), each of the four sample sets resampled on its own.
-    """
+
+def _check_confidence(confidence: float) -> None:
     if not 0 < confidence < 1:
         raise ValueError("bootstrap_ratio_ci: confidence must be between 0 and 1")
-    rng = np.random.default_rng(seed)
-    base_medians = _bootstrap_medians(_array(base, "bootstrap base"), resamples, rng)
-    head_medians = _bootstrap_medians(_array(head, "bootstrap head"), resamples, rng)
-    if np.any(base_medians <= 0):
-        raise ValueError("bootstrap_ratio_ci: base samples must be positive")
-    ratios = head_medians / base_medians
-    if base_calibration is not None and head_calibration is not None:
-        cal_base = _bootstrap_medians(_array(base_calibration, "calibration"), resamples, rng)
-        cal_head = _bootstrap_medians(_array(head_calibration, "calibration"), resamples, rng)
-        if np.any(cal_base <= 0) or np.any(cal_head <= 0):
-            raise ValueError("bootstrap_ratio_ci: calibration samples must be positive")
-        ratios = ratios * (cal_head / cal_base) ** calibration_exponent
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(ratios, [tail, 100 - tail])
-    return float(low), float(high)
+
+
+def bootstrap_p(ratios: NDArray[np.float64], alternative: Literal["greater", "less"]) -> float:
+    """One-sided significance from bootstrap ratios: the share on the other side of 1.
+
+    ``"greater"`` (head larger) counts the ratios at or below 1, ``"less"`` those at or
+    above: a tie is evidence of no change. Identical samples give 1; the smallest
+    p of ``n`` ratios is 1/(n+1).
+    """
+    against = ratios <= 1.0 if alternative == "greater" else ratios >= 1.0
+    # (k + 1) / (n + 1): a finite bootstrap never proves p = 0.
+    return float((np.count_nonzero(against) + 1) / (ratios.size + 1))
 
 
 def minimal_detectable_change(
@@ -143,28 +208,45 @@ def minimal_detectable_change(
         raise ValueError("minimal_detectable_change: group sizes must be at least 1")
     other_cv = cv if cv_other is None else cv_other
     other_n = n if n_other is None else n_other
+    standard_error = math.sqrt(cv**2 / n + other_cv**2 / other_n)
+    return detectable_change(math.sqrt(math.pi / 3) * standard_error, alpha=alpha, power=power)
+
+
+def detectable_change(standard_error: float, *, alpha: float = 0.05, power: float = 0.8) -> float:
+    """Smallest relative change a one-sided test at ``alpha`` detects with ``power``, for
+    an estimate of the ratio with this standard error: ``(z[1-alpha] + z[power]) * se``.
+
+    For a statistic without a rank test (a percentile) the standard error is the
+    bootstrap ratios' standard deviation (``SampleComparison.ratio_se``).
+    """
     z = float(scipy_stats.norm.ppf(1 - alpha) + scipy_stats.norm.ppf(power))
-    return z * math.sqrt(math.pi / 3) * math.sqrt(cv**2 / n + other_cv**2 / other_n)
+    return z * standard_error
 
 
 @dataclass(frozen=True)
 class SampleComparison:
     """Head against base, in numbers: what a timing verdict is decided on."""
 
-    ratio: float  # median(head)/median(base), normalised when calibration was given
+    ratio: float  # statistic(head)/statistic(base), normalised when calibration was given
     raw_ratio: float  # before normalisation
     calibration_ratio: float | None  # median(head calibration)/median(base calibration)
     ci_low: float
     ci_high: float
     confidence: float
-    p_greater: float  # one-sided Mann-Whitney: head tends to be larger
-    p_less: float  # one-sided Mann-Whitney: head tends to be smaller
+    # One-sided: head tends to be larger / smaller. The median's is the Mann-Whitney
+    # test; any other statistic's is the bootstrap's (``bootstrap_p``).
+    p_greater: float
+    p_less: float
     cv_base: float
     cv_head: float
     n_base: int
     n_head: int
     base_median: float
     head_median: float
+    statistic: str  # what ``ratio`` compares: median, mean or pNN
+    base_value: float  # statistic(base)
+    head_value: float  # statistic(head)
+    ratio_se: float  # the bootstrap ratios' standard deviation
 
     @property
     def ci_width(self) -> float:
@@ -175,6 +257,7 @@ def compare_samples(
     base: Samples,
     head: Samples,
     *,
+    statistic: str = MEDIAN,
     base_calibration: Samples | None = None,
     head_calibration: Samples | None = None,
     calibration_exponent: float = -1.0,
@@ -182,15 +265,23 @@ def compare_samples(
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
 ) -> SampleComparison:
-    """Ratio of medians, its bootstrap interval, both one-sided rank tests and the noise.
+    """Ratio of ``statistic``, its bootstrap interval, one-sided significance both ways, noise.
 
-    With calibration (both sides or neither), each side's samples are scaled by
-    its calibration median before the rank test, and the ratio is normalised
-    as in ``bootstrap_ratio_ci``. Base and calibration medians must be positive.
+    The median (the default) is tested with Mann-Whitney rank tests: with
+    calibration (both sides or neither) each side's samples are scaled by its
+    calibration median first. Any other statistic (a tail percentile, the mean)
+    is not a location a rank test sees: its significance is the bootstrap's
+    (``bootstrap_p`` of the same resampled ratios that give the interval). With
+    calibration the ratio is normalised by the calibration medians' ratio as in
+    ``bootstrap_ratios``. statistic(base) and the calibration medians must be positive.
     """
+    _check_confidence(confidence)
     base_data = _array(base, "base samples")
     head_data = _array(head, "head samples")
-    raw_ratio = median_ratio(base_data, head_data)
+    base_value, head_value = statistic_of(base_data, statistic), statistic_of(head_data, statistic)
+    if base_value <= 0:
+        raise ValueError(f"compare_samples: the base {statistic} must be positive")
+    raw_ratio = head_value / base_value
     calibrated = False
     calibration_ratio: float | None = None
     ratio = raw_ratio
@@ -204,16 +295,22 @@ def compare_samples(
         ratio = raw_ratio * calibration_ratio**calibration_exponent
         test_base = base_data * cal_base**calibration_exponent
         test_head = head_data * cal_head**calibration_exponent
-    low, high = bootstrap_ratio_ci(
+    ratios = bootstrap_ratios(
         base_data,
         head_data,
+        statistic=statistic,
         base_calibration=base_calibration if calibrated else None,
         head_calibration=head_calibration if calibrated else None,
         calibration_exponent=calibration_exponent,
-        confidence=confidence,
         resamples=resamples,
         seed=seed,
     )
+    low, high = _interval(ratios, confidence)
+    if statistic == MEDIAN:
+        p_greater = mann_whitney_p(test_base, test_head, "greater")
+        p_less = mann_whitney_p(test_base, test_head, "less")
+    else:
+        p_greater, p_less = bootstrap_p(ratios, "greater"), bootstrap_p(ratios, "less")
     return SampleComparison(
         ratio=ratio,
         raw_ratio=raw_ratio,
@@ -221,12 +318,16 @@ def compare_samples(
         ci_low=low,
         ci_high=high,
         confidence=confidence,
-        p_greater=mann_whitney_p(test_base, test_head, "greater"),
-        p_less=mann_whitney_p(test_base, test_head, "less"),
+        p_greater=p_greater,
+        p_less=p_less,
         cv_base=coefficient_of_variation(base_data),
         cv_head=coefficient_of_variation(head_data),
         n_base=int(base_data.size),
         n_head=int(head_data.size),
         base_median=float(np.median(base_data)),
         head_median=float(np.median(head_data)),
+        statistic=statistic,
+        base_value=base_value,
+        head_value=head_value,
+        ratio_se=float(np.std(ratios)),
     )

@@ -24,6 +24,12 @@ def test_samples_and_calibration_pool_across_rounds() -> None:
     assert merged.kind is Kind.TIMING
 
 
+def test_the_statistic_survives_the_merge() -> None:
+    rounds = [[timing("latency/GET /x/p95", [1.0, 2.0, 9.0], statistic="p95")]] * 2
+    (merged,) = merge_rounds(rounds)
+    assert merged.statistic == "p95"
+
+
 def test_text_values_are_kept() -> None:
     fact = Measurement("pool/engine/class", "QueuePool", "", Direction.EQUAL)
     (merged,) = merge_rounds([[fact], [fact]])

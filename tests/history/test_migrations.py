@@ -9,7 +9,7 @@ from sqlalchemy import Column, Connection, Integer, create_engine, inspect, sele
 
 from perfci.history import HistoryError, HistoryStore, schema
 from perfci.history.migrations import LATEST, MIGRATIONS, Migration, current_version, migrate
-from tests.history.factory import make_run
+from tests.history.factory import LATENCY, make_run
 
 
 def _version(url: str) -> int:
@@ -68,6 +68,31 @@ def test_an_older_store_is_migrated_and_keeps_its_runs(store_url: str) -> None:
         store.close()
     with pytest.raises(HistoryError, match="newer than this perfci understands"):
         HistoryStore(store_url).__enter__()
+
+
+def test_measurements_from_before_schema_4_read_as_medians(store_url: str) -> None:
+    """Schema 4 adds ``statistic``: a store from before gets the column, its rows median."""
+    run = make_run(0)
+    with HistoryStore(store_url) as store:
+        run_id = store.record(run)
+    assert run_id is not None
+    engine = create_engine(store_url)
+    try:
+        with engine.begin() as conn:  # back to schema 3: no column, no version row
+            conn.execute(text("ALTER TABLE perfci_measurements DROP COLUMN statistic"))
+            conn.execute(text("DELETE FROM perfci_schema WHERE version = 4"))
+    finally:
+        engine.dispose()
+    assert _version(store_url) == 3
+    with HistoryStore(store_url) as store:
+        assert _version(store_url) == LATEST
+        old = {m.name: m for m in store.get(run_id).result.measurements}
+        assert old[LATENCY].statistic == "median"  # the store never knew it was a p95
+        new_id = store.record(make_run(1))
+        assert new_id is not None
+        new = {m.name: m for m in store.get(new_id).result.measurements}
+    assert new[LATENCY].statistic == "p95"
+    assert {m.statistic for m in run.measurements} == {"median", "p95"}
 
 
 def test_a_failing_migration_changes_nothing(store_url: str) -> None:

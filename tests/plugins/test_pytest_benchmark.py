@@ -74,6 +74,14 @@ def test_statistic_and_thinning_are_options() -> None:
     assert "thinned to 3" in fast.evidence[1].text
 
 
+@pytest.mark.parametrize(
+    ("option", "statistic"), [("median", "median"), ("mean", "mean"), ("min", "p0")]
+)
+def test_the_engine_judges_the_statistic_the_option_names(option: str, statistic: str) -> None:
+    fast, _ = read_benchmarks(FIXTURE, statistic=option)
+    assert fast.statistic == statistic
+
+
 def test_thinning_keeps_time_order_evenly() -> None:
     assert thin([float(i) for i in range(10)], 4) == [0.0, 2.0, 5.0, 7.0]
     assert thin([1.0, 2.0], 4) == [1.0, 2.0]

@@ -268,6 +268,9 @@ def test_invalid_uploads_are_4xx_with_a_json_error(client: Client, projects: Pro
     post({"results": {**good, "suite": "s" * 500}}, 422)
     long_name = {**good["measurements"][0], "name": "x" * 2000}
     post({"results": {**good, "measurements": [long_name]}}, 422)
+    for statistic in ("p" + "9" * 40, "max", 95):  # a statistic fits its column or is refused
+        bad = {**good["measurements"][0], "statistic": statistic}
+        assert "statistic" in post({"results": {**good, "measurements": [bad]}}, 422)
     long_unit = {**good["measurements"][0], "unit": "u" * 41}
     post({"results": {**good, "measurements": [long_unit]}}, 422)
     evidence = {**good["measurements"][0], "evidence": [{"label": "sql", "text": "x" * 70_000}]}

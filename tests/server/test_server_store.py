@@ -1,4 +1,4 @@
-"""The history store's server side: schema 3 migration, projects, tokens (SQLite, PostgreSQL)."""
+"""The history store's server side: schema 3-4 migrations, projects, tokens (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,17 @@ def _create_schema_2(url: str) -> None:
     runs = Table(
         schema.runs.name, old, *columns, Index("ix_perfci_runs_suite_started", "suite", "started")
     )
-    for table in (schema.measurements, schema.verdicts, schema.schema_versions):
+    Table(  # without ``statistic`` (schema 4)
+        schema.measurements.name,
+        old,
+        *(
+            Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+            for c in schema.measurements.columns
+            if c.name != "statistic"
+        ),
+        Index("ix_perfci_measurements_run", "run_id"),
+    )
+    for table in (schema.verdicts, schema.schema_versions):
         table.to_metadata(old)
     engine = create_engine(url)
     try:
@@ -78,8 +88,9 @@ def test_a_schema_2_store_is_migrated_and_keeps_its_runs(server_db: str) -> None
         assert {"perfci_projects", "perfci_tokens"} <= set(inspector.get_table_names())
         indexes = {i["name"] for i in inspector.get_indexes("perfci_runs")}
         assert {"ix_perfci_runs_project", "ix_perfci_runs_project_branch"} <= indexes
+        assert "statistic" in {c["name"] for c in inspector.get_columns("perfci_measurements")}
         with engine.connect() as conn:
-            assert current_version(conn) == LATEST == 3
+            assert current_version(conn) == LATEST == 4
     finally:
         engine.dispose()
 

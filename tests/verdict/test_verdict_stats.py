@@ -6,8 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
+from perfci.measurement import percentile
 from perfci.verdict import stats
 from tests.verdict.builders import lognormal
 
@@ -166,3 +169,67 @@ def test_the_noise_measured_on_this_machine_makes_a_single_run_gate_meaningless(
 def test_minimal_detectable_change_refuses_empty_groups() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         stats.minimal_detectable_change(0.1, 0)
+
+
+# --- statistics other than the median ------------------------------------------------------
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    data=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=50),
+    statistic=st.sampled_from(["median", "mean", "p0", "p5", "p50", "p95", "p99.9", "p100"]),
+)
+def test_statistic_of_is_the_measurements_value(data: list[float], statistic: str) -> None:
+    """The engine's statistic of the samples is the value ``timing()`` reports."""
+    assert stats.statistic_of(data, statistic) == pytest.approx(
+        percentile(data, statistic), rel=1e-9, abs=1e-6
+    )
+
+
+def test_the_median_bootstrap_is_the_default_one() -> None:
+    base, head = lognormal(10, 0.2, 300, seed=5), lognormal(12, 0.2, 300, seed=6)
+    assert stats.bootstrap_ratio_ci(base, head, statistic="median") == stats.bootstrap_ratio_ci(
+        base, head
+    )
+
+
+def test_a_percentile_interval_covers_its_ratio_and_not_the_medians() -> None:
+    base = lognormal(10, 0.1, 400, seed=17)
+    head = [s * 4 if i % 10 == 9 else s for i, s in enumerate(lognormal(10, 0.1, 400, seed=18))]
+    low, high = stats.bootstrap_ratio_ci(base, head, statistic="p95")
+    ratio = stats.statistic_of(head, "p95") / stats.statistic_of(base, "p95")
+    assert 2.5 < low < ratio < high
+    _, median_high = stats.bootstrap_ratio_ci(base, head)
+    assert median_high < 1.1
+
+
+def test_bootstrap_p_is_the_share_on_the_other_side_of_one() -> None:
+    ratios = np.array([0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7])
+    assert stats.bootstrap_p(ratios, "greater") == pytest.approx(3 / 10)  # 0.9, 1.0, +1
+    assert stats.bootstrap_p(ratios, "less") == pytest.approx(9 / 10)
+    assert stats.bootstrap_p(np.full(99, 2.0), "greater") == pytest.approx(1 / 100)
+
+
+def test_compare_samples_of_a_percentile_uses_the_bootstrap_not_ranks() -> None:
+    base = lognormal(10, 0.1, 400, seed=19)
+    head = [s * 5 if i % 10 == 9 else s for i, s in enumerate(lognormal(10, 0.1, 400, seed=20))]
+    tail = stats.compare_samples(base, head, statistic="p95")
+    assert tail.statistic == "p95"
+    assert tail.base_value == pytest.approx(stats.statistic_of(base, "p95"))
+    assert tail.ratio == tail.raw_ratio == pytest.approx(tail.head_value / tail.base_value)
+    assert tail.p_greater == pytest.approx(1 / (stats.BOOTSTRAP_RESAMPLES + 1))
+    assert tail.p_less == 1.0
+    assert 0 < tail.ratio_se < 1
+    median = stats.compare_samples(base, head)
+    assert (median.base_value, median.head_value) == (median.base_median, median.head_median)
+    assert median.p_greater == stats.mann_whitney_p(base, head, "greater")
+
+
+def test_a_non_positive_base_statistic_is_refused() -> None:
+    with pytest.raises(ValueError, match="base p95 must be positive"):
+        stats.compare_samples([0.0] * 10, [1.0] * 10, statistic="p95")
+
+
+def test_detectable_change_is_z_times_the_standard_error() -> None:
+    z = scipy_stats.norm.ppf(0.95) + scipy_stats.norm.ppf(0.8)
+    assert stats.detectable_change(0.04) == pytest.approx(z * 0.04)

@@ -230,7 +230,12 @@ def benchmark_measurement(
         Kind.TIMING,
         samples=tuple(samples),
         evidence=tuple(evidence),
+        statistic=_JUDGED_AS.get(statistic, statistic),
     )
+
+
+#: The statistic of the rounds the engine judges for each ``statistic`` option.
+_JUDGED_AS = {"min": "p0"}
 
 
 def thin(samples: Sequence[float], limit: int) -> list[float]:
