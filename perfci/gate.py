@@ -273,7 +273,8 @@ def stored_baseline(
     gate: Gate, source: Path | RemoteBaseline, *, progress: Progress = _quiet
 ) -> Iterator[SessionMeasurer]:
     """A ``SessionMeasurer`` against the baseline file at ``source``, or the run a perfci
-    server stores for a branch (``RemoteBaseline``).
+    server stores for a branch (``RemoteBaseline``): the newest passing one of this
+    suite that measured every selected check; its page is what the results compare with.
 
     A missing file is an error unless ``baselines.required`` is false; a server
     baseline that cannot be fetched is always one (exit 2, with the reason).
@@ -282,8 +283,11 @@ def stored_baseline(
     """
     if isinstance(source, RemoteBaseline):
         progress(f"fetching the baseline from {source.describe}")
-        baseline: Baseline | None = source.load()
-        compared = f"perfci server {source.describe}"
+        # Of this suite, and a run that measured every check judged here (never "new").
+        fetched = source.load(gate.config.model.suite, gate.selection.run)
+        progress(f"baseline: {fetched.describe} from {source.server.url}")
+        baseline: Baseline | None = fetched.baseline
+        compared = fetched.page
     else:
         baseline = _read_baseline(gate.config, source)
         compared = str(source)

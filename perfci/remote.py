@@ -10,10 +10,11 @@ fetched is a ``ConfigError`` (exit 2): a gate without its baseline is no gate.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from perfci.dashboard.urls import run_url
 from perfci.errors import ConfigError, PerfciError
 from perfci.files import dumps, loads
 from perfci.github.environment import read_environment
-from perfci.result import RunResult
+from perfci.result import RunResult, unmeasured
 
 TIMEOUT_S = 30.0
 TOKEN_ENV = "PERFCI_TOKEN"
@@ -175,8 +176,19 @@ def upload(server: Server, result: RunResult, facts: UploadFacts) -> str:
 
 
 @dataclass(frozen=True)
+class ServerBaseline:
+    """A baseline fetched from a perfci server, and which stored run it is."""
+
+    baseline: Baseline
+    run_id: int
+    page: str  # the run's page on the server's dashboard (the results' ``baseline_path``)
+    describe: str  # one line: "run 12 of api@main (commit 1a2b3c4d5e, 2026-11-30 12:00 UTC)"
+
+
+@dataclass(frozen=True)
 class RemoteBaseline:
-    """``perfci run --baseline-from server``: the newest passing run of ``branch``."""
+    """``perfci run --baseline-from server``: the newest passing run of ``branch`` of the
+    gate's suite that measured every check the gate judges."""
 
     server: Server
     branch: str
@@ -185,15 +197,57 @@ class RemoteBaseline:
     def describe(self) -> str:
         return f"{self.server.url} {self.server.project}@{self.branch}"
 
-    def load(self) -> Baseline:
-        """The stored run as a baseline; ``ConfigError`` (exit 2) with the reason otherwise."""
+    def load(self, suite: str, checks: Sequence[str]) -> ServerBaseline:
+        """The stored run as a baseline for a gate of ``suite`` judging ``checks``;
+        ``ConfigError`` (exit 2) with the reason when there is none."""
+        params = {"branch": self.branch, "suite": suite, "checks": ",".join(checks)}
         try:
-            reply = self.server.request("GET", "baseline", params={"branch": self.branch})
+            reply = self.server.request("GET", "baseline", params=params)
         except ServerError as error:
             raise ConfigError(f"cannot fetch the baseline of {self.branch!r}: {error}") from None
         results = reply.get("results")
         run = reply.get("run")
         if not isinstance(results, dict) or not isinstance(run, dict):
             raise ConfigError(f"perfci server {self.server.url}: the baseline reply has no results")
-        where = f"{self.server.url} run {run.get('id')}"
-        return comparable_from(results, where)
+        run_id = run.get("id")
+        if isinstance(run_id, bool) or not isinstance(run_id, int):
+            raise ConfigError(f"perfci server {self.server.url}: the baseline reply has no run id")
+        where = f"{self.server.url} run {run_id}"
+        baseline = comparable_from(results, where)
+        # A server older than the suite/checks filter answers the newest passing run,
+        # whatever it measured: judged against it, every metric would be "new" and pass.
+        missing = unmeasured(checks, _texts(results.get("checks")), baseline.skipped_checks)
+        if baseline.suite != suite or missing:
+            wrong = (
+                f"is of suite {baseline.suite!r}, not {suite!r}"
+                if baseline.suite != suite
+                else f"did not measure {', '.join(missing)}"
+            )
+            raise ConfigError(
+                f"cannot use the baseline of {self.branch!r}: perfci server {self.server.url} "
+                f"answered run {run_id}, which {wrong} (a server older than this perfci?)"
+            )
+        commit = f"commit {str(run['commit'])[:10]}" if run.get("commit") else "no commit"
+        page = run_url(self.server.url, self.server.project, run_id)
+        return ServerBaseline(
+            baseline,
+            run_id,
+            page,
+            f"run {run_id} of {self.server.project}@{self.branch} "
+            f"({commit}, {_when(str(run.get('started_at') or ''))})",
+        )
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _when(started_at: str) -> str:
+    """A run's start as "2026-11-30 12:00 UTC" (as given when it is not ISO 8601)."""
+    try:
+        moment = dt.datetime.fromisoformat(started_at)
+    except ValueError:
+        return started_at or "no start time"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

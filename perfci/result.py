@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,3 +109,13 @@ STATUSES = ("passed", "failed", "error")
 def status_of(exit_code: int) -> str:
     """A run's status by its exit code: 0 passed, 1 failed, anything else error."""
     return {0: "passed", 1: "failed"}.get(exit_code, "error")
+
+
+def unmeasured(
+    required: Iterable[str], checks: Iterable[str], skipped_checks: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """The checks of ``required`` that a run which ran ``checks`` (and skipped
+    ``skipped_checks``) did not measure, in ``required``'s order; empty when it measured
+    them all, so it can be a baseline for them (``--baseline-from server``)."""
+    measured = set(checks) - set(skipped_checks)
+    return tuple(name for name in required if name not in measured)

@@ -46,13 +46,14 @@ from perfci.files import dumps, loads, make_directory
 from perfci.history import schema
 from perfci.history.migrations import LATEST, SchemaTooNew, current_version, migrate
 from perfci.measurement import MEDIAN, Measurement
-from perfci.result import STATUSES, RunResult, status_of
+from perfci.result import STATUSES, RunResult, status_of, unmeasured
 from perfci.verdict.model import Judgement, Outcome, Verdict
 
 DEFAULT_PATH = Path(".perfci") / "history.db"
 BUSY_TIMEOUT_S = 30.0  # how long a SQLite writer waits for another one before failing
 CONNECT_TIMEOUT_S = 10  # PostgreSQL
 _CHUNK = 500  # ids per IN (...) list
+BASELINE_SCAN = 200  # candidates a baseline that must have measured given checks is sought in
 
 
 class HistoryError(PerfciError):
@@ -555,7 +556,13 @@ class HistoryStore:
             return _load(conn, rows)[0] if rows else None
 
     def baseline_run(
-        self, project: Project, *, branch: str | None = None, commit: str | None = None
+        self,
+        project: Project,
+        *,
+        branch: str | None = None,
+        commit: str | None = None,
+        suite: str | None = None,
+        checks: Sequence[str] = (),
     ) -> StoredRun | None:
         """The run to compare with: the newest passing run on ``branch``, or for ``commit``
         the newest passing run of the default branch at or before it. Runs uploaded
@@ -563,33 +570,36 @@ class HistoryStore:
 
         "At or before" orders by the commit's time (given at upload): the runs
         of ``commit`` itself when there are any, else runs of commits no newer
-        than the newest time recorded for it. None when nothing qualifies.
+        than the newest time recorded for it. With ``suite``, only that suite's
+        runs qualify; with ``checks``, only runs that measured every one of them
+        (``result.unmeasured``), looked for among the newest ``BASELINE_SCAN``
+        candidates (a run's check lists are JSON, filtered here). None when
+        nothing qualifies.
         """
         self.open()
         runs = schema.runs
         # A pull request's run is never a branch's baseline, whatever branch it claims.
         query = _project_query(project.id, status="passed").where(runs.c.pr.is_(None))
+        if suite is not None:
+            query = query.where(runs.c.suite == suite)
         with self._errors("find the baseline"), self._engine.connect() as conn:
             if commit is None:
                 query = query.where(runs.c.branch == (branch or project.default_branch))
-                query = query.order_by(runs.c.id.desc()).limit(1)
-            else:
-                query = query.where(runs.c.branch == project.default_branch)
-                moment = conn.execute(
-                    select(func.max(runs.c.committed_at)).where(
-                        runs.c.project_id == project.id, runs.c.commit == commit
-                    )
-                ).scalar()
-                own = query.where(runs.c.commit == commit).order_by(runs.c.id.desc()).limit(1)
-                rows = list(conn.execute(own))
-                if rows or moment is None:
-                    return _load(conn, rows)[0] if rows else None
-                query = query.where(runs.c.committed_at <= moment).order_by(
-                    runs.c.committed_at.desc(), runs.c.id.desc()
+                return _first_measuring(conn, query.order_by(runs.c.id.desc()), checks)
+            query = query.where(runs.c.branch == project.default_branch)
+            moment = conn.execute(
+                select(func.max(runs.c.committed_at)).where(
+                    runs.c.project_id == project.id, runs.c.commit == commit
                 )
-                query = query.limit(1)
-            rows = list(conn.execute(query))
-            return _load(conn, rows)[0] if rows else None
+            ).scalar()
+            own = query.where(runs.c.commit == commit).order_by(runs.c.id.desc())
+            found = _first_measuring(conn, own, checks)
+            if found is not None or moment is None:
+                return found
+            earlier = query.where(runs.c.committed_at <= moment).order_by(
+                runs.c.committed_at.desc(), runs.c.id.desc()
+            )
+            return _first_measuring(conn, earlier, checks)
 
     def trend(
         self, project_id: int, metric: str, *, branch: str | None = None, limit: int = 100
@@ -924,6 +934,31 @@ def _summaries(conn: Connection, rows: Sequence[Row[Any]]) -> list[RunSummary]:
         )
         for row in rows
     ]
+
+
+def _first_measuring(
+    conn: Connection, query: Select[Any], checks: Sequence[str]
+) -> StoredRun | None:
+    """The first run of the ordered ``query`` that measured every one of ``checks``,
+    among its first ``BASELINE_SCAN`` rows (only their check lists are read), in full."""
+    runs = schema.runs
+    if checks:
+        candidates = query.with_only_columns(runs.c.id, runs.c.checks, runs.c.skipped_checks).limit(
+            BASELINE_SCAN
+        )
+        found = next(
+            (
+                row.id
+                for row in conn.execute(candidates)
+                if not unmeasured(checks, _loads(row.checks), _loads(row.skipped_checks))
+            ),
+            None,
+        )
+        if found is None:
+            return None
+        query = select(runs).where(runs.c.id == found)
+    rows = list(conn.execute(query.limit(1)))
+    return _load(conn, rows)[0] if rows else None
 
 
 def _newest_first(suite: str | None, limit: int | None) -> Select[Any]:

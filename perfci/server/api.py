@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from perfci.dashboard.data import ProjectInfo
 from perfci.files import dumps
 from perfci.history.store import (
+    BASELINE_SCAN,
     HistoryError,
     HistoryStore,
     NoSuchProject,
@@ -273,11 +274,34 @@ def baseline(name: str) -> Response:
     commit = text_arg(request.args, "commit", 64)
     if branch and commit:
         fail(400, "give 'branch' or 'commit', not both")
-    stored = store().baseline_run(project, branch=branch, commit=commit)
+    # A gate asks for a run of its own suite that measured every check it judges;
+    # without them (older clients), the newest passing run, whatever it measured.
+    suite = text_arg(request.args, "suite", 200)
+    listed = (text_arg(request.args, "checks", 10_000) or "").split(",")
+    checks = tuple(dict.fromkeys(c.strip() for c in listed if c.strip()))
+    stored = store().baseline_run(project, branch=branch, commit=commit, suite=suite, checks=checks)
     if stored is None:
-        what = f"commit {commit}" if commit else f"branch {branch or project.default_branch!r}"
-        fail(404, f"project {name!r} has no passing run for {what}")
+        fail(404, _no_baseline(project, branch=branch, commit=commit, suite=suite, checks=checks))
     return _json(run_detail(stored, name))
+
+
+def _no_baseline(
+    project: Project,
+    *,
+    branch: str | None,
+    commit: str | None,
+    suite: str | None,
+    checks: tuple[str, ...],
+) -> str:
+    """Why no run qualifies as the baseline, in one line."""
+    what = f"commit {commit}" if commit else f"branch {branch or project.default_branch!r}"
+    of_suite = f" of suite {suite!r}" if suite is not None else ""
+    if checks:  # the bound first: the client may cut a long list of checks short
+        return (
+            f"project {project.name!r}: none of the newest {BASELINE_SCAN} passing runs"
+            f"{of_suite} for {what} measured {', '.join(checks)}"
+        )
+    return f"project {project.name!r} has no passing run{of_suite} for {what}"
 
 
 @api.get("/projects/<name>/trend")

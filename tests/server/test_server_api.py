@@ -6,7 +6,11 @@ import dataclasses
 import json
 from typing import Any
 
+import pytest
+
+from perfci.history import store as store_module
 from perfci.result import RunResult
+from perfci.server import api as api_module
 from perfci.server.upload import MAX_BYTES, MAX_MEASUREMENTS
 from tests.history.factory import make_run
 from tests.server.helpers import Client, Projects
@@ -287,3 +291,92 @@ def test_unknown_routes_and_methods_answer_json(client: Client) -> None:
     reply = client.delete("/api/v1/projects/open/runs")
     assert reply.status_code == 405 and reply.is_json
     assert client.get("/api/v1/health").json == {"status": "ok"}
+
+
+def test_a_gates_baseline_is_of_its_suite_and_measured_every_check_it_judges(
+    client: Client, projects: Projects
+) -> None:
+    auth = projects.auth("alpha")
+    url = "/api/v1/projects/alpha/baseline"
+    full, partial, other = (
+        upload(client, projects, "alpha", run, branch="main", commit=f"{i + 1:040x}").json["id"]
+        for i, run in enumerate(
+            [
+                passing(0),
+                passing(1, checks=("payload",)),  # `perfci run --only payload`, newer
+                passing(2, suite="other"),  # another suite, newest
+            ]
+        )
+    )
+    # Old clients send neither: the newest passing run, whatever it measured.
+    assert client.get(url, headers=auth).json["run"]["id"] == other
+    judged = client.get(f"{url}?suite=default&checks=payload,latency", headers=auth).json
+    assert judged["run"]["id"] == full
+    assert client.get(f"{url}?suite=default&checks=payload", headers=auth).json["run"]["id"] == (
+        partial
+    )
+    assert client.get(f"{url}?suite=default", headers=auth).json["run"]["id"] == partial
+    assert client.get(f"{url}?checks=latency", headers=auth).json["run"]["id"] == other
+
+    missing = client.get(f"{url}?suite=default&checks=payload,tail", headers=auth)
+    assert missing.status_code == 404
+    assert missing.json["error"] == (
+        "project 'alpha': none of the newest 200 passing runs of suite 'default' "
+        "for branch 'main' measured payload, tail"
+    )
+    none = client.get(f"{url}?suite=nope", headers=auth)
+    assert none.status_code == 404
+    assert (
+        none.json["error"] == "project 'alpha' has no passing run of suite 'nope' for branch 'main'"
+    )
+
+
+def test_a_run_that_skipped_a_check_did_not_measure_it(client: Client, projects: Projects) -> None:
+    auth = projects.auth("alpha")
+    upload(client, projects, "alpha", passing(0, skipped_checks=("latency",)), branch="main")
+    found = client.get("/api/v1/projects/alpha/baseline?checks=latency", headers=auth)
+    assert found.status_code == 404 and "measured latency" in found.json["error"]
+
+
+def test_a_baseline_for_a_commit_is_sought_among_runs_that_measured_the_checks(
+    client: Client, projects: Projects
+) -> None:
+    auth = projects.auth("alpha")
+    commits = [f"{i:040x}" for i in range(1, 4)]
+    ids = [
+        upload(
+            client,
+            projects,
+            "alpha",
+            run,
+            branch="main",
+            commit=commits[i],
+            committed_at=f"2026-11-2{i}T12:00:00Z",
+        ).json["id"]
+        for i, run in enumerate([passing(0), passing(1, checks=("pool",)), passing(2)])
+    ]
+    at = f"/api/v1/projects/alpha/baseline?commit={commits[1]}"
+    assert client.get(at, headers=auth).json["run"]["id"] == ids[1]  # its own run
+    # Its own run measured pool only: the newest earlier one that measured latency.
+    assert client.get(f"{at}&checks=latency", headers=auth).json["run"]["id"] == ids[0]
+    first = client.get(
+        f"/api/v1/projects/alpha/baseline?commit={commits[0]}&checks=tail", headers=auth
+    )
+    assert first.status_code == 404
+    assert f"for commit {commits[0]} measured tail" in first.json["error"]
+
+
+def test_the_baseline_is_sought_among_a_bounded_number_of_runs(
+    client: Client, projects: Projects, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "BASELINE_SCAN", 2)
+    monkeypatch.setattr(api_module, "BASELINE_SCAN", 2)
+    auth = projects.auth("alpha")
+    url = "/api/v1/projects/alpha/baseline?checks=latency"
+    full = upload(client, projects, "alpha", passing(0), branch="main").json["id"]
+    upload(client, projects, "alpha", passing(1, checks=("pool",)), branch="main")
+    assert client.get(url, headers=auth).json["run"]["id"] == full  # the 2nd newest
+    upload(client, projects, "alpha", passing(2, checks=("pool",)), branch="main")
+    beyond = client.get(url, headers=auth)
+    assert beyond.status_code == 404
+    assert "none of the newest 2 passing runs" in beyond.json["error"]

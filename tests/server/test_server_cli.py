@@ -1,19 +1,24 @@
-"""`perfci server init/project/token` and the client's refusal to follow redirects."""
+"""`perfci server init/project/token`, the client's refusal to follow redirects, and its
+check that a fetched baseline can judge the gate."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 
-from perfci.errors import ExitCode
+from perfci.errors import ConfigError, ExitCode
+from perfci.files import dumps
 from perfci.history import HistoryStore
 from perfci.pytest_plugin import PerfciProject
-from perfci.remote import Server, ServerError
+from perfci.remote import RemoteBaseline, Server, ServerError
+from perfci.result import RunResult
 from perfci.server.tokens import digest
+from tests.history.factory import make_run
 
 
 def test_project_create_prints_the_token_once_and_stores_its_digest(
@@ -181,3 +186,54 @@ def test_upload_facts_come_from_github_actions_then_the_results(tmp_path: Path) 
         None,
         None,
     )
+
+
+class _OldServer(BaseHTTPRequestHandler):
+    """A server before the suite/checks filter: the newest passing run, whatever it measured."""
+
+    paths: list[str] = []
+    result: dict[str, object] = {}
+
+    def do_GET(self) -> None:
+        type(self).paths.append(self.path)
+        run = {"id": 7, "commit": "0123456789abcdef", "started_at": "2026-11-30T12:00:00+00:00"}
+        body = dumps({"run": run, "results": self.result}, indent=None).encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("answered", "refused"),
+    [
+        (replace(make_run(0), checks=("pool", "payload")), "which did not measure latency"),
+        (make_run(0, suite="other"), "which is of suite 'other', not 'default'"),
+        (make_run(0), None),
+    ],
+)
+def test_a_baseline_run_that_cannot_judge_the_gate_is_refused(
+    answered: RunResult, refused: str | None
+) -> None:
+    class Old(_OldServer):
+        paths: list[str] = []
+        result = answered.to_dict()
+
+    handler = Old
+    for url in _serve(handler):
+        remote = RemoteBaseline(Server(url, "api"), "main")
+        if refused is not None:
+            with pytest.raises(ConfigError, match=refused) as raised:
+                remote.load("default", ("pool", "latency"))
+            assert "run 7" in str(raised.value) and "older" in str(raised.value)
+        else:
+            fetched = remote.load("default", ("pool", "latency"))
+            assert fetched.run_id == 7 and fetched.page == f"{url}/projects/api/runs/7"
+            assert fetched.describe == "run 7 of api@main (commit 0123456789, 2026-11-30 12:00 UTC)"
+            assert fetched.baseline.measurements == answered.measurements
+        assert handler.paths == [
+            "/api/v1/projects/api/baseline?branch=main&suite=default&checks=pool%2Clatency"
+        ]

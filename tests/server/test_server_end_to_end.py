@@ -123,7 +123,9 @@ def test_upload_list_baseline_and_gate_against_the_server(live: Live, toy: Perfc
     outputs.append(second.output)
     assert second.exit_code == ExitCode.OK, second.output
     results = json.loads((toy.path / "results.json").read_text(encoding="utf-8"))
-    assert results["baseline_path"].startswith(f"perfci server {live.url} alpha@main")
+    first_id = live.get("runs").json()["runs"][-1]["id"]  # the second is uploaded too
+    assert results["baseline_path"] == f"{live.url}/projects/alpha/runs/{first_id}"
+    assert f"baseline: run {first_id} of alpha@main (commit " in second.stderr
 
     # An injected regression fails against the server's baseline, and is uploaded as failed.
     regressed = toy.run("run", "--upload", env={**env, "TOY_EXTRA_QUERIES": "5"})
@@ -151,6 +153,62 @@ def test_upload_list_baseline_and_gate_against_the_server(live: Live, toy: Perfc
     assert len(feature) == 1 and feature[0]["pr"] == 12
 
     assert not any(token in text for text in outputs)
+
+
+def test_the_gate_takes_the_newest_run_that_measured_its_checks(
+    live: Live, toy: PerfciProject
+) -> None:
+    """The new-user trial (issue #17): a partial upload newer than a full one must not be
+    the baseline, or every metric of the unmeasured checks is "new" and the gate passes."""
+    env = live.env()
+    toy.write_config(CONFIG.replace("  toy_queries: {}\n", "  toy_queries: {}\n  toy_http: {}\n"))
+
+    # Only a partial run on main: no run measured toy_queries, so no baseline (exit 2).
+    partial = toy.run("run", "--baseline-from", "file", "--only", "toy_http", "--upload", env=env)
+    assert partial.exit_code == ExitCode.OK, partial.output
+    none = toy.run("run", "--only", "toy_queries", env=env)
+    assert none.exit_code == ExitCode.USAGE, none.output
+    assert (
+        "perfci: cannot fetch the baseline of 'main': perfci server "
+        f"{live.url}: 404: project 'alpha': none of the newest 200 passing runs of suite "
+        "'toy' for branch 'main' measured toy_queries"
+    ) in none.stderr
+    assert "Traceback" not in none.output
+
+    # A full run, then a partial one and another suite's run, both newer.
+    full = toy.run("run", "--baseline-from", "file", "--upload", env=env)
+    assert full.exit_code == ExitCode.OK, full.output
+    full_id = live.get("runs").json()["runs"][0]["id"]
+    # (--baseline-from file: toy_http's 200 read back from the server is judged changed.)
+    newer = toy.run(
+        "run",
+        *("--baseline-from", "file", "--only", "toy_http", "--upload", "--json", "partial.json"),
+        env=env,
+    )
+    assert newer.exit_code == ExitCode.OK, newer.output
+    results = json.loads((toy.path / "partial.json").read_text(encoding="utf-8"))
+    results["suite"] = "other"
+    results["checks"] = ["toy_queries", "toy_http"]
+    (toy.path / "other.json").write_text(json.dumps(results), encoding="utf-8")
+    assert toy.run("upload", "other.json", env=env).exit_code == 0
+    runs = live.get("runs").json()["runs"]
+    assert [r["suite"] for r in runs[:3]] == ["other", "toy", "toy"] and runs[2]["id"] == full_id
+
+    # The gate of toy_queries uses the full run and FAILS on the regression.
+    regressed = toy.run(
+        "run",
+        "--only",
+        "toy_queries",
+        "--json",
+        "results.json",
+        env={**env, "TOY_EXTRA_QUERIES": "5"},
+    )
+    assert regressed.exit_code == ExitCode.REGRESSION, regressed.output
+    assert "REGRESSION" in regressed.stdout
+    assert f"baseline: run {full_id} of alpha@main (commit " in regressed.stderr
+    judged = json.loads((toy.path / "results.json").read_text(encoding="utf-8"))
+    assert judged["baseline_path"] == f"{live.url}/projects/alpha/runs/{full_id}"
+    assert not [v for v in judged["verdicts"] if v["outcome"] == "new"]
 
 
 def test_another_projects_token_is_refused_and_never_shown(live: Live, toy: PerfciProject) -> None:
