@@ -623,7 +623,7 @@ def _compare_equal(
     current: Measurement, base: Measurement, mode: Mode, notes: list[str]
 ) -> Verdict:
     """A fact that must not change: any difference (text or number) is a regression."""
-    same = current.value == base.value and type(current.value) is type(base.value)
+    same = _same_fact(current.value, base.value)
     change: float | None = None
     if not isinstance(current.value, str) and not isinstance(base.value, str):
         change = relative_change(base.value, current.value)
@@ -645,6 +645,14 @@ def _compare_equal(
         threshold=0.0,
         notes=tuple(notes),
     )
+
+
+def _same_fact(current: float | str, base: float | str) -> bool:
+    """Text equals text, a number equals a number of the same value: the status code 200
+    a results file keeps as an integer is the 200.0 a history store keeps as a float."""
+    if isinstance(current, str) or isinstance(base, str):
+        return isinstance(current, str) and isinstance(base, str) and current == base
+    return float(current) == float(base)
 
 
 def relative_change(before: float, after: float) -> float:

@@ -179,7 +179,6 @@ def test_the_gate_takes_the_newest_run_that_measured_its_checks(
     full = toy.run("run", "--baseline-from", "file", "--upload", env=env)
     assert full.exit_code == ExitCode.OK, full.output
     full_id = live.get("runs").json()["runs"][0]["id"]
-    # (--baseline-from file: toy_http's 200 read back from the server is judged changed.)
     newer = toy.run(
         "run",
         *("--baseline-from", "file", "--only", "toy_http", "--upload", "--json", "partial.json"),
@@ -209,6 +208,11 @@ def test_the_gate_takes_the_newest_run_that_measured_its_checks(
     judged = json.loads((toy.path / "results.json").read_text(encoding="utf-8"))
     assert judged["baseline_path"] == f"{live.url}/projects/alpha/runs/{full_id}"
     assert not [v for v in judged["verdicts"] if v["outcome"] == "new"]
+
+    # A fact that must not change, read back from the server (toy_http's status code 200:
+    # an integer in the results, a float in the store), is unchanged, not a regression.
+    facts = toy.run("run", "--only", "toy_http", env=env)
+    assert facts.exit_code == ExitCode.OK, facts.output
 
 
 def test_another_projects_token_is_refused_and_never_shown(live: Live, toy: PerfciProject) -> None:

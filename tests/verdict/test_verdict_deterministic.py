@@ -226,3 +226,16 @@ def test_the_kind_of_a_deterministic_measurement_is_exact() -> None:
     assert verdict.mode is Mode.EXACT
     assert verdict.outcome is Outcome.PASS
     assert verdict.change == 0.0
+
+
+def test_an_equal_number_read_back_as_a_float_is_unchanged() -> None:
+    """A results file keeps the status code 200 as an integer, a history store (and so a
+    perfci server baseline) as the float 200.0: the same number, not a change."""
+    name = "toy_http/GET /health/status"
+    current = count(name, 200, unit="code", direction=Direction.EQUAL)
+    base = count(name, 200.0, unit="code", direction=Direction.EQUAL)
+    [verdict] = judge([current], [base], rules()).verdicts
+    assert verdict.outcome is Outcome.PASS
+    changed = count(name, 500, unit="code", direction=Direction.EQUAL)
+    [verdict] = judge([changed], [base], rules()).verdicts
+    assert verdict.outcome is Outcome.REGRESSION
