@@ -151,7 +151,13 @@ def dashboard_blueprint(
             return missing(f"No public project {name!r}.")
         pushes = data.runs(name, pr=number, limit=PAGE)
         head = data.run(name, pushes[0].id) if pushes else None
-        base = data.baseline(name, branch=project.default_branch)
+        # The base a gate of this PR would fetch: its suite, every check the head measured.
+        base = data.baseline(
+            name,
+            branch=project.default_branch,
+            suite=head.result.suite if head else None,
+            checks=_measured(head) if head else (),
+        )
         comparison = _compare(head, base, today()) if head and base else None
         body = pages.pull_page(
             urls(), project, number, pushes=pushes, head=head, base=base, comparison=comparison
@@ -159,6 +165,12 @@ def dashboard_blueprint(
         return html(body)
 
     return bp
+
+
+def _measured(record: RunRecord) -> tuple[str, ...]:
+    """The checks a run measured: those it ran, less those it skipped."""
+    skipped = set(record.result.skipped_checks)
+    return tuple(c for c in record.result.checks if c not in skipped)
 
 
 def _metric_names(record: RunRecord | None) -> list[str]:

@@ -130,8 +130,12 @@ class DashboardData(Protocol):
         without one is absent), in a number of queries that does not grow with them."""
         ...
 
-    def baseline(self, project: str, *, branch: str) -> RunRecord | None:
-        """The newest passing run on ``branch`` (what a PR on it is gated against)."""
+    def baseline(
+        self, project: str, *, branch: str, suite: str | None = None, checks: Sequence[str] = ()
+    ) -> RunRecord | None:
+        """The newest passing run on ``branch`` (what a PR on it is gated against); with
+        ``suite`` and ``checks``, the newest of that suite that measured every one of them
+        (``perfci.result.unmeasured``), as ``perfci run --baseline-from server`` picks."""
         ...
 
     def trend(

@@ -118,9 +118,15 @@ class StoreDashboardData:
         stored = self.store.project_run(found.id, run_id) if found else None
         return None if stored is None else _record(stored)
 
-    def baseline(self, project: str, *, branch: str) -> RunRecord | None:
+    def baseline(
+        self, project: str, *, branch: str, suite: str | None = None, checks: Sequence[str] = ()
+    ) -> RunRecord | None:
         found = self._project(project)
-        stored = self.store.baseline_run(found, branch=branch) if found else None
+        stored = (
+            self.store.baseline_run(found, branch=branch, suite=suite, checks=checks)
+            if found
+            else None
+        )
         return None if stored is None else _record(stored)
 
     def trend(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from perfci.dashboard.data import ProjectInfo, RunRecord, RunRow, TrendEntry, status_of
-from perfci.result import RunResult
+from perfci.result import RunResult, unmeasured
 
 DATA = Path(__file__).parent / "data"
 
@@ -123,9 +123,18 @@ class MemoryData:
                 found[name] = rows[0]
         return found
 
-    def baseline(self, project: str, *, branch: str) -> RunRecord | None:
-        passing = self.runs(project, branch=branch, status="passed", limit=1)
-        return self.run(project, passing[0].id) if passing else None
+    def baseline(
+        self, project: str, *, branch: str, suite: str | None = None, checks: Sequence[str] = ()
+    ) -> RunRecord | None:
+        for row in self.runs(project, branch=branch, status="passed", limit=len(self._runs)):
+            record = self.run(project, row.id)
+            assert record is not None
+            result = record.result
+            same_suite = suite is None or result.suite == suite
+            measured = not unmeasured(checks, result.checks, result.skipped_checks)
+            if row.pr is None and same_suite and measured:
+                return record
+        return None
 
     def trend(
         self, project: str, metric: str, *, branch: str, limit: int = 100

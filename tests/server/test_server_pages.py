@@ -162,3 +162,26 @@ def test_the_projects_page_reads_a_fixed_number_of_queries_whatever_the_projects
     assert [f"/projects/p{i}/" in page for i in range(6)] == [True, False] * 3  # public ones
     assert page.count("/projects/p0/runs/") == 1  # with its newest run
     assert many == few
+
+
+def test_a_prs_base_is_the_run_its_gate_would_fetch(client: Client, projects: Projects) -> None:
+    """The PR view's base, like ``--baseline-from server``: the newest passing run on the
+    default branch of the head's suite that measured every check the head measured, not a
+    newer partial run (``--only``, ``--quick``)."""
+    auth = projects.auth("open")
+
+    def upload(result: Any, **fields: Any) -> int:
+        reply = client.post(
+            "/api/v1/projects/open/runs",
+            json={"results": result.to_dict(), **fields},
+            headers=auth,
+        )
+        assert reply.status_code == 201, reply.json
+        return int(reply.json["id"])
+
+    full = upload(make_run(0), branch="main")
+    upload(dataclasses.replace(make_run(1), checks=("payload",)), branch="main")
+    upload(make_run(2), branch="feature", pr=7)
+    page = client.get("/projects/open/pulls/7").text
+    base = page[page.index("<h3>Base</h3>") :]
+    assert f'href="/projects/open/runs/{full}">run #{full}</a>' in base
