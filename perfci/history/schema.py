@@ -26,6 +26,11 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+#: The largest value an ``Integer`` column holds on every backend (PostgreSQL's
+#: ``integer``): run ids, PR numbers. Ids and numbers taken from a request are
+#: bounded by it before they reach a query (a larger one is an error there).
+MAX_INTEGER = 2**31 - 1
+
 schema_versions = Table(
     "perfci_schema",
     metadata,
