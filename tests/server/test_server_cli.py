@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -50,6 +51,47 @@ def test_project_create_prints_the_token_once_and_stores_its_digest(
     assert public.exit_code == 0
     with HistoryStore(db[1]) as store:
         assert store.project("web").public is True
+
+
+@pytest.mark.parametrize(
+    ("bind", "message"),
+    [
+        ("127.0.0.1:99999", "not from 1 to 65535"),
+        ("127.0.0.1:0", "not from 1 to 65535"),
+        ("nonsense", "is not HOST:PORT"),
+        ("127.0.0.1:", "is not HOST:PORT"),
+        ("::1:8400", "IPv6 address in brackets"),
+        ("[]:8400", "IPv6 address in brackets"),
+        ("unix:", "no socket path"),
+    ],
+)
+def test_a_bad_bind_is_one_line_exit_2_before_gunicorn(
+    perfci_project: PerfciProject, tmp_path: Path, bind: str, message: str
+) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    done = perfci_project.run("server", "--db", db, "--bind", bind, timeout=60)
+    assert done.exit_code == ExitCode.USAGE, done.output
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.output and not (tmp_path / "s.db").exists()
+
+
+def test_an_address_in_use_is_one_line_exit_3(
+    perfci_project: PerfciProject, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        bind = f"127.0.0.1:{taken.getsockname()[1]}"
+        done = perfci_project.run("server", "--db", db, "--bind", bind, timeout=60)
+    assert done.exit_code == ExitCode.TARGET, done.output
+    assert done.stderr.strip().splitlines() == [
+        f"perfci: --bind {bind}: cannot bind (Address already in use)"
+    ]
+    not_a_socket = tmp_path / "plain"
+    not_a_socket.write_text("")
+    done = perfci_project.run("server", "--db", db, "--bind", f"unix:{not_a_socket}", timeout=60)
+    assert done.exit_code == ExitCode.TARGET and "is not a socket" in done.stderr, done.output
 
 
 class _Recorder(BaseHTTPRequestHandler):
