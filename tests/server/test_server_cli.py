@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import pytest
 from perfci.errors import ExitCode
 from perfci.history import HistoryStore
 from perfci.pytest_plugin import PerfciProject
-from perfci.remote import Server, ServerError
+from perfci.remote import Server, ServerError, server_from
 from perfci.server.tokens import digest
 
 
@@ -223,3 +224,79 @@ def test_upload_facts_come_from_github_actions_then_the_results(tmp_path: Path) 
         None,
         None,
     )
+
+
+def test_a_password_in_the_server_url_is_never_printed(
+    perfci_project: PerfciProject, tmp_path: Path
+) -> None:
+    from tests.history.factory import make_run
+
+    server = Server("http://ci:hunter2pw@127.0.0.1:9/perfci/", "api")
+    assert server.url == "http://127.0.0.1:9/perfci/" and "hunter2pw" not in repr(server)
+    assert server.endpoint("runs").startswith("http://ci:hunter2pw@127.0.0.1:9/perfci/api/v1/")
+    with pytest.raises(ServerError) as raised:
+        server.request("GET", "runs")
+    assert "hunter2pw" not in str(raised.value) and "127.0.0.1:9" in str(raised.value)
+    perfci_project.write("results.json", json.dumps(make_run(0).to_dict()))
+    url = "http://ci:hunter2pw@127.0.0.1:9/"
+    warned = perfci_project.run_inprocess(
+        "upload", "results.json", "--server-url", url, "--project", "p"
+    )
+    assert warned.exit_code == 0 and "warning" in warned.stderr, warned.output
+    assert "hunter2pw" not in warned.output
+    refused = perfci_project.run_inprocess(
+        "upload", "results.json", "--server-url", "ftp://ci:hunter2pw@h/", "--project", "p"
+    )
+    assert refused.exit_code == ExitCode.USAGE and "hunter2pw" not in refused.output
+
+
+def test_a_pasted_token_loses_its_newline_and_a_broken_one_is_named(
+    elsewhere: tuple[str, type[_Recorder]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, recorder = elsewhere
+    monkeypatch.setenv("PERFCI_TOKEN", " pci_pasted_123\n")
+    pasted = server_from(url, "api", None)
+    assert pasted is not None
+    pasted.request("GET", "runs")
+    assert recorder.seen[-1]["Authorization"] == "Bearer pci_pasted_123"
+    configured = server_from(url, "api", "pci_from_yaml\r\n")
+    assert configured is not None and configured.token == "pci_from_yaml"
+    for token, where in (("pci_a b", "server.token"), ("pci_a\x00b", "server.token")):
+        broken = server_from(url, "api", token)
+        assert broken is not None
+        with pytest.raises(ServerError) as raised:
+            broken.request("GET", "runs")
+        message = str(raised.value)
+        assert f"the token in {where} holds whitespace" in message and "unreachable" not in message
+        assert token not in message
+    monkeypatch.setenv("PERFCI_TOKEN", "pci_x\ty")
+    from_env = server_from(url, "api", None)
+    assert from_env is not None
+    with pytest.raises(ServerError, match="the token in PERFCI_TOKEN holds whitespace"):
+        from_env.request("GET", "runs")
+    assert len(recorder.seen) == 1  # a broken token is never sent
+
+
+def test_a_broken_token_is_a_warning_for_upload_and_exit_2_for_a_baseline(
+    perfci_project: PerfciProject, elsewhere: tuple[str, type[_Recorder]]
+) -> None:
+    from tests.history.factory import make_run
+    from tests.toy.project import CONFIG, make_toy
+
+    url, recorder = elsewhere
+    env = {"PERFCI_SERVER_URL": url, "PERFCI_PROJECT": "api", "PERFCI_TOKEN": "pci_a b"}
+    perfci_project.write("results.json", json.dumps(make_run(0).to_dict()))
+    warned = perfci_project.run_inprocess("upload", "results.json", env=env)
+    assert warned.exit_code == 0 and "PERFCI_TOKEN holds whitespace" in warned.stderr
+    make_toy(perfci_project, CONFIG)
+    fetched = perfci_project.run_inprocess("run", "--baseline-from", "server", env=env)
+    assert fetched.exit_code == ExitCode.USAGE, fetched.output
+    assert "PERFCI_TOKEN holds whitespace" in fetched.stderr
+    assert "unreachable" not in fetched.output and recorder.seen == []
+
+
+def test_a_tls_failure_hints_at_the_ca_bundle(elsewhere: tuple[str, type[_Recorder]]) -> None:
+    url, _ = elsewhere  # plain HTTP: a TLS handshake with it fails
+    with pytest.raises(ServerError, match="set REQUESTS_CA_BUNDLE") as raised:
+        Server(url.replace("http://", "https://"), "api").request("GET", "runs")
+    assert "SSLError" in str(raised.value)
