@@ -162,10 +162,27 @@ def test_an_unreachable_server_names_neither_token_nor_traceback() -> None:
 def test_baselines_from_server_without_a_server_is_exit_2(perfci_project: PerfciProject) -> None:
     from tests.toy.project import CONFIG, make_toy
 
+    no_server = {"PERFCI_SERVER_URL": "", "PERFCI_PROJECT": ""}
+
+    def line_of(text: str) -> int:
+        lines = (perfci_project.path / "perfci.yaml").read_text().splitlines()
+        return lines.index(text) + 1
+
     make_toy(perfci_project, CONFIG + "baselines:\n  from: server\n")
-    ran = perfci_project.run_inprocess("run", env={"PERFCI_SERVER_URL": "", "PERFCI_PROJECT": ""})
+    ran = perfci_project.run_inprocess("run", env=no_server)
     assert ran.exit_code == ExitCode.USAGE, ran.output
     assert "need server.url and server.project" in ran.stderr
+    assert "$PERFCI_SERVER_URL and $PERFCI_PROJECT" in ran.stderr
+    # the line that asks for the server, not the file's first key
+    assert f"perfci.yaml:{line_of('  from: server')}:" in ran.stderr, ran.stderr
+    server = "server:\n  url: ${PERFCI_SERVER_URL:-}\n  project: api\n"
+    make_toy(perfci_project, CONFIG + server + "baselines:\n  from: server\n")
+    empty = perfci_project.run_inprocess("run", env=no_server)
+    assert empty.exit_code == ExitCode.USAGE, empty.output
+    assert f"perfci.yaml:{line_of('  url: ${PERFCI_SERVER_URL:-}')}:" in empty.stderr
+    make_toy(perfci_project, CONFIG)
+    flag = perfci_project.run_inprocess("run", "--baseline-from", "server", env=no_server)
+    assert flag.exit_code == ExitCode.USAGE and "perfci.yaml: baselines from" in flag.stderr
     both = perfci_project.run_inprocess("run", "--baseline-from", "server", "--against", "HEAD")
     assert both.exit_code == ExitCode.USAGE and "exclude each other" in both.stderr
 
