@@ -216,9 +216,10 @@ def time_arg(args: Mapping[str, str], key: str) -> dt.datetime | None:
         return None
     try:
         moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        fail(400, f"{key!r} is not an ISO 8601 date and time")
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+        # In UTC here: a moment whose UTC falls outside years 1-9999 is a bad parameter.
+        return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    except (ValueError, OverflowError):
+        fail(400, f"{key!r} is not an ISO 8601 date and time from year 1 to 9999 (UTC)")
 
 
 def text_arg(args: Mapping[str, str], key: str, limit: int = 1_000) -> str | None:

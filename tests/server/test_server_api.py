@@ -315,6 +315,9 @@ def test_ids_and_numbers_beyond_the_columns_are_4xx_not_a_store_error(
     assert client.get(f"/api/v1/projects/open/runs/{2**31 - 1}").status_code == 404
     assert client.get(f"/api/v1/projects/open/runs?before={2**31 - 1}").json["runs"]
     assert client.get("/api/v1/projects/open/runs?before=%C2%B2").status_code == 400  # '²'
+    for edge in ("since=0001-01-01T00:00:00%2B01:00", "until=9999-12-31T23:59:59-01:00"):
+        reply = client.get(f"/api/v1/projects/open/runs?{edge}")  # outside years 1-9999 in UTC
+        assert reply.status_code == 400 and edge[:5] in reply.json["error"], reply.data[:200]
 
 
 def test_a_nul_in_a_path_or_query_parameter_is_a_400(client: Client, projects: Projects) -> None:
