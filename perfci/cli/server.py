@@ -182,30 +182,40 @@ def create(name: str, db_url: str | None, public: bool, default_branch: str) -> 
 
 @project.group("token", context_settings=CONTEXT_SETTINGS)
 def token() -> None:
-    """List, add and revoke a project's write tokens."""
+    """List, add and revoke a project's tokens (write, or read-only)."""
 
 
 @token.command("list", context_settings=CONTEXT_SETTINGS)
 @click.argument("name")
 @db_option
 def token_list(name: str, db_url: str | None) -> int:
-    """The project's tokens: id, creation date, revoked or not (never the token)."""
+    """The project's tokens: id, creation date, valid or revoked, write or read-only
+    (never the token)."""
     with _store(db_url) as store:
         for info in store.tokens(name):
             state = "valid" if info.revoked_at is None else f"revoked {info.revoked_at:%Y-%m-%d}"
-            click.echo(f"{info.id}  {info.created_at.isoformat(timespec='seconds')}  {state}")
+            scope = "read-only" if info.read_only else "write"
+            created = info.created_at.isoformat(timespec="seconds")
+            click.echo(f"{info.id}  {created}  {state}  {scope}")
     return 0
 
 
 @token.command("add", context_settings=CONTEXT_SETTINGS)
 @click.argument("name")
 @db_option
-def token_add(name: str, db_url: str | None) -> int:
-    """Add a write token to the project and print it (shown this once)."""
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="A token that reads a private project (its pages, the API) and never writes.",
+)
+def token_add(name: str, db_url: str | None, read_only: bool) -> int:
+    """Add a token to the project and print it (shown this once): a write token, or with
+    --read-only one that only reads."""
     value = new_token()
     with _store(db_url) as store:
-        info = store.add_token(name, digest(value))
-    click.echo(f"perfci: token {info.id} of {name} (shown once):", err=True)
+        info = store.add_token(name, digest(value), read_only=read_only)
+    scope = "read-only token" if read_only else "write token"
+    click.echo(f"perfci: {scope} {info.id} of {name} (shown once):", err=True)
     click.echo(value)
     return 0
 

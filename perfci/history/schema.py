@@ -56,6 +56,7 @@ tokens = Table(
     Column("project_id", Integer, ForeignKey(projects.c.id, ondelete="CASCADE"), nullable=False),
     Column("digest", String(64), nullable=False, unique=True),  # SHA-256 hex of the token
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("read_only", Integer, nullable=False, server_default="0"),  # 1: reads, never writes
     Column("revoked_at", DateTime(timezone=True)),  # NULL: valid
 )
 

@@ -1,7 +1,7 @@
 """The JSON API of ``perfci server`` under ``/api/v1/`` (documented in ``openapi.yaml``).
 
-Writes need a token of the project (``Authorization: Bearer pci_…``); reads
-need one too unless the project is public. A token of another project is
+Writes need a write token of the project (``Authorization: Bearer pci_…``);
+reads need one (a read-only one will do) unless the project is public. A token of another project is
 refused (403) exactly like no token would be for a private project (401).
 Every error is a JSON object ``{"error": "one line"}`` with a 4xx/5xx status.
 """
@@ -108,8 +108,11 @@ def project_for(name: str, *, write: bool = False) -> Project:
     token = _bearer()
     if token is None:
         fail(401, "a token of the project is required (Authorization: Bearer …)")
-    if store().token_project(digest(token)) != project.id:
+    grant = store().token_grant(digest(token))
+    if grant is None or grant.project_id != project.id:
         fail(403, "this token does not give access to this project")
+    if write and grant.read_only:
+        fail(403, "this token is read-only: writes need a write token of the project")
     return project
 
 

@@ -365,3 +365,22 @@ def upload_body(client: Client, projects: Projects, data: dict[str, Any]) -> Any
 def test_every_response_says_nosniff(client: Client, projects: Projects) -> None:
     for path in ("/api/v1/health", "/api/v1/projects/open/runs", "/api/v1/nothing", "/"):
         assert client.get(path).headers["X-Content-Type-Options"] == "nosniff", path
+
+
+def test_a_read_only_token_reads_a_private_project_and_never_writes(
+    client: Client, server_db: str
+) -> None:
+    from perfci.history import HistoryStore
+    from perfci.server.tokens import digest, new_token
+
+    reader = new_token()
+    with HistoryStore(server_db) as store:
+        store.add_token("alpha", digest(reader), read_only=True)
+    auth = {"Authorization": f"Bearer {reader}"}
+    assert client.get("/api/v1/projects/alpha/runs", headers=auth).status_code == 200
+    assert client.get("/projects/alpha/", headers=auth).status_code == 200  # its pages too
+    refused = client.post("/api/v1/projects/alpha/runs", json=body(passing(0)), headers=auth)
+    assert refused.status_code == 403 and "read-only" in refused.json["error"]
+    other = client.get("/api/v1/projects/beta/runs", headers=auth)  # another project: no
+    assert other.status_code == 403
+    assert client.get("/api/v1/projects/alpha/runs", headers=auth).json["runs"] == []

@@ -48,6 +48,16 @@ def test_project_create_prints_the_token_once_and_stores_its_digest(
     assert twice.exit_code == ExitCode.USAGE
     with HistoryStore(db[1]) as store:
         assert store.token_project(digest(token)) is None
+    added = perfci_project.run_inprocess(
+        "server", "project", "token", "add", "api", "--read-only", *db
+    )
+    assert added.exit_code == 0 and "read-only token" in added.stderr, added.output
+    with HistoryStore(db[1]) as store:
+        grant = store.token_grant(digest(added.stdout.strip()))
+        assert grant is not None and grant.read_only
+    listed = perfci_project.run_inprocess("server", "project", "token", "list", "api", *db)
+    assert listed.stdout.splitlines()[-1].endswith("valid  read-only"), listed.stdout
+    assert listed.stdout.splitlines()[0].endswith("write")
     public = perfci_project.run_inprocess("server", "project", "create", "web", "--public", *db)
     assert public.exit_code == 0
     with HistoryStore(db[1]) as store:
