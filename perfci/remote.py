@@ -3,7 +3,9 @@
 The token goes in an ``Authorization`` header to the configured server only:
 redirects are never followed (a 3xx is an error), and no message, exception
 or log line carries it (``requests`` never puts headers in its errors, and
-every error here is rebuilt from the status and the server's ``error``).
+every error here is rebuilt from the status and the server's ``error``). A
+``user:password@`` in the server's URL is kept apart from ``Server.url``, so no
+message or link shows it either.
 An upload that fails is a warning for the caller; a baseline that cannot be
 fetched is a ``ConfigError`` (exit 2): a gate without its baseline is no gate.
 """
@@ -15,10 +17,10 @@ import os
 import re
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
@@ -32,6 +34,7 @@ from perfci.result import RunResult, unmeasured
 TIMEOUT_S = 30.0
 TOKEN_ENV = "PERFCI_TOKEN"
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
+_SSL_HINT = "a self-signed certificate? set REQUESTS_CA_BUNDLE to its CA file"
 
 
 class ServerError(PerfciError):
@@ -40,16 +43,27 @@ class ServerError(PerfciError):
 
 @dataclass(frozen=True)
 class Server:
-    """Where a project lives on a ``perfci server`` and the token to use (never printed)."""
+    """Where a project lives on a ``perfci server`` and the token to use (never printed).
+
+    ``url`` is the address as shown (messages, links to the dashboard): a
+    ``user:password@`` given in it is moved to ``userinfo`` and used only in
+    requests. ``token_from`` names where the token was read, for messages.
+    """
 
     url: str
     project: str
     token: str | None = None
+    token_from: str = field(default="server.token", compare=False)
+    userinfo: str = field(default="", init=False, compare=False)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
+        userinfo, at, host = parts.netloc.rpartition("@")
+        shown = urlunsplit(parts._replace(netloc=host)) if at else self.url
+        object.__setattr__(self, "url", shown)
+        object.__setattr__(self, "userinfo", userinfo)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"server.url must be an http(s) URL, not {self.url!r}")
+            raise ConfigError(f"server.url must be an http(s) URL, not {shown!r}")
         if not self.project:
             raise ConfigError("server.project is empty")
 
@@ -57,18 +71,27 @@ class Server:
         return f"Server(url={self.url!r}, project={self.project!r})"
 
     def endpoint(self, path: str) -> str:
-        return f"{self.url.rstrip('/')}/api/v1/projects/{quote(self.project, safe='')}/{path}"
+        base = self.url
+        if self.userinfo:  # back where it was given, for the request only
+            parts = urlsplit(base)
+            base = urlunsplit(parts._replace(netloc=f"{self.userinfo}@{parts.netloc}"))
+        return f"{base.rstrip('/')}/api/v1/projects/{quote(self.project, safe='')}/{path}"
 
     def request(
         self, method: str, path: str, *, params: Mapping[str, str] | None = None, body: str = ""
     ) -> dict[str, Any]:
         """One request; the reply's JSON object, or ``ServerError`` saying why not."""
+        where = f"perfci server {self.url}"
         headers = {"Accept": "application/json"}
         if self.token:
+            if any(c.isspace() or not c.isprintable() for c in self.token):
+                raise ServerError(
+                    f"{where}: the token in {self.token_from} holds whitespace "
+                    "or a control character"
+                )
             headers["Authorization"] = f"Bearer {self.token}"
         if body:
             headers["Content-Type"] = "application/json"
-        where = f"perfci server {self.url}"
         try:
             reply = requests.request(
                 method,
@@ -80,7 +103,8 @@ class Server:
                 allow_redirects=False,
             )
         except requests.RequestException as error:
-            raise ServerError(f"{where}: unreachable ({type(error).__name__})") from None
+            hint = f"; {_SSL_HINT}" if isinstance(error, requests.exceptions.SSLError) else ""
+            raise ServerError(f"{where}: unreachable ({type(error).__name__}{hint})") from None
         if 300 <= reply.status_code < 400:
             raise ServerError(f"{where}: answered a redirect ({reply.status_code}), not followed")
         try:
@@ -97,10 +121,13 @@ class Server:
 
 def server_from(url: str | None, project: str | None, token: str | None) -> Server | None:
     """A ``Server`` when both ``url`` and ``project`` are known; the token falls back to
-    ``$PERFCI_TOKEN``."""
+    ``$PERFCI_TOKEN``. Whitespace around the token (a pasted secret's newline) is dropped."""
     if not url or not project:
         return None
-    return Server(url, project, token or os.environ.get(TOKEN_ENV) or None)
+    given = (token or "").strip()
+    if given:
+        return Server(url, project, given, token_from="server.token")
+    return Server(url, project, os.environ.get(TOKEN_ENV, "").strip() or None, token_from=TOKEN_ENV)
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,18 @@ def remote_baseline(config: Config) -> RemoteBaseline:
     """``baselines.from: server``: the server and branch; ConfigError when one is missing."""
     server = configured_server(config)
     if server is None:
+        # Point at what asks for the server, or at the setting that came out empty.
+        if config.written("server"):
+            url = config.model.server.url or os.environ.get("PERFCI_SERVER_URL")
+            where = config.where("server", "project" if url else "url")
+        elif config.written("baselines", "from"):
+            where = config.where("baselines", "from")
+        else:  # --baseline-from server, and no server anywhere
+            where = config.path.name
         raise ConfigError(
-            "baselines from the server need server.url and server.project in perfci.yaml",
-            where=config.where("server"),
+            "baselines from the server need server.url and server.project in perfci.yaml "
+            "(or $PERFCI_SERVER_URL and $PERFCI_PROJECT)",
+            where=where,
         )
     return RemoteBaseline(server, config.model.baselines.branch)
 

@@ -326,6 +326,10 @@ class Config:
         """The target's directory; relative paths in perfci.yaml start here."""
         return self.path.parent
 
+    def written(self, *loc: str | int) -> bool:
+        """Whether perfci.yaml itself writes the key path (not a default)."""
+        return tuple(loc) in self._lines
+
     def where(self, *loc: str | int) -> str:
         """``perfci.yaml:14`` for a key path (nearest written ancestor)."""
         for end in range(len(loc), -1, -1):

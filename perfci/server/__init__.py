@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 from sqlalchemy.engine import Engine
 
 from perfci.history.store import HistoryStore, resolve_url
@@ -38,7 +38,7 @@ def create_app(db_url: str | None = None, **config: Any) -> Flask:
     The schema is created or migrated on the first request that needs it.
     """
     from perfci.dashboard import dashboard_blueprint
-    from perfci.server.api import api, can_read, register_errors
+    from perfci.server.api import api, can_read, refuse_nul, register_errors
     from perfci.server.dashboard_data import StoreDashboardData
 
     app = Flask(__name__)
@@ -47,11 +47,19 @@ def create_app(db_url: str | None = None, **config: Any) -> Flask:
     app.config.update(config)
     history = HistoryStore(database_url(db_url))
     app.extensions["perfci_store"] = history
+    app.before_request(refuse_nul)  # API and dashboard: a NUL in the path or query is a 400
+    app.after_request(_nosniff)
     app.register_blueprint(api)
     # The dashboard's pages read what the API reads, under the API's access rules.
     app.register_blueprint(dashboard_blueprint(StoreDashboardData(history), can_read=can_read))
     register_errors(app)
     return app
+
+
+def _nosniff(response: Response) -> Response:
+    """Every response of the app (JSON, pages, assets, errors) is read as its declared type."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def create_app_for_perfci(config: Mapping[str, Any]) -> Flask:

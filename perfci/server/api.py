@@ -1,7 +1,7 @@
 """The JSON API of ``perfci server`` under ``/api/v1/`` (documented in ``openapi.yaml``).
 
-Writes need a token of the project (``Authorization: Bearer pci_…``); reads
-need one too unless the project is public. A token of another project is
+Writes need a write token of the project (``Authorization: Bearer pci_…``);
+reads need one (a read-only one will do) unless the project is public. A token of another project is
 refused (403) exactly like no token would be for a private project (401).
 Every error is a JSON object ``{"error": "one line"}`` with a 4xx/5xx status.
 """
@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from perfci.dashboard.data import ProjectInfo
 from perfci.files import dumps
+from perfci.history.schema import MAX_INTEGER
 from perfci.history.store import (
     BASELINE_SCAN,
     HistoryError,
@@ -40,6 +41,8 @@ api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 PAGE = 50
 MAX_PAGE = 200
 MAX_TREND = 1_000
+#: The route converter of run ids: a larger id is no run (404), never a query.
+RUN_ID = f"int(min=1, max={MAX_INTEGER})"
 
 
 class ApiError(Exception):
@@ -74,6 +77,8 @@ def register_errors(app: Flask) -> None:
     def _http_error(error: HTTPException) -> Response:
         status = error.code or 500
         message = {413: "the upload is over the size limit"}.get(status, error.name)
+        if status == 400 and error.description != type(error).description:
+            message = str(error.description)  # our own one line (abort(400, "..."))
         return _json({"error": message}, status)
 
     @app.errorhandler(HistoryError)
@@ -104,8 +109,11 @@ def project_for(name: str, *, write: bool = False) -> Project:
     token = _bearer()
     if token is None:
         fail(401, "a token of the project is required (Authorization: Bearer …)")
-    if store().token_project(digest(token)) != project.id:
+    grant = store().token_grant(digest(token))
+    if grant is None or grant.project_id != project.id:
         fail(403, "this token does not give access to this project")
+    if write and grant.read_only:
+        fail(403, "this token is read-only: writes need a write token of the project")
     return project
 
 
@@ -184,11 +192,24 @@ def _iso(moment: dt.datetime) -> str:
 # --- query parameters -----------------------------------------------------------------------
 
 
-def int_arg(args: Mapping[str, str], key: str, low: int, high: int, default: int | None) -> Any:
+def refuse_nul() -> None:
+    """Before every request (API and dashboard): no NUL character in the path or a query
+    parameter. PostgreSQL cannot take one in a string (SQLite can): a 400, not a 503."""
+    if "\x00" in request.path:
+        fail(400, "the path holds a NUL character")
+    for key, value in request.args.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            fail(400, f"query parameter {key.replace(chr(0), '')!r} holds a NUL character")
+
+
+def int_arg(
+    args: Mapping[str, str], key: str, low: int, default: int | None, high: int = MAX_INTEGER
+) -> Any:
+    """A whole number from ``low`` to ``high`` (default: what an id column holds), else 400."""
     text = args.get(key)
     if text is None or text == "":
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
         fail(400, f"{key!r} is not a whole number from {low} to {high}")
     return int(text)
 
@@ -199,9 +220,10 @@ def time_arg(args: Mapping[str, str], key: str) -> dt.datetime | None:
         return None
     try:
         moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        fail(400, f"{key!r} is not an ISO 8601 date and time")
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+        # In UTC here: a moment whose UTC falls outside years 1-9999 is a bad parameter.
+        return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    except (ValueError, OverflowError):
+        fail(400, f"{key!r} is not an ISO 8601 date and time from year 1 to 9999 (UTC)")
 
 
 def text_arg(args: Mapping[str, str], key: str, limit: int = 1_000) -> str | None:
@@ -244,21 +266,21 @@ def list_runs(name: str) -> Response:
     status = args.get("status") or None
     if status is not None and status not in STATUSES:
         fail(400, f"'status' is one of {', '.join(STATUSES)}")
-    limit = int_arg(args, "limit", 1, MAX_PAGE, PAGE)
+    limit = int_arg(args, "limit", 1, PAGE, MAX_PAGE)
     runs = store().project_runs(
         project.id,
         branch=text_arg(args, "branch", 255),
         status=status,
         since=time_arg(args, "since"),
         until=time_arg(args, "until"),
-        before=int_arg(args, "before", 1, 2**62, None),
+        before=int_arg(args, "before", 1, None),
         limit=limit,
     )
     cursor = str(runs[-1].id) if len(runs) == limit else None
     return _json({"runs": [run_summary(r, name) for r in runs], "next": cursor})
 
 
-@api.get("/projects/<name>/runs/<int:run_id>")
+@api.get(f"/projects/<name>/runs/<{RUN_ID}:run_id>")
 def get_run(name: str, run_id: int) -> Response:
     project = project_for(name)
     stored = store().project_run(project.id, run_id)
@@ -311,7 +333,7 @@ def trend(name: str) -> Response:
     if not metric:
         fail(400, "'metric' is required")
     branch = text_arg(request.args, "branch", 255) or project.default_branch
-    limit = int_arg(request.args, "limit", 1, MAX_TREND, 100)
+    limit = int_arg(request.args, "limit", 1, 100, MAX_TREND)
     points = store().trend(project.id, metric, branch=branch, limit=limit)
     return _json({"metric": metric, "branch": branch, "points": [_point(p, name) for p in points]})
 
@@ -319,8 +341,8 @@ def trend(name: str) -> Response:
 @api.get("/projects/<name>/compare")
 def compare(name: str) -> Response:
     project = project_for(name)
-    base_id = int_arg(request.args, "base", 1, 2**62, None)
-    head_id = int_arg(request.args, "head", 1, 2**62, None)
+    base_id = int_arg(request.args, "base", 1, None)
+    head_id = int_arg(request.args, "head", 1, None)
     if base_id is None or head_id is None:
         fail(400, "'base' and 'head' (run ids) are required")
     base = store().project_run(project.id, base_id)

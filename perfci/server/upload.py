@@ -68,6 +68,7 @@ def parse_upload(body: bytes) -> Uploaded:
     results = data.get("results")
     if not isinstance(results, dict) or "perfci_results" not in results:
         raise UploadRejected("'results' is not a results file written by 'perfci run --json'")
+    _walk(data, "")  # every string, the facts beside the results too
     _check_limits(results)
     result = _decode(results)
     commit = _optional(data, "commit", 64)
@@ -109,7 +110,6 @@ def _check_limits(results: dict[str, Any]) -> None:
     for index, item in enumerate(results.get("verdicts") or ()):
         if isinstance(item, dict):
             _short(item.get("name"), MAX_NAME, f"results.verdicts[{index}].name")
-    _walk(results, "results")
 
 
 def _short(value: Any, limit: int, where: str) -> None:
@@ -118,13 +118,18 @@ def _short(value: Any, limit: int, where: str) -> None:
 
 
 def _walk(value: Any, where: str) -> None:
-    """Every string (keys too) at most ``MAX_TEXT`` characters."""
+    """Every string (keys too) at most ``MAX_TEXT`` characters, with no NUL character
+    (PostgreSQL refuses one in text; SQLite would store it)."""
     if isinstance(value, str):
-        _short(value, MAX_TEXT, where)
+        _short(value, MAX_TEXT, where or "the upload")
+        if "\x00" in value:
+            raise UploadRejected(f"{where or 'the upload'} holds a NUL character")
     elif isinstance(value, dict):
         for key, item in value.items():
-            _short(key, MAX_NAME, f"{where} (a key)")
-            _walk(item, f"{where}.{key}")
+            if "\x00" in key:
+                raise UploadRejected(f"{where or 'the upload'} has a key with a NUL character")
+            _short(key, MAX_NAME, f"{where or 'the upload'} (a key)")
+            _walk(item, f"{where}.{key}" if where else str(key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _walk(item, f"{where}[{index}]")

@@ -80,7 +80,7 @@ def test_measurements_from_before_schema_4_read_as_medians(store_url: str) -> No
     try:
         with engine.begin() as conn:  # back to schema 3: no column, no version row
             conn.execute(text("ALTER TABLE perfci_measurements DROP COLUMN statistic"))
-            conn.execute(text("DELETE FROM perfci_schema WHERE version = 4"))
+            conn.execute(text("DELETE FROM perfci_schema WHERE version >= 4"))
     finally:
         engine.dispose()
     assert _version(store_url) == 3
@@ -140,3 +140,23 @@ def test_version_table_definition_is_stable() -> None:
     assert schema.schema_versions.name == "perfci_schema"
     assert isinstance(schema.schema_versions.c.version.type, Integer)
     assert isinstance(schema.schema_versions.c.version, Column)
+
+
+def test_tokens_from_before_schema_5_stay_write_tokens(store_url: str) -> None:
+    """Schema 5 adds ``read_only`` to the server's tokens: the tokens there keep writing."""
+    with HistoryStore(store_url) as store:
+        store.create_project("p", "a" * 64)
+    engine = create_engine(store_url)
+    try:
+        with engine.begin() as conn:  # back to schema 4: no column, no version row
+            conn.execute(text("ALTER TABLE perfci_tokens DROP COLUMN read_only"))
+            conn.execute(text("DELETE FROM perfci_schema WHERE version = 5"))
+    finally:
+        engine.dispose()
+    assert _version(store_url) == 4
+    with HistoryStore(store_url) as store:
+        assert _version(store_url) == LATEST
+        grant = store.token_grant("a" * 64)
+        assert grant is not None and not grant.read_only
+        store.add_token("p", "b" * 64, read_only=True)
+        assert [t.read_only for t in store.tokens("p")] == [False, True]

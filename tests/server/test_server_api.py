@@ -380,3 +380,100 @@ def test_the_baseline_is_sought_among_a_bounded_number_of_runs(
     beyond = client.get(url, headers=auth)
     assert beyond.status_code == 404
     assert "none of the newest 2 passing runs" in beyond.json["error"]
+
+
+def test_ids_and_numbers_beyond_the_columns_are_4xx_not_a_store_error(
+    client: Client, projects: Projects
+) -> None:
+    """Ids past an Integer column (2**31 on PostgreSQL, 2**63 on SQLite) never reach a query."""
+    assert upload(client, projects, "open", passing(0)).status_code == 201
+    for number in (2**31, 2**63, 2**64, 10**30):
+        for path in (
+            f"/api/v1/projects/open/runs/{number}",
+            f"/projects/open/runs/{number}",
+            f"/projects/open/pulls/{number}",
+        ):
+            reply = client.get(path)
+            assert reply.status_code == 404, (path, reply.status_code, reply.data[:200])
+            assert reply.is_json
+        for path in (
+            f"/api/v1/projects/open/runs?before={number}",
+            f"/api/v1/projects/open/compare?base=1&head={number}",
+            f"/projects/open/?before={number}",
+        ):
+            reply = client.get(path)
+            assert reply.status_code == 400, (path, reply.status_code, reply.data[:200])
+            assert ("head" if "head=" in path else "before") in reply.json["error"]
+    # the largest id an Integer holds is a query like any other: no such run
+    assert client.get(f"/api/v1/projects/open/runs/{2**31 - 1}").status_code == 404
+    assert client.get(f"/api/v1/projects/open/runs?before={2**31 - 1}").json["runs"]
+    assert client.get("/api/v1/projects/open/runs?before=%C2%B2").status_code == 400  # '²'
+    for edge in ("since=0001-01-01T00:00:00%2B01:00", "until=9999-12-31T23:59:59-01:00"):
+        reply = client.get(f"/api/v1/projects/open/runs?{edge}")  # outside years 1-9999 in UTC
+        assert reply.status_code == 400 and edge[:5] in reply.json["error"], reply.data[:200]
+
+
+def test_a_nul_in_a_path_or_query_parameter_is_a_400(client: Client, projects: Projects) -> None:
+    for path in (
+        "/api/v1/projects/open/runs?branch=ma%00in",
+        "/api/v1/projects/open/trend?metric=a%00b",
+        "/api/v1/projects/open/baseline?commit=abc%00def",
+        "/api/v1/projects/op%00en/runs",
+        "/projects/open/?branch=ma%00in",
+        "/projects/open/trend?metric=a%00b",
+    ):
+        reply = client.get(path)
+        assert reply.status_code == 400, (path, reply.status_code, reply.data[:200])
+        assert "NUL" in reply.json["error"] and "\x00" not in reply.json["error"]
+
+
+def test_a_nul_in_any_uploaded_string_is_refused_naming_where(
+    client: Client, projects: Projects
+) -> None:
+    good = passing(0).to_dict()
+    measurement = good["measurements"][0]
+    evidence = {**measurement, "evidence": [{"label": "sql", "text": "SELECT\x00"}]}
+    for data, where in (
+        ({"results": good, "branch": "ma\x00in"}, "branch"),
+        ({"results": good, "ci_url": "https://ci/\x00"}, "ci_url"),
+        ({"results": {**good, "suite": "s\x00"}}, "results.suite"),
+        ({"results": {**good, "measurements": [{**measurement, "name": "a\x00b"}]}}, "].name"),
+        ({"results": {**good, "measurements": [evidence]}}, "evidence[0].text"),
+        ({"results": {**good, "environment": {"k\x00": "v"}}}, "results.environment"),
+    ):
+        reply = upload_body(client, projects, data)
+        assert reply.status_code == 422, (where, reply.status_code, reply.data[:300])
+        assert where in reply.json["error"] and "NUL" in reply.json["error"]
+    assert client.get("/api/v1/projects/open/runs").json["runs"] == []
+
+
+def upload_body(client: Client, projects: Projects, data: dict[str, Any]) -> Any:
+    return client.post(
+        "/api/v1/projects/open/runs",
+        data=json.dumps(data),
+        headers={**projects.auth("open"), "Content-Type": "application/json"},
+    )
+
+
+def test_every_response_says_nosniff(client: Client, projects: Projects) -> None:
+    for path in ("/api/v1/health", "/api/v1/projects/open/runs", "/api/v1/nothing", "/"):
+        assert client.get(path).headers["X-Content-Type-Options"] == "nosniff", path
+
+
+def test_a_read_only_token_reads_a_private_project_and_never_writes(
+    client: Client, server_db: str
+) -> None:
+    from perfci.history import HistoryStore
+    from perfci.server.tokens import digest, new_token
+
+    reader = new_token()
+    with HistoryStore(server_db) as store:
+        store.add_token("alpha", digest(reader), read_only=True)
+    auth = {"Authorization": f"Bearer {reader}"}
+    assert client.get("/api/v1/projects/alpha/runs", headers=auth).status_code == 200
+    assert client.get("/projects/alpha/", headers=auth).status_code == 200  # its pages too
+    refused = client.post("/api/v1/projects/alpha/runs", json=body(passing(0)), headers=auth)
+    assert refused.status_code == 403 and "read-only" in refused.json["error"]
+    other = client.get("/api/v1/projects/beta/runs", headers=auth)  # another project: no
+    assert other.status_code == 403
+    assert client.get("/api/v1/projects/alpha/runs", headers=auth).json["runs"] == []

@@ -3,6 +3,8 @@ check that a fetched baseline can judge the gate."""
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,7 +17,7 @@ from perfci.errors import ConfigError, ExitCode
 from perfci.files import dumps
 from perfci.history import HistoryStore
 from perfci.pytest_plugin import PerfciProject
-from perfci.remote import RemoteBaseline, Server, ServerError
+from perfci.remote import RemoteBaseline, Server, ServerError, server_from
 from perfci.result import RunResult
 from perfci.server.tokens import digest
 from tests.history.factory import make_run
@@ -51,10 +53,61 @@ def test_project_create_prints_the_token_once_and_stores_its_digest(
     assert twice.exit_code == ExitCode.USAGE
     with HistoryStore(db[1]) as store:
         assert store.token_project(digest(token)) is None
+    added = perfci_project.run_inprocess(
+        "server", "project", "token", "add", "api", "--read-only", *db
+    )
+    assert added.exit_code == 0 and "read-only token" in added.stderr, added.output
+    with HistoryStore(db[1]) as store:
+        grant = store.token_grant(digest(added.stdout.strip()))
+        assert grant is not None and grant.read_only
+    listed = perfci_project.run_inprocess("server", "project", "token", "list", "api", *db)
+    assert listed.stdout.splitlines()[-1].endswith("valid  read-only"), listed.stdout
+    assert listed.stdout.splitlines()[0].endswith("write")
     public = perfci_project.run_inprocess("server", "project", "create", "web", "--public", *db)
     assert public.exit_code == 0
     with HistoryStore(db[1]) as store:
         assert store.project("web").public is True
+
+
+@pytest.mark.parametrize(
+    ("bind", "message"),
+    [
+        ("127.0.0.1:99999", "not from 1 to 65535"),
+        ("127.0.0.1:0", "not from 1 to 65535"),
+        ("nonsense", "is not HOST:PORT"),
+        ("127.0.0.1:", "is not HOST:PORT"),
+        ("::1:8400", "IPv6 address in brackets"),
+        ("[]:8400", "IPv6 address in brackets"),
+        ("unix:", "no socket path"),
+    ],
+)
+def test_a_bad_bind_is_one_line_exit_2_before_gunicorn(
+    perfci_project: PerfciProject, tmp_path: Path, bind: str, message: str
+) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    done = perfci_project.run("server", "--db", db, "--bind", bind, timeout=60)
+    assert done.exit_code == ExitCode.USAGE, done.output
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.output and not (tmp_path / "s.db").exists()
+
+
+def test_an_address_in_use_is_one_line_exit_3(
+    perfci_project: PerfciProject, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        bind = f"127.0.0.1:{taken.getsockname()[1]}"
+        done = perfci_project.run("server", "--db", db, "--bind", bind, timeout=60)
+    assert done.exit_code == ExitCode.TARGET, done.output
+    assert done.stderr.strip().splitlines() == [
+        f"perfci: --bind {bind}: cannot bind (Address already in use)"
+    ]
+    not_a_socket = tmp_path / "plain"
+    not_a_socket.write_text("")
+    done = perfci_project.run("server", "--db", db, "--bind", f"unix:{not_a_socket}", timeout=60)
+    assert done.exit_code == ExitCode.TARGET and "is not a socket" in done.stderr, done.output
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -124,10 +177,27 @@ def test_an_unreachable_server_names_neither_token_nor_traceback() -> None:
 def test_baselines_from_server_without_a_server_is_exit_2(perfci_project: PerfciProject) -> None:
     from tests.toy.project import CONFIG, make_toy
 
+    no_server = {"PERFCI_SERVER_URL": "", "PERFCI_PROJECT": ""}
+
+    def line_of(text: str) -> int:
+        lines = (perfci_project.path / "perfci.yaml").read_text().splitlines()
+        return lines.index(text) + 1
+
     make_toy(perfci_project, CONFIG + "baselines:\n  from: server\n")
-    ran = perfci_project.run_inprocess("run", env={"PERFCI_SERVER_URL": "", "PERFCI_PROJECT": ""})
+    ran = perfci_project.run_inprocess("run", env=no_server)
     assert ran.exit_code == ExitCode.USAGE, ran.output
     assert "need server.url and server.project" in ran.stderr
+    assert "$PERFCI_SERVER_URL and $PERFCI_PROJECT" in ran.stderr
+    # the line that asks for the server, not the file's first key
+    assert f"perfci.yaml:{line_of('  from: server')}:" in ran.stderr, ran.stderr
+    server = "server:\n  url: ${PERFCI_SERVER_URL:-}\n  project: api\n"
+    make_toy(perfci_project, CONFIG + server + "baselines:\n  from: server\n")
+    empty = perfci_project.run_inprocess("run", env=no_server)
+    assert empty.exit_code == ExitCode.USAGE, empty.output
+    assert f"perfci.yaml:{line_of('  url: ${PERFCI_SERVER_URL:-}')}:" in empty.stderr
+    make_toy(perfci_project, CONFIG)
+    flag = perfci_project.run_inprocess("run", "--baseline-from", "server", env=no_server)
+    assert flag.exit_code == ExitCode.USAGE and "perfci.yaml: baselines from" in flag.stderr
     both = perfci_project.run_inprocess("run", "--baseline-from", "server", "--against", "HEAD")
     assert both.exit_code == ExitCode.USAGE and "exclude each other" in both.stderr
 
@@ -237,3 +307,79 @@ def test_a_baseline_run_that_cannot_judge_the_gate_is_refused(
         assert handler.paths == [
             "/api/v1/projects/api/baseline?branch=main&suite=default&checks=pool%2Clatency"
         ]
+
+
+def test_a_password_in_the_server_url_is_never_printed(
+    perfci_project: PerfciProject, tmp_path: Path
+) -> None:
+    from tests.history.factory import make_run
+
+    server = Server("http://ci:hunter2pw@127.0.0.1:9/perfci/", "api")
+    assert server.url == "http://127.0.0.1:9/perfci/" and "hunter2pw" not in repr(server)
+    assert server.endpoint("runs").startswith("http://ci:hunter2pw@127.0.0.1:9/perfci/api/v1/")
+    with pytest.raises(ServerError) as raised:
+        server.request("GET", "runs")
+    assert "hunter2pw" not in str(raised.value) and "127.0.0.1:9" in str(raised.value)
+    perfci_project.write("results.json", json.dumps(make_run(0).to_dict()))
+    url = "http://ci:hunter2pw@127.0.0.1:9/"
+    warned = perfci_project.run_inprocess(
+        "upload", "results.json", "--server-url", url, "--project", "p"
+    )
+    assert warned.exit_code == 0 and "warning" in warned.stderr, warned.output
+    assert "hunter2pw" not in warned.output
+    refused = perfci_project.run_inprocess(
+        "upload", "results.json", "--server-url", "ftp://ci:hunter2pw@h/", "--project", "p"
+    )
+    assert refused.exit_code == ExitCode.USAGE and "hunter2pw" not in refused.output
+
+
+def test_a_pasted_token_loses_its_newline_and_a_broken_one_is_named(
+    elsewhere: tuple[str, type[_Recorder]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, recorder = elsewhere
+    monkeypatch.setenv("PERFCI_TOKEN", " pci_pasted_123\n")
+    pasted = server_from(url, "api", None)
+    assert pasted is not None
+    pasted.request("GET", "runs")
+    assert recorder.seen[-1]["Authorization"] == "Bearer pci_pasted_123"
+    configured = server_from(url, "api", "pci_from_yaml\r\n")
+    assert configured is not None and configured.token == "pci_from_yaml"
+    for token, where in (("pci_a b", "server.token"), ("pci_a\x00b", "server.token")):
+        broken = server_from(url, "api", token)
+        assert broken is not None
+        with pytest.raises(ServerError) as raised:
+            broken.request("GET", "runs")
+        message = str(raised.value)
+        assert f"the token in {where} holds whitespace" in message and "unreachable" not in message
+        assert token not in message
+    monkeypatch.setenv("PERFCI_TOKEN", "pci_x\ty")
+    from_env = server_from(url, "api", None)
+    assert from_env is not None
+    with pytest.raises(ServerError, match="the token in PERFCI_TOKEN holds whitespace"):
+        from_env.request("GET", "runs")
+    assert len(recorder.seen) == 1  # a broken token is never sent
+
+
+def test_a_broken_token_is_a_warning_for_upload_and_exit_2_for_a_baseline(
+    perfci_project: PerfciProject, elsewhere: tuple[str, type[_Recorder]]
+) -> None:
+    from tests.history.factory import make_run
+    from tests.toy.project import CONFIG, make_toy
+
+    url, recorder = elsewhere
+    env = {"PERFCI_SERVER_URL": url, "PERFCI_PROJECT": "api", "PERFCI_TOKEN": "pci_a b"}
+    perfci_project.write("results.json", json.dumps(make_run(0).to_dict()))
+    warned = perfci_project.run_inprocess("upload", "results.json", env=env)
+    assert warned.exit_code == 0 and "PERFCI_TOKEN holds whitespace" in warned.stderr
+    make_toy(perfci_project, CONFIG)
+    fetched = perfci_project.run_inprocess("run", "--baseline-from", "server", env=env)
+    assert fetched.exit_code == ExitCode.USAGE, fetched.output
+    assert "PERFCI_TOKEN holds whitespace" in fetched.stderr
+    assert "unreachable" not in fetched.output and recorder.seen == []
+
+
+def test_a_tls_failure_hints_at_the_ca_bundle(elsewhere: tuple[str, type[_Recorder]]) -> None:
+    url, _ = elsewhere  # plain HTTP: a TLS handshake with it fails
+    with pytest.raises(ServerError, match="set REQUESTS_CA_BUNDLE") as raised:
+        Server(url.replace("http://", "https://"), "api").request("GET", "runs")
+    assert "SSLError" in str(raised.value)

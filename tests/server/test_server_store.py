@@ -89,8 +89,9 @@ def test_a_schema_2_store_is_migrated_and_keeps_its_runs(server_db: str) -> None
         indexes = {i["name"] for i in inspector.get_indexes("perfci_runs")}
         assert {"ix_perfci_runs_project", "ix_perfci_runs_project_branch"} <= indexes
         assert "statistic" in {c["name"] for c in inspector.get_columns("perfci_measurements")}
+        assert "read_only" in {c["name"] for c in inspector.get_columns("perfci_tokens")}
         with engine.connect() as conn:
-            assert current_version(conn) == LATEST == 4
+            assert current_version(conn) == LATEST == 5
     finally:
         engine.dispose()
 
