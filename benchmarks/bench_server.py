@@ -390,6 +390,22 @@ def row_counts(url: str) -> str:
     return ", ".join(f"{name} {n:,}" for name, n in counted.items())
 
 
+def warm(url: str) -> str:
+    """Read every stored row once, JSON columns included, so the store starts in memory as a
+    server's working set would be (this VM reclaims idle page cache: docs/performance.md)."""
+    from sqlalchemy import func, select
+
+    from perfci.history import schema
+
+    started = time.monotonic()
+    with HistoryStore(url) as store, store.engine.connect() as conn:
+        for table in (schema.runs, schema.measurements, schema.verdicts):
+            texts = [c for c in table.columns if str(c.type).upper() in ("TEXT", "VARCHAR")]
+            sizes = [func.coalesce(func.length(c), 0) for c in texts]
+            conn.execute(select(func.sum(sum(sizes[1:], sizes[0])))).scalar()
+    return f"{time.monotonic() - started:.0f} s"
+
+
 # --- the server and Locust --------------------------------------------------------------------
 
 
@@ -569,6 +585,8 @@ def bench_engine(engine: str, args: argparse.Namespace, gen: Generator) -> bool:
             "BENCH_METRICS": json.dumps(metric_names(args.metrics)[::7]),
             "BENCH_WAIT": args.wait,
         }
+        if args.warm:
+            print(f"store read once into memory (--warm) in {warm(url)}", flush=True)
         with gunicorn(url, workers) as host:
             reads: dict[str, list[Row]] = {}
             for attempt in range(args.repeat):
@@ -635,6 +653,9 @@ def main() -> int:
         "--no-run-page", action="store_true", help="readers skip the dashboard's run page"
     )
     parser.add_argument("--no-uploads", action="store_true", help="measure reads only")
+    parser.add_argument(
+        "--warm", action="store_true", help="read the whole store once before measuring"
+    )
     args = parser.parse_args()
     if args.store and args.engine == "both":
         parser.error("--store measures one store: give its --engine")
