@@ -7,6 +7,7 @@ On a developer's machine without the services those tests are skipped; in CI
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 
@@ -95,3 +96,11 @@ def redis_url() -> str:
 def unique_prefix() -> str:
     """A key prefix no other test uses (for Redis caches)."""
     return f"perfci-test-{uuid.uuid4().hex[:8]}:"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C is an interrupt here whatever the caller did: a shell that starts the suite in
+    the background (``.ci/run &``) ignores SIGINT, every child inherits that, and the tests
+    that press Ctrl-C on perfci, its workers and gunicorn would see nothing happen."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
