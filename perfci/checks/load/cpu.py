@@ -139,11 +139,20 @@ def pin(pid: int, cores: Sequence[int]) -> dict[int, set[int]]:
     available to us (``os.sched_setaffinity``).
     """
     before: dict[int, set[int]] = {}
-    for process in _tree(pid):
-        for tid in _tasks(process.pid):
-            with contextlib.suppress(ProcessLookupError):
-                before[tid] = os.sched_getaffinity(tid)
-                os.sched_setaffinity(tid, cores)
+    # Until a pass finds nothing new: a process the tree forked while it was being pinned
+    # (gunicorn still booting a worker) kept the old affinity and was not listed yet.
+    for _ in range(10):
+        found = False
+        for process in _tree(pid):
+            for tid in _tasks(process.pid):
+                if tid in before:
+                    continue
+                with contextlib.suppress(ProcessLookupError):
+                    before[tid] = os.sched_getaffinity(tid)
+                    os.sched_setaffinity(tid, cores)
+                    found = True
+        if not found:
+            break
     return before
 
 
